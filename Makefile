@@ -1,0 +1,58 @@
+# kaipai: `make demo` and `make test` set up whatever is missing, then run. Safe to run again.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.kaipai-installed
+TORCH_VERSION ?= 2.13.0
+APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
+OUT ?= out/demo
+PYTEST_ARGS ?=
+
+.PHONY: setup system venv demo test test-fast lint bench clean
+
+setup: system venv
+
+# Debian packages: installed when run as root, otherwise named so a user can install them.
+system:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages:$$missing"; echo "run: sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+venv: $(STAMP)
+
+# torch goes in first, pinned, so nothing later pulls a different (CUDA) build.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==$(TORCH_VERSION)
+	$(PY) -m pip install -q -e '.[models,dev]'
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/kaipai run examples/datong-wall/job.yaml --out $(OUT)
+
+test: setup
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: setup
+	$(PY) -m pytest -q -m 'not slow' $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: setup
+	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/workers.py
+	$(PY) benchmarks/placement.py
+
+clean:
+	rm -rf out .kaipai .pytest_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Errors a user can fix. They print as ``FILE:LINE: field: message`` and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one place of one input file."""
+
+    message: str
+    file: str | Path | None = None
+    line: int | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = str(self.file)
+            if self.line is not None:
+                where += f":{self.line}"
+            where += ": "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"
+
+
+class InputError(Exception):
+    """Bad input (spec, script, config, graph, arguments): exit code 2."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | None = None,
+        problems: list[Problem] | None = None,
+    ) -> None:
+        self.problems = list(problems or [])
+        if message is not None:
+            self.problems.insert(0, Problem(message, file, line, field))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class RunFailed(Exception):
+    """The run itself failed (some tasks failed): exit code 1."""
+
+    exit_code = 1

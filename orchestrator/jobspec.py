@@ -1,0 +1,213 @@
+"""The job spec a studio writes (YAML), validated by pydantic with errors that name the line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from orchestrator.errors import InputError, Problem
+from orchestrator.yamlfile import Loc, line_of, load_yaml_file, read_text_limited
+
+MAX_SCRIPT_BYTES = 2_000_000
+
+ASPECT_RESOLUTIONS: dict[str, tuple[int, int]] = {"9:16": (720, 1280), "16:9": (1280, 720)}
+
+PLATFORM_PRESETS: dict[str, dict] = {
+    # name: defaults a platform expects of an upload; the spec's own fields win.
+    "none": {},
+    "douyin": {"aspect": "9:16", "fps": 30},
+    "kuaishou": {"aspect": "9:16", "fps": 30},
+    "wechat-channels": {"aspect": "9:16", "fps": 30},
+    "bilibili": {"aspect": "16:9", "fps": 30},
+    "youtube-shorts": {"aspect": "9:16", "fps": 30},
+}
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CharacterSpec(_Spec):
+    """How a character looks and sounds. Anything left out is derived from the name."""
+
+    appearance: str = Field("", description="Visual description used in prompts and cards.")
+    voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
+    gender: Literal["female", "male", "neutral"] | None = Field(None, description="Used to pick a default voice.")
+    pitch: Annotated[int, Field(ge=0, le=99)] | None = Field(None, description="Voice pitch, 0-99.")
+    speed: Annotated[int, Field(ge=80, le=450)] | None = Field(None, description="Words per minute.")
+    seed: int | None = Field(None, description="Fixed seed for this character's images (consistency).")
+    reference: str | None = Field(None, description="Reference image, relative to the spec's folder.")
+
+
+class MusicSpec(_Spec):
+    path: str = Field(description="Music file, relative to the spec's folder.")
+    volume: Annotated[float, Field(ge=0, le=1)] = 0.25
+    duck: bool = Field(True, description="Lower the music under speech.")
+
+
+class JobSpec(_Spec):
+    """A job: which script, which episodes, how the result should look."""
+
+    studio: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=200)
+    script: str = Field(
+        min_length=1,
+        description="Path to the script, relative to the spec's folder; text with a line break is the script itself.",
+    )
+    script_format: Literal["auto", "zh", "fountain"] = "auto"
+    episodes: Literal["all"] | list[Annotated[int, Field(ge=1)]] = Field(
+        "all", description="'all' or a list of episode numbers."
+    )
+    aspect: Literal["9:16", "16:9"] | None = Field(None, description="Default 9:16 (vertical).")
+    resolution: tuple[Annotated[int, Field(ge=64, le=4096)], Annotated[int, Field(ge=64, le=4096)]] | None = (
+        Field(None, description="[width, height]; default from the aspect (720x1280 or 1280x720).")
+    )
+    fps: Annotated[int, Field(ge=1, le=60)] | None = None
+    style: str = Field("", max_length=500, description="Visual style added to every image prompt.")
+    language: Literal["auto", "zh", "en"] = "auto"
+    seed: int = Field(0, description="Base seed of the whole job.")
+    reading_speed: float | None = Field(
+        None, gt=0, description="Characters (zh) or words (en) per second for shot durations."
+    )
+    characters: dict[str, CharacterSpec] = Field(default_factory=dict)
+    music: MusicSpec | None = None
+    platform: str = Field("none", description=f"Platform preset: {', '.join(PLATFORM_PRESETS)}.")
+    priority: Annotated[int, Field(ge=0, le=9)] = Field(5, description="0 lowest, 9 highest.")
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in PLATFORM_PRESETS:
+            raise ValueError(f"unknown platform {value!r}; choose one of {', '.join(PLATFORM_PRESETS)}")
+        return value
+
+    @field_validator("resolution", mode="before")
+    @classmethod
+    def _resolution_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            m = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", value)
+            if not m:
+                raise ValueError("resolution is WIDTHxHEIGHT, e.g. 720x1280")
+            return (int(m.group(1)), int(m.group(2)))
+        return value
+
+    @model_validator(mode="after")
+    def _even_resolution(self) -> JobSpec:
+        if self.resolution and (self.resolution[0] % 2 or self.resolution[1] % 2):
+            raise ValueError("resolution must be even in both dimensions (H.264)")
+        return self
+
+    # --- derived settings (the spec wins over the platform preset, which wins over defaults)
+
+    @property
+    def final_aspect(self) -> str:
+        return self.aspect or PLATFORM_PRESETS[self.platform].get("aspect", "9:16")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.resolution or ASPECT_RESOLUTIONS[self.final_aspect]
+
+    @property
+    def final_fps(self) -> int:
+        return self.fps or PLATFORM_PRESETS[self.platform].get("fps", 24)
+
+    @property
+    def script_is_inline(self) -> bool:
+        return "\n" in self.script
+
+
+class Job(BaseModel):
+    """A loaded job: the validated spec, where it lives, and its script text."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    spec: JobSpec
+    spec_path: Path
+    folder: Path
+    script_text: str
+    script_path: Path | None  # None for an inline script
+    lines: dict[Loc, int] = Field(default_factory=dict)
+
+    def line_of(self, *loc: str | int) -> int | None:
+        return line_of(self.lines, loc)
+
+    def resolve(self, relative: str, field: str) -> Path:
+        return resolve_inside(self.folder, relative, self.spec_path, self.line_of(*field.split(".")), field)
+
+
+def resolve_inside(folder: Path, relative: str, spec_path: Path, line: int | None, field: str) -> Path:
+    """A path from the spec, which must stay inside the spec's folder (no ``..``, no absolute paths)."""
+    candidate = Path(relative)
+    if candidate.is_absolute():
+        raise InputError("absolute paths are not allowed; give a path inside the job's folder",
+                         file=spec_path, line=line, field=field)
+    root = folder.resolve()
+    resolved = (root / candidate).resolve()
+    if not resolved.is_relative_to(root):
+        raise InputError(f"{relative!r} is outside the job's folder {root}", file=spec_path, line=line, field=field)
+    return resolved
+
+
+def _loc_name(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_problems(exc: ValidationError, file: Path, lines: dict[Loc, int]) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        # pydantic adds union branch names ("list[...]", "literal[...]") to loc; drop them for the user.
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        msg = msg.removeprefix("Value error, ")
+        problems.append(Problem(msg, file, line_of(lines, loc), _loc_name(loc) or None))
+    return problems
+
+
+def load_job(spec_path: str | Path) -> Job:
+    """Load and validate a job spec and read its script (not parse it). Raises InputError."""
+    spec_path = Path(spec_path)
+    data, lines = load_yaml_file(spec_path, "job spec")
+    if not isinstance(data, dict):
+        raise InputError("a job spec is a YAML mapping (studio:, title:, script:)", file=spec_path, line=1)
+    try:
+        spec = JobSpec.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems=validation_problems(exc, spec_path, lines)) from None
+    folder = spec_path.resolve().parent
+    job = Job(spec=spec, spec_path=spec_path, folder=folder, script_text="", script_path=None, lines=lines)
+    if spec.script_is_inline:
+        if len(spec.script.encode()) > MAX_SCRIPT_BYTES:
+            raise InputError(f"inline script is over {MAX_SCRIPT_BYTES} bytes", file=spec_path,
+                             line=job.line_of("script"), field="script")
+        job.script_text = spec.script
+    else:
+        path = job.resolve(spec.script, "script")
+        if not path.exists():
+            raise InputError(f"script file {spec.script!r} not found (looked in {folder})",
+                             file=spec_path, line=job.line_of("script"), field="script")
+        job.script_path = path
+        job.script_text = read_text_limited(path, MAX_SCRIPT_BYTES, "script")
+    for name, character in spec.characters.items():
+        if character.reference:
+            ref = job.resolve(character.reference, f"characters.{name}.reference")
+            if not ref.is_file():
+                raise InputError(f"reference image {character.reference!r} not found", file=spec_path,
+                                 line=job.line_of("characters", name, "reference"),
+                                 field=f"characters.{name}.reference")
+    if spec.music:
+        music = job.resolve(spec.music.path, "music.path")
+        if not music.is_file():
+            raise InputError(f"music file {spec.music.path!r} not found", file=spec_path,
+                             line=job.line_of("music", "path"), field="music.path")
+    return job
+
+
+def job_schema() -> dict:
+    return JobSpec.model_json_schema()

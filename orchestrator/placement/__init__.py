@@ -1,0 +1,1 @@
+"""Zone-aware placement: topology, cost model, the scheduling core, and the simulator."""

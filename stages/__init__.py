@@ -1,0 +1,1 @@
+"""kaipai stages: what each unit of work computes, and its backends."""

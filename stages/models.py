@@ -1,0 +1,148 @@
+"""The data that flows between stages: the parsed Script and the Storyboard.
+
+Both are plain pydantic models so they serialise to the JSON formats of DESIGN.md and can be
+hashed for content addressing (``model_dump_json`` is deterministic for the same data).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SpokenKind = Literal["dialogue", "voiceover", "narration"]
+BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
+ShotSize = Literal["close-up", "medium close-up", "medium", "full", "wide"]
+CameraMove = Literal["static", "push-in", "pull-out", "pan", "track", "follow"]
+TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- the parsed script
+
+
+class Beat(_Model):
+    """One unit of a scene, in script order. ``line`` is the 1-based source line."""
+
+    kind: BeatKind
+    text: str
+    character: str | None = None
+    parenthetical: str | None = None
+    line: int = 0
+    flashback: bool = False
+    dual: bool = False  # Fountain dual dialogue: spoken at the same time as the previous line
+
+    @property
+    def spoken(self) -> bool:
+        return self.kind in ("dialogue", "voiceover", "narration")
+
+
+class SceneScript(_Model):
+    heading: str
+    location: str = ""
+    time: TimeOfDay = "unknown"
+    interior: bool | None = None
+    cast: list[str] = Field(default_factory=list)
+    beats: list[Beat] = Field(default_factory=list)
+    line: int = 0
+    flashback: bool = False
+
+
+class EpisodeScript(_Model):
+    number: int
+    title: str = ""
+    scenes: list[SceneScript] = Field(default_factory=list)
+    line: int = 0
+
+
+class Script(_Model):
+    """A whole series as parsed from one file (Chinese micro-drama text or Fountain)."""
+
+    title: str = ""
+    format: Literal["zh", "fountain"]
+    language: Literal["zh", "en"]
+    episodes: list[EpisodeScript]
+    cast: list[str] = Field(default_factory=list)  # every name from cast lists and speakers, in order met
+
+    def speakers(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for ep in self.episodes:
+            for scene in ep.scenes:
+                for beat in scene.beats:
+                    if beat.character and beat.spoken:
+                        seen.setdefault(beat.character, None)
+        return list(seen)
+
+
+# ---------------------------------------------------------------- the storyboard
+
+
+class Character(_Model):
+    name: str
+    appearance: str = ""
+    voice: str = ""  # backend voice name (espeak voice, TTS speaker id); "" = derived
+    pitch: int | None = None  # espeak pitch 0-99
+    speed: int | None = None  # words per minute
+    seed: int = 0
+    reference: str | None = None  # path of a reference image, relative to the job folder
+    described: bool = True  # False when the spec does not describe this speaker (defaults applied)
+
+
+class Line(_Model):
+    """A spoken line. ``id`` is unique within the storyboard (``ep01-l007``)."""
+
+    id: str
+    kind: SpokenKind
+    character: str | None = None  # None for narration without a named narrator
+    parenthetical: str | None = None
+    text: str
+    source_line: int = 0
+
+
+class Scene(_Model):
+    id: str
+    heading: str
+    location: str = ""
+    time: TimeOfDay = "unknown"
+    interior: bool | None = None
+    flashback: bool = False
+
+
+class Shot(_Model):
+    id: str
+    scene: str
+    size: ShotSize
+    camera: CameraMove
+    duration: float = Field(gt=0)
+    characters: list[str] = Field(default_factory=list)
+    prompt: str
+    action: str = ""  # the action text the shot shows (for cards and prompts)
+    lines: list[Line] = Field(default_factory=list)
+    reason: str = ""  # why this size and camera were chosen (the rule or the LLM's note)
+
+
+class Episode(_Model):
+    id: str
+    number: int
+    title: str = ""
+    scenes: list[Scene] = Field(default_factory=list)
+    shots: list[Shot] = Field(default_factory=list)
+
+    def lines(self) -> list[Line]:
+        return [line for shot in self.shots for line in shot.lines]
+
+
+class Storyboard(_Model):
+    title: str
+    language: Literal["zh", "en"] = "zh"
+    characters: list[Character] = Field(default_factory=list)
+    episodes: list[Episode] = Field(default_factory=list)
+
+    def character(self, name: str) -> Character | None:
+        return next((c for c in self.characters if c.name == name), None)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2, exclude_defaults=False)

@@ -1,0 +1,1 @@
+"""Long-lived Ray actors that hold loaded models."""
