@@ -1,4 +1,8 @@
-"""Shared fixtures. One Ray runtime per test session, pinned small, as Ray's own tests do."""
+"""Shared fixtures. One Ray cluster per test session, pinned small, as Ray's own tests do.
+
+The session cluster has three nodes labelled with the three Datong zones, so the same cluster
+serves plain local runs (labels ignored) and zone-placement tests (``label_selector``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
+ZONES = ("lingqiu-guangling", "yanggao-tianzhen", "xinrong-yungang")
 
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -17,15 +22,31 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
-def ray_session():
-    """An embedded Ray shared by every test that needs one: 2 CPUs, a small object store."""
+def ray_cluster():
+    """A 3-node ``ray.cluster_utils.Cluster`` (one node per zone, 2 CPUs each), connected once."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    node_args = {"num_cpus": 2, "object_store_memory": 80_000_000}
+    cluster = Cluster(
+        initialize_head=True,
+        head_node_args={**node_args, "labels": {"zone": ZONES[0]}, "include_dashboard": False},
+    )
+    for zone in ZONES[1:]:
+        cluster.add_node(**node_args, labels={"zone": zone})
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()
+
+
+@pytest.fixture(scope="session")
+def ray_session(ray_cluster):
+    """Ray, connected to the session cluster (for tests that just need *a* Ray)."""
     import ray
 
-    if not ray.is_initialized():
-        ray.init(num_cpus=2, object_store_memory=100_000_000, include_dashboard=False,
-                 log_to_driver=False, configure_logging=False)
-    yield ray
-    ray.shutdown()
+    return ray
 
 
 @pytest.fixture
