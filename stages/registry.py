@@ -6,8 +6,22 @@ import importlib
 
 from stages.base import Stage
 
-# (stage, backend) -> "module:Class". Each issue's backends add their rows here.
-BACKENDS: dict[tuple[str, str], str] = {}
+# (stage, backend) -> "module:Class". Strings, so nothing is imported until a backend is used.
+BACKENDS: dict[tuple[str, str], str] = {
+    ("storyboard", "rules"): "stages.storyboard.rules:RulesStoryboard",
+    ("storyboard", "llm"): "stages.storyboard.llm:LLMStoryboard",
+    ("character", "card"): "stages.keyframe.card:CharacterCard",
+    ("keyframe", "card"): "stages.keyframe.card:KeyframeCard",
+    ("character", "diffusers"): "stages.keyframe.diffusion:CharacterSheetDiffusion",
+    ("keyframe", "diffusers"): "stages.keyframe.diffusion:KeyframeDiffusion",
+    ("motion", "kenburns"): "stages.motion.kenburns:KenBurnsMotion",
+    ("motion", "diffusers"): "stages.motion.diffusion:ImageToVideoMotion",
+    ("voice", "espeak"): "stages.voice.espeak:EspeakVoice",
+    ("voice", "transformers"): "stages.voice.tts:TransformersVoice",
+    ("subtitles", "ass"): "stages.subtitles.ass:AssSubtitles",
+    ("mux", "ffmpeg"): "stages.mux.shot_mux:ShotMux",
+    ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
+}
 
 STAGE_NAMES = ("storyboard", "character", "keyframe", "motion", "voice", "subtitles", "mux", "assembly")
 
