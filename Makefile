@@ -31,7 +31,6 @@ venv: $(STAMP)
 # torch goes in first, pinned, so nothing later pulls a different (CUDA) build.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==$(TORCH_VERSION)
 	$(PY) -m pip install -q -e '.[models,dev]'
 	@touch $(STAMP)
