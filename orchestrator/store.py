@@ -43,8 +43,14 @@ def _canonical_default(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """One text per value: sorted keys, no spaces, UTF-8 kept, so equal data hashes equal."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=_canonical_default)
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=_canonical_default,
+    )
 
 
 def artifact_key(
@@ -62,8 +68,9 @@ def artifact_key(
     receives them); a plain list is taken as an unordered set and sorted.
     """
     if isinstance(input_keys, Mapping):
-        inputs: Any = {name: keys if isinstance(keys, str) else list(keys)
-                       for name, keys in input_keys.items()}
+        inputs: Any = {
+            name: keys if isinstance(keys, str) else list(keys) for name, keys in input_keys.items()
+        }
     else:
         inputs = sorted(input_keys)
     document = {
@@ -124,8 +131,9 @@ def produce(
         meta = stage.run(params, inputs, temp)
         meta = dict(meta or {})
         if "file" in meta and not (temp / str(meta["file"])).is_file():
-            raise RuntimeError(f"stage {stage.name}/{stage.backend} named {meta['file']!r} "
-                               "as its file but did not write it")
+            raise RuntimeError(
+                f"stage {stage.name}/{stage.backend} named {meta['file']!r} as its file but did not write it"
+            )
         meta[STORE_FIELD] = {
             "key": key,
             "stage": stage.name,
@@ -140,8 +148,9 @@ def produce(
         try:
             text = json.dumps(meta, ensure_ascii=False, indent=1)
         except (TypeError, ValueError) as exc:
-            raise RuntimeError(f"stage {stage.name}/{stage.backend} returned metadata that is not JSON: "
-                               f"{exc}") from exc
+            raise RuntimeError(
+                f"stage {stage.name}/{stage.backend} returned metadata that is not JSON: {exc}"
+            ) from exc
         (temp / META).write_text(text, encoding="utf-8")
         final = artifact_path(store_root, stage.name, key)
         try:
@@ -182,7 +191,7 @@ def sweep_temps(store_root: str | Path, max_age_s: float = 6 * 3600) -> list[Pat
     now = time.time()
     removed: list[Path] = []
     for temp in root.glob(f"*/{TEMP_PREFIX}*"):
-        parts = temp.name[len(TEMP_PREFIX):].split("-")
+        parts = temp.name[len(TEMP_PREFIX) :].split("-")
         stale = False
         if len(parts) == 4 and parts[1] == host and parts[2].isdigit():
             stale = not _pid_alive(int(parts[2]))

@@ -11,8 +11,15 @@ import pytest
 from orchestrator import store
 from stages.base import Stage
 
-BASE = dict(stage_name="voice", version="1", backend="espeak", settings={"rate": 1},
-            params={"line": {"id": "ep01-l001", "text": "你好"}}, input_keys={"voices": ["a", "b"]}, seed=3)
+BASE = dict(
+    stage_name="voice",
+    version="1",
+    backend="espeak",
+    settings={"rate": 1},
+    params={"line": {"id": "ep01-l001", "text": "你好"}},
+    input_keys={"voices": ["a", "b"]},
+    seed=3,
+)
 
 
 class CountingStage(Stage):
@@ -43,27 +50,32 @@ def test_key_is_stable_and_independent_of_dict_order():
     assert len(a) == 64 and int(a, 16) >= 0
 
 
-@pytest.mark.parametrize("change", [
-    {"stage_name": "mux"},
-    {"version": "2"},
-    {"backend": "transformers"},
-    {"settings": {"rate": 2}},
-    {"params": {"line": {"id": "ep01-l001", "text": "你好!"}}},
-    {"input_keys": {"voices": ["b", "a"]}},  # input order matters (voices in line order)
-    {"input_keys": {"voices": ["a", "c"]}},
-    {"seed": 4},
-    {"seed": None},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"stage_name": "mux"},
+        {"version": "2"},
+        {"backend": "transformers"},
+        {"settings": {"rate": 2}},
+        {"params": {"line": {"id": "ep01-l001", "text": "你好!"}}},
+        {"input_keys": {"voices": ["b", "a"]}},  # input order matters (voices in line order)
+        {"input_keys": {"voices": ["a", "c"]}},
+        {"seed": 4},
+        {"seed": None},
+    ],
+)
 def test_key_changes_with_any_input(change):
     assert store.artifact_key(**{**BASE, **change}) != store.artifact_key(**BASE)
 
 
 def test_key_handles_paths_and_models():
     from stages.params import MusicParams
+
     music = MusicParams(path="/x/m.mp3", sha256="ab")
     key = store.artifact_key("assembly", "1", "ffmpeg", {}, {"music": music, "p": Path("/a")}, [])
-    assert key == store.artifact_key("assembly", "1", "ffmpeg", {},
-                                     {"music": music.model_dump(), "p": "/a"}, [])
+    assert key == store.artifact_key(
+        "assembly", "1", "ffmpeg", {}, {"music": music.model_dump(), "p": "/a"}, []
+    )
 
 
 def test_produce_writes_then_returns_cached_without_running(tmp_path):

@@ -1,0 +1,156 @@
+"""Fast fake backends for every stage, registered by tests as backend ``fake``.
+
+They write small real files and honest metadata (a voice's duration grows with its text), and take
+options that make them slow (``sleep``), broken for some units (``fail``: unit ids) or flaky
+(``flaky_dir``: fail the first attempt of each unit, remembered by a marker file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from stages.base import Artifact, Stage
+from stages.registry import BACKENDS
+
+
+def _unit(params: dict[str, Any]) -> str:
+    for field in ("shot", "line", "episode", "character"):
+        if params.get(field):
+            return params[field].get("id") or params[field].get("name")
+    return "storyboard"
+
+
+def _input_keys(inputs: dict[str, Any]) -> dict[str, Any]:
+    def key(a: Artifact) -> str:
+        assert (a.path / "meta.json").is_file(), f"input {a.path} is not a finished artifact"
+        return a.key
+
+    return {name: [key(a) for a in v] if isinstance(v, list) else key(v) for name, v in inputs.items()}
+
+
+class FakeStage(Stage):
+    backend = "fake"
+    files: tuple[str, ...] = ("out.txt",)
+
+    def run(self, params, inputs, out: Path) -> dict[str, Any]:
+        unit = _unit(params)
+        started = time.time()
+        if self.options.get("sleep"):
+            time.sleep(float(self.options["sleep"]))
+        if unit in self.options.get("fail", ()):
+            raise ValueError(f"fake failure in {self.name} {unit}")
+        flaky = self.options.get("flaky_dir")
+        if flaky:
+            marker = Path(flaky) / f"{self.name}-{unit}"
+            if not marker.exists():
+                marker.write_text("failed once")
+                raise ConnectionError(f"transient failure in {self.name} {unit}")
+        node_id = None
+        try:
+            import ray
+
+            if ray.is_initialized():
+                node_id = ray.get_runtime_context().get_node_id()
+        except Exception:
+            pass
+        record = {"unit": unit, "inputs": _input_keys(inputs), "pid": os.getpid()}
+        for name in self.files:
+            (out / name).write_text(json.dumps(record, ensure_ascii=False))
+        meta: dict[str, Any] = {
+            "file": self.files[0],
+            "unit": unit,
+            "node_id": node_id,
+            "ran": [started, time.time()],
+        }
+        meta.update(self.extra_meta(params, inputs))
+        return meta
+
+    def extra_meta(self, params, inputs) -> dict[str, Any]:
+        return {}
+
+
+class FakeCharacter(FakeStage):
+    name = "character"
+    files = ("sheet.png",)
+
+
+class FakeKeyframe(FakeStage):
+    name = "keyframe"
+    files = ("keyframe.png",)
+
+
+class FakeMotion(FakeStage):
+    name = "motion"
+    files = ("clip.mp4",)
+
+
+class FakeVoice(FakeStage):
+    name = "voice"
+    files = ("line.wav",)
+
+    def extra_meta(self, params, inputs):
+        return {"duration": round(0.2 + 0.1 * len(params["line"]["text"]), 3)}
+
+
+class FakeSubtitles(FakeStage):
+    name = "subtitles"
+    files = ("episode.ass", "episode.srt")
+
+
+class FakeMux(FakeStage):
+    name = "mux"
+    files = ("shot.mp4",)
+
+    def extra_meta(self, params, inputs):
+        return {"duration": params["shot"]["duration"] + sum(v.meta["duration"] for v in inputs["voices"])}
+
+
+class FakeAssembly(FakeStage):
+    name = "assembly"
+    files = ("episode.mp4", "episode.srt", "cover.jpg")
+
+    def extra_meta(self, params, inputs):
+        return {
+            "duration": round(sum(s.meta["duration"] for s in inputs["shots"]), 3),
+            "shots": len(inputs["shots"]),
+        }
+
+
+class FakeStoryboard(FakeStage):
+    """Storyboard from a tiny script dump: one shot per beat; enough to drive the executor."""
+
+    name = "storyboard"
+    files = ("storyboard.json",)
+
+    def run(self, params, inputs, out):
+        from tests.orchestrator.storyboards import storyboard_from_script
+
+        board = storyboard_from_script(params["script"], params["characters"])
+        (out / "storyboard.json").write_text(board.to_json())
+        return {"file": "storyboard.json", "shots": sum(len(e.shots) for e in board.episodes)}
+
+
+FAKES = {
+    "storyboard": FakeStoryboard,
+    "character": FakeCharacter,
+    "keyframe": FakeKeyframe,
+    "motion": FakeMotion,
+    "voice": FakeVoice,
+    "subtitles": FakeSubtitles,
+    "mux": FakeMux,
+    "assembly": FakeAssembly,
+}
+
+
+def register_fakes() -> None:
+    for stage, cls in FAKES.items():
+        BACKENDS[(stage, "fake")] = f"{__name__}:{cls.__name__}"
+
+
+def unregister_fakes() -> None:
+    for stage in FAKES:
+        BACKENDS.pop((stage, "fake"), None)

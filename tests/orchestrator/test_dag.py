@@ -1,0 +1,132 @@
+"""DAG planning: the shape of params.py's table, and exact invalidation by an edit."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.dag import plan_dag
+from orchestrator.errors import InputError
+from tests.orchestrator.conftest import fake_profile, make_job
+from tests.orchestrator.storyboards import make_storyboard
+
+
+def test_one_node_per_unit_of_work(job, profile):
+    board = make_storyboard(episodes=2, shots=3, lines_per_shot=2)
+    dag = plan_dag(job, board, profile)
+    counts = {stage: len(nodes) for stage, nodes in dag.by_stage().items()}
+    assert counts == {
+        "character": 2,
+        "keyframe": 6,
+        "motion": 6,
+        "voice": 14,
+        "mux": 6,
+        "subtitles": 2,
+        "assembly": 2,
+    }
+    # 阿福 is in the cast list but never appears: no sheet; the narrator has none either.
+    assert {n.unit for n in dag.by_stage()["character"]} == {"林晚", "顾沉"}
+    assert dag.nodes["voice:ep01-l007"].params["character"] is None
+    assert dag.nodes["voice:ep01-l001"].params["character"]["name"] == "林晚"
+    assert dag.nodes["keyframe:ep01-s01-sh002"].name == "keyframe ep01-s01-sh002"
+
+
+def test_inputs_follow_the_params_table(job, profile):
+    dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
+    keyframe = dag.nodes["keyframe:ep01-s01-sh001"]
+    assert keyframe.inputs == {"characters": ["character:林晚"]}
+    assert keyframe.params["characters"][0]["name"] == "林晚"
+    assert "lines" not in keyframe.params["shot"]
+    assert dag.nodes["motion:ep01-s01-sh001"].inputs == {"keyframe": ["keyframe:ep01-s01-sh001"]}
+    mux = dag.nodes["mux:ep01-s01-sh002"]
+    assert mux.inputs == {
+        "motion": ["motion:ep01-s01-sh002"],
+        "voices": ["voice:ep01-l003", "voice:ep01-l004", "voice:ep01-l005"],
+    }
+    assert mux.list_inputs == {"voices"}
+    assert set(mux.params["shot"]) == {"id", "duration", "lines"}
+    subs = dag.nodes["subtitles:ep01"]
+    assert subs.inputs["voices"] == [f"voice:ep01-l{i:03d}" for i in range(1, 6)]
+    assembly = dag.nodes["assembly:ep01"]
+    assert assembly.inputs == {
+        "shots": ["mux:ep01-s01-sh001", "mux:ep01-s01-sh002"],
+        "subtitles": ["subtitles:ep01"],
+        "cover": ["keyframe:ep01-s01-sh001"],
+    }
+    assert assembly.params["music"] is None
+    assert assembly.params["job"] == {
+        "title": "测试",
+        "width": 720,
+        "height": 1280,
+        "fps": 24,
+        "aspect": "9:16",
+        "style": "",
+        "language": "zh",
+        "seed": 0,
+    }
+    order = dag.topo_order()
+    assert all(order.index(dep) < order.index(nid) for nid, n in dag.nodes.items() for dep in n.deps)
+
+
+def _changed(a, b) -> set[str]:
+    assert a.nodes.keys() == b.nodes.keys()
+    return {nid for nid in a.nodes if a.nodes[nid].key != b.nodes[nid].key}
+
+
+def test_plan_is_deterministic(job, profile):
+    a = plan_dag(job, make_storyboard(), profile)
+    b = plan_dag(job, make_storyboard(), profile)
+    assert _changed(a, b) == set()
+    assert len({n.key for n in a.nodes.values()}) == len(a.nodes)
+
+
+def test_one_line_edit_invalidates_exactly_its_dependents(job, profile):
+    board = make_storyboard(episodes=2, shots=3)
+    before = plan_dag(job, board, profile)
+    edited = board.model_copy(deep=True)
+    edited.episodes[0].shots[1].lines[0].text = "改过的台词"
+    after = plan_dag(job, edited, profile)
+    assert _changed(before, after) == {
+        "voice:ep01-l003",
+        "mux:ep01-s01-sh002",
+        "subtitles:ep01",
+        "assembly:ep01",
+    }
+
+
+def test_setting_and_spec_changes_invalidate_what_they_touch(tmp_path, job, profile):
+    board = make_storyboard(episodes=1, shots=2)
+    base = plan_dag(job, board, profile)
+    voices = plan_dag(job, board, fake_profile({"voice": {"rate": 2}}))
+    assert {nid.split(":")[0] for nid in _changed(base, voices)} == {"voice", "mux", "subtitles", "assembly"}
+    wide = plan_dag(make_job(tmp_path, aspect="16:9"), board, profile)
+    assert _changed(base, wide) == set(base.nodes)
+
+
+def test_music_enters_the_assembly_key_by_content(tmp_path, profile):
+    from orchestrator.jobspec import MusicSpec
+
+    (tmp_path / "bed.mp3").write_bytes(b"one")
+    job = make_job(tmp_path, music=MusicSpec(path="bed.mp3"))
+    board = make_storyboard(episodes=1, shots=1)
+    first = plan_dag(job, board, profile)
+    assert first.nodes["assembly:ep01"].params["music"]["path"] == str(tmp_path / "bed.mp3")
+    (tmp_path / "bed.mp3").write_bytes(b"two")
+    assert _changed(first, plan_dag(job, board, profile)) == {"assembly:ep01"}
+
+
+def test_critical_path(job, profile):
+    dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
+    cost = {nid: 1.0 for nid in dag.nodes}
+    cost["voice:ep01-l003"] = 10.0
+    path, length = dag.critical_path(cost)
+    assert path == ["voice:ep01-l003", "mux:ep01-s01-sh002", "assembly:ep01"]
+    assert length == 12.0
+    path, length = dag.critical_path(lambda n: 1.0)
+    assert length == 5.0 and path[0].startswith("character:") and path[-1] == "assembly:ep01"
+
+
+def test_unknown_backend_is_an_input_error(job, fakes):
+    profile = fake_profile()
+    profile.stages["voice"].backend = "nope"
+    with pytest.raises(InputError, match="no backend 'nope'"):
+        plan_dag(job, make_storyboard(), profile)
