@@ -1,0 +1,171 @@
+"""Character sheets and keyframes from a diffusers text-to-image pipeline.
+
+Consistency of a character across shots comes from three things: a fixed per-character seed, the same
+appearance text in every prompt, and the character sheet (made first) given as the IP-Adapter reference
+for every shot of that character when the profile names an adapter and the pipeline supports one.
+The image is generated at the job's aspect within the model's native size, then resized to the job's
+exact width×height, so these files drop in wherever the card backend's do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from stages.base import Artifact, Inputs, Resources, Stage
+from workers.diffusion import ImageRequest, TextToImage
+from workers.shapes import generation_size, stable_seed
+
+DEFAULT_NEGATIVE = "blurry, low quality, deformed, extra limbs, watermark, text, logo"
+
+SIZE_WORDS = {
+    "close-up": "close-up shot of the face",
+    "medium close-up": "medium close-up, head and shoulders",
+    "medium": "medium shot, waist up",
+    "full": "full shot, whole body",
+    "wide": "wide establishing shot",
+}
+
+
+class _TextToImageStage(Stage):
+    """Shared by both stages: options, model loading, and the batch protocol of ``workers.pool``."""
+
+    version: ClassVar[str] = "1"
+    resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=1)
+    file_name: ClassVar[str] = "image.png"
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.model = TextToImage(self.options)
+
+    def setup(self) -> None:
+        self.model.load()
+
+    def teardown(self) -> None:
+        self.model.unload()
+
+    def key_settings(self) -> dict[str, Any]:
+        # Where a model runs (device, offload) does not change what it draws; dtype may, so it stays.
+        return {k: v for k, v in self.options.items() if k not in ("device", "cpu_offload")}
+
+    # --- what the options say
+
+    def _size(self, job: dict[str, Any]) -> tuple[int, int]:
+        return generation_size(int(job["width"]), int(job["height"]),
+                               int(self.options.get("max_side", 1024)), int(self.options.get("multiple", 16)))
+
+    def _request(self, unit: str, prompt: str, seed: int, job: dict[str, Any],
+                 reference: Any = None) -> ImageRequest:
+        width, height = self._size(job)
+        return ImageRequest(
+            unit=unit,
+            prompt=prompt,
+            negative_prompt=str(self.options.get("negative_prompt", DEFAULT_NEGATIVE)),
+            seed=seed,
+            width=width,
+            height=height,
+            steps=int(self.options.get("steps", 4)),
+            guidance=float(self.options.get("guidance", 0.0)),
+            reference=reference,
+        )
+
+    # --- the batch protocol (workers.pool.BatchableStage)
+
+    def compute(self, requests: list[ImageRequest]) -> list[Any]:
+        return self.model.generate(requests)
+
+    def unit_of(self, request: ImageRequest) -> str:
+        return request.unit
+
+    def finish(self, image: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        from PIL import Image
+
+        job = params["job"]
+        size = (int(job["width"]), int(job["height"]))
+        final = image.convert("RGB")
+        if final.size != size:
+            final = final.resize(size, Image.Resampling.LANCZOS)
+        final.save(out / self.file_name)
+        return {"file": self.file_name, "width": size[0], "height": size[1], "model": self.model.model_id,
+                "generated_size": list(image.size)}
+
+    def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        request = self.prepare(params, inputs)
+        return self.finish(self.compute([request])[0], params, inputs, out)
+
+    def prepare(self, params: dict[str, Any], inputs: Inputs) -> ImageRequest:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def character_seed(job: dict[str, Any], character: dict[str, Any]) -> int:
+    """The character's fixed seed (from the spec, else derived from the name), offset by the job seed."""
+    return stable_seed("character", job.get("seed", 0), character.get("seed", 0), character["name"])
+
+
+def _style(job: dict[str, Any]) -> str:
+    return f", {job['style']}" if job.get("style") else ""
+
+
+class CharacterSheetDiffusion(_TextToImageStage):
+    """A character's reference sheet: neutral pose, plain background, the appearance text in full."""
+
+    name: ClassVar[str] = "character"
+    backend: ClassVar[str] = "diffusers"
+    file_name: ClassVar[str] = "sheet.png"
+
+    def prepare(self, params: dict[str, Any], inputs: Inputs) -> ImageRequest:
+        job, character = params["job"], params["character"]
+        appearance = character.get("appearance") or "a person"
+        prompt = (f"character reference sheet of {character['name']}, {appearance}, full body, front view, "
+                  f"neutral expression, plain light grey background, even studio lighting{_style(job)}")
+        return self._request(character["name"], prompt, character_seed(job, character), job)
+
+    def finish(self, image: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        meta = super().finish(image, params, inputs, out)
+        character = params["character"]
+        meta.update(character=character["name"], seed=character_seed(params["job"], character))
+        return meta
+
+
+class KeyframeDiffusion(_TextToImageStage):
+    """A shot's first frame: the shot prompt, its framing, and each character's appearance and seed."""
+
+    name: ClassVar[str] = "keyframe"
+    backend: ClassVar[str] = "diffusers"
+    file_name: ClassVar[str] = "keyframe.png"
+
+    def prepare(self, params: dict[str, Any], inputs: Inputs) -> ImageRequest:
+        job, shot, scene = params["job"], params["shot"], params.get("scene") or {}
+        characters = [c for c in params.get("characters") or [] if c["name"] in shot.get("characters", [])]
+        parts = [SIZE_WORDS.get(shot.get("size", ""), shot.get("size", "")), shot.get("prompt", "")]
+        if shot.get("action") and shot["action"] not in shot.get("prompt", ""):
+            parts.append(shot["action"])
+        for c in characters:
+            parts.append(f"{c['name']}: {c.get('appearance') or 'a person'}")
+        if scene.get("location"):
+            parts.append(f"{'interior' if scene.get('interior') else 'exterior'} {scene['location']}, "
+                         f"{scene.get('time', '')}")
+        prompt = ", ".join(p for p in parts if p) + _style(job)
+        # The lead character's seed keeps their look (and the framing noise) stable shot to shot.
+        seed = character_seed(job, characters[0]) if characters else stable_seed("shot", job.get("seed", 0),
+                                                                                   shot["id"])
+        return self._request(shot["id"], prompt, seed, job, reference=self._reference(characters, inputs))
+
+    def _reference(self, characters: list[dict[str, Any]], inputs: Inputs) -> Any:
+        """The lead character's sheet, used as the IP-Adapter image (when the model has an adapter)."""
+        if not characters or not self.model.uses_reference:
+            return None
+        sheets = inputs.get("characters") or []
+        sheets = sheets if isinstance(sheets, list) else [sheets]
+        lead = characters[0]["name"]
+        for sheet in sheets:
+            if isinstance(sheet, Artifact) and sheet.meta.get("character") in (lead, None):
+                from PIL import Image
+
+                return Image.open(sheet.file("sheet.png")).convert("RGB")
+        return None
+
+    def finish(self, image: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        meta = super().finish(image, params, inputs, out)
+        meta["shot"] = params["shot"]["id"]
+        return meta

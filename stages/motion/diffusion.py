@@ -1,0 +1,135 @@
+"""Motion clips from an image-to-video diffusion model, conditioned on the shot's keyframe and prompt.
+
+The model makes N frames at its own frame rate; the clip is then retimed to exactly the shot's planned
+duration and the job's frame rate and size by ffmpeg (raw RGB frames piped in, argument lists only),
+so the result drops in wherever the Ken Burns backend's ``clip.mp4`` does.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, ClassVar
+
+from stages.base import Artifact, Inputs, Resources, Stage
+from workers.shapes import generation_size, stable_seed
+from workers.video import ImageToVideo, VideoRequest
+
+DEFAULT_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
+
+CAMERA_WORDS = {
+    "static": "static camera",
+    "push-in": "slow push-in towards the subject",
+    "pull-out": "slow pull-out away from the subject",
+    "pan": "smooth horizontal pan",
+    "track": "tracking shot moving alongside",
+    "follow": "camera follows the subject",
+}
+
+
+def encode_clip(frames: Any, model_fps: float, out: Path, width: int, height: int, fps: int,
+                duration: float, crf: int = 20) -> None:
+    """Frames (n, h, w, 3) floats in [0, 1] → H.264 ``out``: exactly ``duration`` s at ``fps``, width×height.
+
+    The frames are stretched in time (setpts) so that they span the duration, the last frame is held
+    to cover rounding, and the picture is scaled to the job's size.
+    """
+    import ffmpeg
+    import numpy as np
+
+    data = (np.clip(np.asarray(frames, dtype=np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
+    count, h, w, _ = data.shape
+    natural = count / model_fps
+    factor = duration / natural
+    stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=model_fps)
+    stream = (stream.filter("setpts", f"{factor:.6f}*PTS")
+              .filter("scale", width, height, flags="bicubic")
+              .filter("tpad", stop_mode="clone", stop_duration=f"{max(1.0, factor / model_fps):.3f}")
+              .filter("fps", fps=fps))
+    temp = out.with_name(f".{out.name}.part.mp4")
+    (ffmpeg.output(stream, str(temp), vcodec="libx264", pix_fmt="yuv420p", crf=crf, preset="veryfast",
+                   t=f"{duration:.3f}", r=fps, an=None, movflags="+faststart")
+     .global_args("-nostdin", "-loglevel", "error")
+     .overwrite_output()
+     .run(input=data.tobytes(), capture_stdout=True, capture_stderr=True))
+    temp.replace(out)
+
+
+class ImageToVideoMotion(Stage):
+    name: ClassVar[str] = "motion"
+    backend: ClassVar[str] = "diffusers"
+    version: ClassVar[str] = "1"
+    resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=1)
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        super().__init__(options)
+        self.model = ImageToVideo(self.options)
+
+    def setup(self) -> None:
+        self.model.load()
+
+    def teardown(self) -> None:
+        self.model.unload()
+
+    def key_settings(self) -> dict[str, Any]:
+        return {k: v for k, v in self.options.items() if k not in ("device", "cpu_offload")}
+
+    # --- the batch protocol (workers.pool.BatchableStage)
+
+    def prepare(self, params: dict[str, Any], inputs: Inputs) -> VideoRequest:
+        from PIL import Image
+
+        job, shot = params["job"], params["shot"]
+        kind = self.model.kind
+        width, height = generation_size(int(job["width"]), int(job["height"]),
+                                        int(self.options.get("max_side", 768)),
+                                        max(kind.multiple, int(self.options.get("multiple", kind.multiple))))
+        keyframe = inputs["keyframe"]
+        if isinstance(keyframe, list):
+            keyframe = keyframe[0]
+        assert isinstance(keyframe, Artifact)
+        image = Image.open(keyframe.file("keyframe.png")).convert("RGB").resize((width, height),
+                                                                              Image.Resampling.LANCZOS)
+        parts = (shot.get("prompt", ""), shot.get("action", ""), CAMERA_WORDS.get(shot.get("camera", ""), ""),
+                 job.get("style", ""))
+        prompt = ", ".join(p for p in parts if p)
+        return VideoRequest(
+            unit=shot["id"],
+            image=image,
+            prompt=prompt,
+            negative_prompt=str(self.options.get("negative_prompt", DEFAULT_NEGATIVE)),
+            seed=stable_seed("motion", job.get("seed", 0), shot["id"]),
+            width=width,
+            height=height,
+            frames=kind.frames(self._wanted_frames(float(shot["duration"]))),
+            steps=int(self.options.get("steps", 8)),
+            guidance=float(self.options.get("guidance", 3.0)),
+        )
+
+    def _wanted_frames(self, duration: float) -> int:
+        """The frames to generate: ``frames`` from the options if set, else the shot at model fps, capped."""
+        if self.options.get("frames"):
+            return int(self.options["frames"])
+        return min(int(self.options.get("max_frames", 121)), math.ceil(duration * self.model_fps))
+
+    @property
+    def model_fps(self) -> float:
+        return float(self.options.get("fps", self.model.kind.fps))
+
+    def compute(self, requests: list[VideoRequest]) -> list[Any]:
+        return self.model.generate(requests)
+
+    def unit_of(self, request: VideoRequest) -> str:
+        return request.unit
+
+    def finish(self, frames: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        job, shot = params["job"], params["shot"]
+        duration = round(float(shot["duration"]), 3)
+        encode_clip(frames, self.model_fps, out / "clip.mp4", int(job["width"]), int(job["height"]),
+                    int(job["fps"]), duration, crf=int(self.options.get("crf", 20)))
+        return {"file": "clip.mp4", "duration": duration, "shot": shot["id"], "model": self.model.model_id,
+                "generated_frames": len(frames), "model_fps": self.model_fps}
+
+    def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        request = self.prepare(params, inputs)
+        return self.finish(self.compute([request])[0], params, inputs, out)

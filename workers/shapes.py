@@ -1,0 +1,22 @@
+"""Sizes and seeds shared by the image and video families."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def generation_size(width: int, height: int, max_side: int, multiple: int) -> tuple[int, int]:
+    """The size to generate at: the job's aspect, longest side at most ``max_side``, both sides a
+    multiple of what the pipeline needs (8 for SD's VAE, 16 for FLUX/Wan, 32 for LTX). The result is
+    resized to the job's exact size afterwards, so rounding never distorts the final frame much.
+    """
+    scale = min(1.0, max_side / max(width, height))
+    w = max(multiple, round(width * scale / multiple) * multiple)
+    h = max(multiple, round(height * scale / multiple) * multiple)
+    return int(w), int(h)
+
+
+def stable_seed(*parts: object) -> int:
+    """A seed from names and numbers that is the same in every process (``hash()`` is not)."""
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
