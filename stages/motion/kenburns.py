@@ -1,0 +1,79 @@
+"""The ``kenburns`` backend: a camera move over the still keyframe, rendered by ffmpeg's zoompan.
+
+zoompan crops at whole pixels, which makes slow moves jitter. We upscale the keyframe first
+(``upscale`` times, 4 by default), so a one-pixel step of the crop is a quarter pixel of the output:
+smooth to the eye. Moves ease in and out (smoothstep), as a camera operator would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from stages.base import Artifact, Inputs, Resources, Stage
+from stages.media.ffmpeg_run import run_ffmpeg
+from stages.media.probe import probe
+from stages.models import Shot
+from stages.params import JobContext
+
+# How far each move travels: zoom at start and end, and the horizontal window position (0 = left edge,
+# 1 = right edge of the room the zoom leaves to move in) at start and end.
+MOVES: dict[str, tuple[float, float, float, float]] = {
+    "static": (1.0, 1.0, 0.5, 0.5),
+    "push-in": (1.0, 1.14, 0.5, 0.5),
+    "pull-out": (1.14, 1.0, 0.5, 0.5),
+    "pan": (1.12, 1.12, 0.0, 1.0),
+    "track": (1.16, 1.16, 1.0, 0.0),
+    "follow": (1.08, 1.16, 0.2, 0.8),
+}
+
+
+def frame_count(duration: float, fps: int) -> int:
+    return max(1, round(duration * fps))
+
+
+def zoompan_expressions(camera: str, frames: int) -> dict[str, str]:
+    """zoompan's z, x, y for ``camera`` over ``frames`` output frames (``on`` is the frame number)."""
+    z0, z1, p0, p1 = MOVES.get(camera, MOVES["static"])
+    t = f"(on/{max(1, frames - 1)})"
+    ease = f"({t}*{t}*(3-2*{t}))"
+    zoom = f"{z0}+({z1 - z0})*{ease}"
+    pos = f"({p0}+({p1 - p0})*{ease})"
+    return {
+        "z": zoom,
+        "x": f"(iw-iw/zoom)*{pos}",
+        "y": "(ih-ih/zoom)/2",
+    }
+
+
+class KenBurnsMotion(Stage):
+    name = "motion"
+    backend = "kenburns"
+    version = "1"
+    resources = Resources(num_cpus=1)
+
+    def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        job = JobContext.model_validate(params["job"])
+        shot = Shot.model_validate(params["shot"])
+        keyframe = inputs["keyframe"]
+        assert isinstance(keyframe, Artifact)
+        upscale = int(self.options.get("upscale", 4))
+        crf = int(self.options.get("crf", 18))
+        frames = frame_count(shot.duration, job.fps)
+        clip = out / "clip.mp4"
+
+        stream = (
+            ffmpeg.input(str(keyframe.file()))
+            .filter("scale", w=job.width * upscale, h=job.height * upscale, flags="lanczos")
+            .filter("zoompan", d=frames, s=f"{job.width}x{job.height}", fps=job.fps,
+                    **zoompan_expressions(shot.camera, frames))
+            .filter("format", pix_fmts="yuv420p")
+            .output(str(clip), vcodec="libx264", crf=crf, preset="veryfast", r=job.fps,
+                    **{"frames:v": frames, "movflags": "+faststart"})
+        )
+        run_ffmpeg(stream, f"motion {shot.id}")
+        info = probe(clip)
+        return {"file": "clip.mp4", "duration": round(frames / job.fps, 3), "frames": frames,
+                "fps": job.fps, "width": info.width, "height": info.height, "camera": shot.camera}

@@ -1,0 +1,142 @@
+"""The ``espeak`` backend: one WAV per spoken line from espeak-ng, a distinct voice per character.
+
+A character's voice comes from the job spec (``voice``, ``pitch``, ``speed``) or, when left empty, is
+cast from the character: a variant (f1-f5, m1-m7) of the right gender when the appearance says it,
+and a pitch and speed from a hash of the name, so every character sounds different and the same
+character always sounds the same. Mandarin goes through ``cmn-latn-pinyin`` (plain ``cmn`` reads
+digits in English). The text reaches espeak-ng through a file (``-f``), never on the command line,
+so a line starting with ``-`` is spoken, not parsed as an option.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from orchestrator.errors import InputError
+from stages.base import Resources, Stage
+from stages.media.ffmpeg_run import run_ffmpeg, run_tool
+from stages.models import Character, Line
+from stages.params import JobContext
+from stages.voice.numerals import spoken_digits_zh
+
+LANGUAGE_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
+FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
+MALE_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
+FEMALE_WORDS = re.compile(r"女|她|姑娘|小姐|妈|姐|妹|奶奶|阿姨|夫人|太太"
+                          r"|\b(woman|girl|she|her|female|lady|mother|sister|wife|queen|daughter)\b", re.I)
+MALE_WORDS = re.compile(r"男|他|先生|爸|哥|弟|爷|叔|少爷|总裁"
+                        r"|\b(man|boy|he|his|male|gentleman|father|brother|husband|king|son)\b", re.I)
+VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\+[A-Za-z][A-Za-z0-9_-]*)?$|^\+?[A-Za-z][A-Za-z0-9_-]*$")
+MAX_LINE_CHARS = 2000
+SAMPLE_RATE = 48_000
+MIN_SECONDS = 0.3  # a line of only punctuation still takes a beat
+
+
+@dataclass(frozen=True)
+class EspeakVoiceSpec:
+    """Everything espeak-ng needs to say a line in one character's voice."""
+
+    voice: str  # "cmn-latn-pinyin+f3"
+    pitch: int  # 0-99
+    speed: int  # words per minute
+
+
+def _hash_unit(*parts: object) -> float:
+    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def guess_gender(appearance: str) -> str | None:
+    female, male = len(FEMALE_WORDS.findall(appearance)), len(MALE_WORDS.findall(appearance))
+    if female == male:
+        return None
+    return "f" if female > male else "m"
+
+
+def cast_voice(character: Character | None, language: str,
+               options: dict[str, Any] | None = None) -> EspeakVoiceSpec:
+    """The voice for ``character`` (None: the narrator), from the spec where given, derived otherwise."""
+    options = options or {}
+    base = LANGUAGE_VOICE[language]
+    if character is None:
+        narrator = options.get("narrator_voice", "m3")
+        return EspeakVoiceSpec(_compose(base, narrator, "narrator"), int(options.get("narrator_pitch", 42)),
+                               int(options.get("narrator_speed", 160)))
+    key = (character.name, character.seed)
+    gender = guess_gender(character.appearance) or ("f" if _hash_unit(*key, "gender") < 0.5 else "m")
+    variants = FEMALE_VARIANTS if gender == "f" else MALE_VARIANTS
+    variant = variants[int(_hash_unit(*key, "variant") * len(variants))]
+    low, high = (52, 82) if gender == "f" else (22, 52)
+    pitch = character.pitch
+    if pitch is None:
+        pitch = round(low + (high - low) * _hash_unit(*key, "pitch"))
+    speed = character.speed if character.speed is not None else round(150 + 35 * _hash_unit(*key, "speed"))
+    voice = _compose(base, character.voice or variant, character.name)
+    return EspeakVoiceSpec(voice, max(0, min(99, pitch)), max(80, min(450, speed)))
+
+
+def _compose(base: str, given: str, who: str) -> str:
+    """``given`` may be a variant (``f3``, ``+f3``), a language voice (``en-gb``) or both (``en-gb+f3``)."""
+    given = given.strip()
+    if not VOICE_NAME.match(given):
+        raise InputError(f"voice {given!r} is not an espeak-ng voice name (like 'f3', 'en-gb' or 'en-gb+m2')",
+                         field=f"characters.{who}.voice")
+    if given.startswith("+"):
+        return base + given
+    if "+" in given:
+        return given
+    is_language = "-" in given or (len(given) <= 3 and not re.fullmatch(r"[fm]\d", given))
+    return given if is_language else f"{base}+{given}"  # en-gb / cmn, or a bare variant: f3, klatt
+
+
+def speakable_text(line: Line, language: str) -> str:
+    text = line.text.strip()
+    if len(text) > MAX_LINE_CHARS:
+        raise InputError(f"line is {len(text)} characters; at most {MAX_LINE_CHARS} are spoken",
+                         field=f"lines.{line.id}.text")
+    return spoken_digits_zh(text) if language == "zh" else text
+
+
+class EspeakVoice(Stage):
+    name = "voice"
+    backend = "espeak"
+    version = "1"
+    resources = Resources(num_cpus=1)
+
+    def setup(self) -> None:
+        run_tool(["espeak-ng", "--version"], "voice setup")
+
+    def run(self, params: dict[str, Any], inputs: Any, out: Path) -> dict[str, Any]:
+        job = JobContext.model_validate(params["job"])
+        line = Line.model_validate(params["line"])
+        character = Character.model_validate(params["character"]) if params.get("character") else None
+        spec = cast_voice(character, job.language, self.options)
+        wav = out / "line.wav"
+        with tempfile.TemporaryDirectory(prefix="kaipai-voice-") as work:
+            text_file, raw = Path(work) / "line.txt", Path(work) / "raw.wav"
+            text_file.write_text(speakable_text(line, job.language) + "\n", encoding="utf-8")
+            run_tool(["espeak-ng", "-b", "1", "-v", spec.voice, "-p", str(spec.pitch), "-s", str(spec.speed),
+                      "-w", str(raw), "-f", str(text_file)], f"voice {line.id}", timeout=120)
+            stream = (
+                ffmpeg.input(str(raw))
+                .filter("apad", whole_dur=MIN_SECONDS)
+                .output(str(wav), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le")
+            )
+            run_ffmpeg(stream, f"voice {line.id}")
+        duration = wav_duration(wav)
+        return {"file": "line.wav", "duration": round(duration, 3), "line": line.id,
+                "voice": spec.voice, "pitch": spec.pitch, "speed": spec.speed}
+
+
+def wav_duration(path: Path) -> float:
+    """The real length of a PCM WAV, from its frame count."""
+    with wave.open(str(path), "rb") as w:
+        return w.getnframes() / float(w.getframerate())
