@@ -166,7 +166,8 @@ def build_qwen2() -> tuple[Any, Any]:
 def _vits_vocab_file() -> Path:
     """VitsTokenizer reads its vocabulary from a JSON file; write one per process."""
     vocab = {"<pad>": 0, "<unk>": 1}
-    for ch in string.ascii_lowercase + string.digits + " '.,!?-":
+    # Latin letters plus the CJK Unified Ideographs block, so Chinese lines speak (as noise) too.
+    for ch in string.ascii_lowercase + string.digits + " '.,!?-" + "".join(map(chr, range(0x4E00, 0xA000))):
         vocab.setdefault(ch, len(vocab))
     folder = Path(tempfile.mkdtemp(prefix="kaipai-tiny-vits-"))
     path = folder / "vocab.json"

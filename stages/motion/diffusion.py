@@ -8,10 +8,13 @@ so the result drops in wherever the Ken Burns backend's ``clip.mp4`` does.
 from __future__ import annotations
 
 import math
+import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
 
 from stages.base import Artifact, Inputs, Resources, Stage
+from stages.media.ffmpeg_run import DEFAULT_TIMEOUT, FFMPEG, MediaError, stderr_tail
+from stages.media.probe import probe
 from workers.shapes import generation_size, stable_seed
 from workers.video import ImageToVideo, VideoRequest
 
@@ -28,31 +31,41 @@ CAMERA_WORDS = {
 
 
 def encode_clip(frames: Any, model_fps: float, out: Path, width: int, height: int, fps: int,
-                duration: float, crf: int = 20) -> None:
-    """Frames (n, h, w, 3) floats in [0, 1] → H.264 ``out``: exactly ``duration`` s at ``fps``, width×height.
+                duration: float, crf: int = 20, preset: str = "veryfast") -> int:
+    """Frames (n, h, w, 3) floats in [0, 1] → H.264 ``out``: ``duration`` s at ``fps``, width×height.
 
-    The frames are stretched in time (setpts) so that they span the duration, the last frame is held
-    to cover rounding, and the picture is scaled to the job's size.
+    The frames are stretched in time (setpts) to span the duration, the last one held to cover
+    rounding, and scaled to the job's size. Raw RGB goes to ffmpeg's stdin (argument list, no shell).
+    Returns the number of frames written (``round(duration * fps)``, as the Ken Burns backend does).
     """
     import ffmpeg
     import numpy as np
 
     data = (np.clip(np.asarray(frames, dtype=np.float32), 0.0, 1.0) * 255).round().astype(np.uint8)
     count, h, w, _ = data.shape
-    natural = count / model_fps
-    factor = duration / natural
-    stream = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=model_fps)
-    stream = (stream.filter("setpts", f"{factor:.6f}*PTS")
+    factor = duration / (count / model_fps)
+    total = max(1, round(duration * fps))
+    stream = (ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=model_fps)
+              .filter("setpts", f"{factor:.6f}*PTS")
               .filter("scale", width, height, flags="bicubic")
-              .filter("tpad", stop_mode="clone", stop_duration=f"{max(1.0, factor / model_fps):.3f}")
-              .filter("fps", fps=fps))
-    temp = out.with_name(f".{out.name}.part.mp4")
-    (ffmpeg.output(stream, str(temp), vcodec="libx264", pix_fmt="yuv420p", crf=crf, preset="veryfast",
-                   t=f"{duration:.3f}", r=fps, an=None, movflags="+faststart")
-     .global_args("-nostdin", "-loglevel", "error")
-     .overwrite_output()
-     .run(input=data.tobytes(), capture_stdout=True, capture_stderr=True))
-    temp.replace(out)
+              .filter("tpad", stop_mode="clone", stop_duration=f"{max(1.0, 2 * factor / model_fps):.3f}")
+              .filter("fps", fps=fps)
+              .filter("format", pix_fmts="yuv420p")
+              .output(str(out), vcodec="libx264", crf=crf, preset=preset, r=fps,
+                      **{"frames:v": total, "movflags": "+faststart"}))
+    args = ffmpeg.compile(stream, cmd=FFMPEG, overwrite_output=True)
+    args = [args[0], "-nostdin", "-hide_banner", "-loglevel", "error", *args[1:]]
+    try:
+        done = subprocess.run(args, input=data.tobytes(), capture_output=True, timeout=DEFAULT_TIMEOUT,
+                              check=False)
+    except FileNotFoundError:
+        raise MediaError("motion: ffmpeg is not installed (apt-get install ffmpeg)") from None
+    except subprocess.TimeoutExpired as exc:
+        tail = stderr_tail(exc.stderr)
+        raise MediaError(f"motion: ffmpeg ran past {DEFAULT_TIMEOUT:.0f}s\n{tail}") from None
+    if done.returncode != 0:
+        raise MediaError(f"motion: ffmpeg exited {done.returncode}\n{stderr_tail(done.stderr)}")
+    return total
 
 
 class ImageToVideoMotion(Stage):
@@ -124,11 +137,15 @@ class ImageToVideoMotion(Stage):
 
     def finish(self, frames: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job, shot = params["job"], params["shot"]
-        duration = round(float(shot["duration"]), 3)
-        encode_clip(frames, self.model_fps, out / "clip.mp4", int(job["width"]), int(job["height"]),
-                    int(job["fps"]), duration, crf=int(self.options.get("crf", 20)))
-        return {"file": "clip.mp4", "duration": duration, "shot": shot["id"], "model": self.model.model_id,
-                "generated_frames": len(frames), "model_fps": self.model_fps}
+        fps = int(job["fps"])
+        clip = out / "clip.mp4"
+        frames_out = encode_clip(frames, self.model_fps, clip, int(job["width"]), int(job["height"]), fps,
+                                 float(shot["duration"]), crf=int(self.options.get("crf", 20)),
+                                 preset=str(self.options.get("preset", "veryfast")))
+        info = probe(clip)
+        return {"file": "clip.mp4", "duration": round(frames_out / fps, 3), "frames": frames_out, "fps": fps,
+                "width": info.width, "height": info.height, "camera": shot.get("camera"), "shot": shot["id"],
+                "model": self.model.model_id, "generated_frames": len(frames), "model_fps": self.model_fps}
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         request = self.prepare(params, inputs)
