@@ -1,0 +1,81 @@
+"""The ``ffmpeg`` mux backend: one shot's picture and sound, ready to concatenate.
+
+The shot's length and each voice's start come from :func:`stages.timing.shot_layout` (the subtitles
+use the same function). When the voices need longer than the planned shot, the clip is slowed
+(``setpts``) to the new length rather than frozen at its end, so the camera keeps moving. Voices are
+delayed to their offsets and mixed without amix's default 1/n level drop (``normalize=0``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+
+from stages.base import Artifact, Inputs, Resources, Stage
+from stages.media.ffmpeg_run import run_ffmpeg
+from stages.models import Shot
+from stages.params import JobContext
+from stages.timing import shot_layout
+
+SAMPLE_RATE = 48_000
+
+
+def mux_video(clip: Artifact, job: JobContext, duration: float, frames: int) -> Any:
+    """The clip, slowed when the shot got longer, at the job's fps, exactly ``frames`` long."""
+    video = ffmpeg.input(str(clip.file())).video
+    clip_seconds = float(clip.meta.get("duration") or 0) or duration
+    if duration > clip_seconds + 1e-3:
+        video = video.filter("setpts", f"{duration / clip_seconds:.6f}*PTS")
+    return (
+        video.filter("fps", fps=job.fps)
+        .filter("tpad", stop_mode="clone", stop_duration=1)  # covers rounding at the very end
+        .filter("scale", w=job.width, h=job.height)
+        .filter("format", pix_fmts="yuv420p")
+    )
+
+
+def mux_audio(voices: list[Artifact], offsets: list[float]) -> Any:
+    """Each voice delayed to its offset, all mixed at full level; silence when the shot has none."""
+    if not voices:
+        return ffmpeg.input(f"anullsrc=r={SAMPLE_RATE}:cl=stereo", f="lavfi").audio
+    placed = [
+        ffmpeg.input(str(voice.file())).audio.filter("adelay", delays=round(offset * 1000), all=1)
+        for voice, offset in zip(voices, offsets, strict=True)
+    ]
+    mixed = placed[0] if len(placed) == 1 else ffmpeg.filter(
+        placed, "amix", inputs=len(placed), normalize=0, duration="longest", dropout_transition=0)
+    return mixed.filter("apad").filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo")
+
+
+class ShotMux(Stage):
+    name = "mux"
+    backend = "ffmpeg"
+    version = "1"
+    resources = Resources(num_cpus=1)
+
+    def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        job = JobContext.model_validate(params["job"])
+        shot = Shot.model_validate(params["shot"])
+        motion = inputs["motion"]
+        assert isinstance(motion, Artifact)
+        voices = inputs.get("voices") or []
+        voices = voices if isinstance(voices, list) else [voices]
+        if len(voices) != len(shot.lines):
+            raise ValueError(f"mux {shot.id}: {len(shot.lines)} lines but {len(voices)} voices")
+
+        planned, offsets = shot_layout(shot.duration, [float(v.meta["duration"]) for v in voices])
+        frames = max(1, round(planned * job.fps))
+        seconds = frames / job.fps  # the picture is whole frames; the sound is cut to match it
+        path = out / "shot.mp4"
+        stream = ffmpeg.output(
+            mux_video(motion, job, planned, frames), mux_audio(voices, offsets), str(path),
+            vcodec="libx264", crf=int(self.options.get("crf", 18)),
+            preset=str(self.options.get("preset", "veryfast")),
+            r=job.fps, acodec="aac", audio_bitrate="160k", ar=SAMPLE_RATE, t=f"{seconds:.6f}",
+            **{"frames:v": frames},
+        )
+        run_ffmpeg(stream, f"mux {shot.id}")
+        return {"file": "shot.mp4", "duration": round(seconds, 3), "frames": frames, "planned": planned,
+                "offsets": offsets, "shot": shot.id}
