@@ -1,0 +1,58 @@
+"""place_dag: zones for a kaipai DAG, re-placement after a lost zone, and no topology at all."""
+
+from __future__ import annotations
+
+from orchestrator.placement import estimate_seconds, place_dag
+from tests.orchestrator.placement.conftest import fake_dag
+
+
+def test_every_node_gets_a_zone_of_the_topology(datong):
+    dag = fake_dag(episodes=2, shots=3)
+    placement = place_dag(dag, datong)
+    assert set(placement.zone) == set(dag.nodes)
+    assert set(placement.zone.values()) <= set(datong.topology.zone_names())
+    for nid, node in dag.nodes.items():
+        for dep in node.deps:
+            assert placement.start[nid] >= placement.finish[dep] - 1e-9
+    assert placement.makespan == max(placement.finish.values())
+
+
+def test_pools_and_weights_steer_stages(datong):
+    placement = place_dag(fake_dag(episodes=2, shots=3), datong)
+    # Voices have pools only in xinrong-yungang and yanggao-tianzhen (TTS weights are there too).
+    voices = {z for nid, z in placement.zone.items() if nid.startswith("voice:")}
+    assert voices <= {"xinrong-yungang", "yanggao-tianzhen"}
+    # An episode's motion clips and its mux stay together: no 60 MB mezzanine crosses zones needlessly.
+    for ep in ("ep01", "ep02"):
+        assert placement.zone[f"mux:{ep}-sh001"] == placement.zone[f"motion:{ep}-sh001"]
+
+
+def test_lost_zone_replaces_remaining_work(datong):
+    dag = fake_dag(episodes=2, shots=3)
+    first = place_dag(dag, datong)
+    lost = first.zone["motion:ep01-sh001"]
+    done = [nid for nid in dag.nodes if nid.startswith(("character:", "keyframe:"))]
+    again = place_dag(dag, datong, exclude_zones={lost}, done=done)
+    remaining = [nid for nid in dag.nodes if nid not in done]
+    assert all(again.zone[nid] not in (None, lost) for nid in remaining)
+    assert all(again.zone[nid] is None for nid in done)
+
+
+def test_no_topology_means_anywhere(profile_without_topology=None):
+    from orchestrator.config import Profile
+
+    profile = Profile(name="flat", stages={s: {"backend": b} for s, b in [
+        ("character", "card"), ("keyframe", "card"), ("motion", "kenburns"), ("voice", "espeak"),
+        ("subtitles", "ass"), ("mux", "ffmpeg"), ("assembly", "ffmpeg")]})
+    dag = fake_dag(episodes=1, shots=2)
+    placement = place_dag(dag, profile)
+    assert set(placement.zone.values()) == {None}
+    assert placement.makespan > 0
+
+
+def test_estimate_seconds_follows_published_figures():
+    wan_clip = {"shot": {"duration": 81 / 16}}
+    assert abs(estimate_seconds("motion", "diffusers", wan_clip) - 1491.6) < 1e-6
+    assert estimate_seconds("motion", "diffusers", wan_clip, "A800") > 1491.6
+    short, long = ({"shot": {"duration": d}} for d in (2.0, 6.0))
+    assert estimate_seconds("motion", "kenburns", long) == 3 * estimate_seconds("motion", "kenburns", short)
