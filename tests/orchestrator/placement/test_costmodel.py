@@ -37,5 +37,6 @@ def test_transfer_and_load_times():
 
 def test_artifact_sizes_scale_with_shot_length():
     assert CostModel.artifact_bytes("motion", {"shot": {"duration": 4}}) == 2 * CostModel.artifact_bytes(
-        "motion", {"shot": {"duration": 2}})
+        "motion", {"shot": {"duration": 2}}
+    )
     assert CostModel.artifact_bytes("keyframe", {}) > 0

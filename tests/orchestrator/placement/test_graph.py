@@ -9,9 +9,11 @@ import pytest
 from orchestrator.errors import InputError
 from orchestrator.placement.graph import graph_from_data, load_graph
 
-BASE = {"resources": [{"id": "A"}, {"id": "B"}],
-        "tasks": [{"id": "x", "cost": {"A": 1}}, {"id": "y", "cost": {"B": 1}}],
-        "edges": [{"from": "x", "to": "y", "comm": 1}]}
+BASE = {
+    "resources": [{"id": "A"}, {"id": "B"}],
+    "tasks": [{"id": "x", "cost": {"A": 1}}, {"id": "y", "cost": {"B": 1}}],
+    "edges": [{"from": "x", "to": "y", "comm": 1}],
+}
 
 
 def _problems(data: dict) -> str:

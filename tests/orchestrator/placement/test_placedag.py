@@ -41,9 +41,21 @@ def test_lost_zone_replaces_remaining_work(datong):
 def test_no_topology_means_anywhere(profile_without_topology=None):
     from orchestrator.config import Profile
 
-    profile = Profile(name="flat", stages={s: {"backend": b} for s, b in [
-        ("character", "card"), ("keyframe", "card"), ("motion", "kenburns"), ("voice", "espeak"),
-        ("subtitles", "ass"), ("mux", "ffmpeg"), ("assembly", "ffmpeg")]})
+    profile = Profile(
+        name="flat",
+        stages={
+            s: {"backend": b}
+            for s, b in [
+                ("character", "card"),
+                ("keyframe", "card"),
+                ("motion", "kenburns"),
+                ("voice", "espeak"),
+                ("subtitles", "ass"),
+                ("mux", "ffmpeg"),
+                ("assembly", "ffmpeg"),
+            ]
+        },
+    )
     dag = fake_dag(episodes=1, shots=2)
     placement = place_dag(dag, profile)
     assert set(placement.zone.values()) == {None}

@@ -9,9 +9,16 @@ from orchestrator.placement.scheduler import schedule, upward_ranks
 
 # Topcuoglu, Hariri & Wu 2002, Fig. 3(a): the HEFT schedule of the Fig. 2 graph.
 TOPCUOGLU_HEFT = {
-    "n1": ("P3", 0, 9), "n2": ("P1", 27, 40), "n3": ("P3", 9, 28), "n4": ("P2", 18, 26),
-    "n5": ("P3", 28, 38), "n6": ("P2", 26, 42), "n7": ("P3", 38, 49), "n8": ("P1", 57, 62),
-    "n9": ("P2", 56, 68), "n10": ("P2", 73, 80),
+    "n1": ("P3", 0, 9),
+    "n2": ("P1", 27, 40),
+    "n3": ("P3", 9, 28),
+    "n4": ("P2", 18, 26),
+    "n5": ("P3", 28, 38),
+    "n6": ("P2", 26, 42),
+    "n7": ("P3", 38, 49),
+    "n8": ("P1", 57, 62),
+    "n9": ("P2", 56, 68),
+    "n10": ("P2", 73, 80),
 }
 # Table 2 of the paper lists these upward ranks (n6 and n7, n9, n10 to three decimals).
 TOPCUOGLU_RANKS = [108.0, 77.0, 80.0, 80.0, 69.0, 63.333, 42.667, 35.667, 44.333, 14.667]
@@ -37,18 +44,29 @@ def test_rocklin_heft_example(graphs_dir):
     result = schedule(load_graph(graphs_dir / "rocklin-heft.json"), "heft")
     assert result.makespan == 29
     assert _by_id(result) == {
-        "t4": ("a", 0, 4), "t6": ("a", 4, 10), "t7": ("a", 11, 18), "t9": ("a", 18, 27),
-        "t3": ("b", 0, 3), "t5": ("b", 3, 8), "t8": ("b", 21, 29),
+        "t4": ("a", 0, 4),
+        "t6": ("a", 4, 10),
+        "t7": ("a", 11, 18),
+        "t9": ("a", 18, 27),
+        "t3": ("b", 0, 3),
+        "t5": ("b", 3, 8),
+        "t8": ("b", 21, 29),
     }
 
 
 def test_insertion_fills_an_idle_gap():
-    graph = graph_from_data({
-        "resources": [{"id": "P"}, {"id": "Q"}],
-        "tasks": [{"id": "x", "cost": {"P": 1, "Q": 100}}, {"id": "a", "cost": {"P": 100, "Q": 10}},
-                  {"id": "c", "cost": {"P": 5, "Q": 100}}, {"id": "b", "cost": {"P": 3, "Q": 100}}],
-        "edges": [{"from": "x", "to": "a", "comm": 0}, {"from": "a", "to": "c", "comm": 0}],
-    })
+    graph = graph_from_data(
+        {
+            "resources": [{"id": "P"}, {"id": "Q"}],
+            "tasks": [
+                {"id": "x", "cost": {"P": 1, "Q": 100}},
+                {"id": "a", "cost": {"P": 100, "Q": 10}},
+                {"id": "c", "cost": {"P": 5, "Q": 100}},
+                {"id": "b", "cost": {"P": 3, "Q": 100}},
+            ],
+            "edges": [{"from": "x", "to": "a", "comm": 0}, {"from": "a", "to": "c", "comm": 0}],
+        }
+    )
     # x on P 0-1; a on Q 1-11; c on P 11-16; b (ranked last) fits P's idle gap 1-11: starts at 1.
     result = _by_id(schedule(graph, "heft"))
     assert result["c"] == ("P", 11, 16)
@@ -56,8 +74,11 @@ def test_insertion_fills_an_idle_gap():
 
 
 def test_slots_run_tasks_in_parallel():
-    data = {"resources": [{"id": "Z", "slots": 3}],
-            "tasks": [{"id": f"s{i}", "cost": {"Z": 10}} for i in range(4)], "edges": []}
+    data = {
+        "resources": [{"id": "Z", "slots": 3}],
+        "tasks": [{"id": f"s{i}", "cost": {"Z": 10}} for i in range(4)],
+        "edges": [],
+    }
     result = schedule(graph_from_data(data), "heft")
     starts = sorted(t.start for t in result.tasks)
     assert starts == [0, 0, 0, 10]
@@ -120,16 +141,24 @@ def test_kaipai_spills_when_the_earlier_finish_pays_for_the_transfer():
 
 
 def test_kaipai_ranks_higher_priority_studios_first():
-    data = {"resources": [{"id": "G"}],
-            "tasks": [{"id": "low", "cost": {"G": 50}, "priority": 1},
-                      {"id": "high", "cost": {"G": 5}, "priority": 9}], "edges": []}
+    data = {
+        "resources": [{"id": "G"}],
+        "tasks": [
+            {"id": "low", "cost": {"G": 50}, "priority": 1},
+            {"id": "high", "cost": {"G": 5}, "priority": 9},
+        ],
+        "edges": [],
+    }
     assert _by_id(schedule(graph_from_data(data), "heft"))["low"][1] == 0
     assert _by_id(schedule(graph_from_data(data), "kaipai"))["high"][1] == 0
 
 
 def test_model_load_is_paid_once_per_slot():
-    data = {"resources": [{"id": "G", "load": {"wan": 30}}],
-            "tasks": [{"id": f"m{i}", "cost": {"G": 10}, "model": "wan"} for i in range(3)], "edges": []}
+    data = {
+        "resources": [{"id": "G", "load": {"wan": 30}}],
+        "tasks": [{"id": f"m{i}", "cost": {"G": 10}, "model": "wan"} for i in range(3)],
+        "edges": [],
+    }
     assert schedule(graph_from_data(data), "heft").makespan == 30 + 3 * 10
 
 
