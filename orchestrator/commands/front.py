@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
-from orchestrator.cli import app, console, user_errors
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from orchestrator import frontend
+from orchestrator.cli import app, console, err_console, user_errors
+from orchestrator.config import load_profile
 from orchestrator.jobspec import job_schema
+from stages.models import Storyboard
+from stages.storyboard.rules import storyboard_json
+
+JobArg = typer.Argument(..., help="The job spec (YAML).", show_default=False)
+ConfigOpt = typer.Option(None, "--config", "-c", help="Profile (default configs/local.yaml).")
 
 
 @app.command()
@@ -13,3 +26,109 @@ from orchestrator.jobspec import job_schema
 def schema() -> None:
     """Print the JSON Schema of the job spec (for editors' autocompletion)."""
     console.print_json(json.dumps(job_schema(), ensure_ascii=False))
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True
+        )
+
+
+@app.command()
+@user_errors
+def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
+    """Check a job spec and parse its script; print a summary. Exit 2 with FILE:LINE on errors."""
+    profile = load_profile(config)
+    loaded, script, warnings = frontend.load(job)
+    characters, character_warnings = frontend.characters_for(loaded, script)
+    storyboard = frontend.storyboard_rules(loaded, script, profile)
+    warnings += character_warnings
+    source = loaded.script_path.name if loaded.script_path else "inline"
+    out = console.print
+    out(f"[green]ok[/green] {escape(f'{job}: {loaded.spec.title} ({loaded.spec.studio})')}", highlight=False)
+    out(
+        f"  script    {source}, format {script.format}, language {script.language}"
+        + (f", title {script.title}" if script.title else ""),
+        highlight=False,
+    )
+    for ep_script, episode in zip(script.episodes, storyboard.episodes, strict=True):
+        lines = episode.lines()
+        seconds = sum(shot.duration for shot in episode.shots)
+        out(
+            f"  episode {episode.number:<2} {episode.title or '-'}: {len(ep_script.scenes)} scenes, "
+            f"{len(lines)} lines, {len(episode.shots)} shots, about {seconds:.0f} s",
+            highlight=False,
+        )
+    out(f"  speakers  {', '.join(script.speakers()) or '-'}", highlight=False)
+    out(
+        f"  cast      {', '.join(c.name + ('' if c.described else '*') for c in characters) or '-'}"
+        + (
+            "   (* not in the spec: default look and voice)"
+            if any(not c.described for c in characters)
+            else ""
+        ),
+        highlight=False,
+    )
+    out(f"  warnings  {len(warnings)}", highlight=False)
+    _warn(warnings)
+
+
+@app.command()
+@user_errors
+def storyboard(
+    job: Path = JobArg,
+    as_json: bool = typer.Option(False, "--json", help="Print the storyboard JSON on stdout, nothing else."),
+    config: Path | None = ConfigOpt,
+) -> None:
+    """Parse the script and make the rule-based storyboard (no rendering)."""
+    profile = load_profile(config)
+    loaded, script, warnings = frontend.load(job)
+    board = frontend.storyboard_rules(loaded, script, profile)
+    warnings += frontend.characters_for(loaded, script)[1]
+    _warn(warnings)
+    if as_json:
+        sys.stdout.write(json.dumps(storyboard_json(board), ensure_ascii=False, indent=2) + "\n")
+        return
+    print_storyboard(board)
+
+
+def print_storyboard(board: Storyboard) -> None:
+    """One rich table per episode: shot, framing, duration, who, and what is seen and said."""
+    for episode in board.episodes:
+        total = sum(shot.duration for shot in episode.shots)
+        table = Table(
+            title=f"{board.title} · {episode.id} {episode.title}  ({len(episode.shots)} shots, "
+            f"{total:.1f} s)",
+            show_lines=True,
+            title_justify="left",
+        )
+        table.add_column("shot", no_wrap=True)
+        table.add_column("size / camera")
+        table.add_column("s", justify="right")
+        table.add_column("who")
+        table.add_column("action and lines", ratio=3)
+        table.add_column("why", ratio=2, style="dim")
+        headings = {scene.id: scene.heading for scene in episode.scenes}
+        scene = None
+        for shot in episode.shots:
+            if shot.scene != scene:
+                scene = shot.scene
+                heading = escape(headings.get(scene, ""))
+                table.add_row(f"[bold]{scene}[/bold]", "", "", "", f"[bold]{heading}[/bold]", "")
+            said = []
+            for line in shot.lines:
+                who = line.character or ("旁白" if board.language == "zh" else "NARRATOR")
+                mood = f"({line.parenthetical})" if line.parenthetical else ""
+                kind = f" [{line.kind}]" if line.kind != "dialogue" else ""
+                said.append(escape(f"{who}{mood}{kind}: {line.text}"))
+            what = "\n".join(([f"[italic]{escape(shot.action)}[/italic]"] if shot.action else []) + said)
+            table.add_row(
+                shot.id.rsplit("-", 1)[-1],
+                f"{shot.size}\n{shot.camera}",
+                f"{shot.duration:.1f}",
+                escape(", ".join(shot.characters)),
+                what,
+                escape(shot.reason),
+            )
+        console.print(table, highlight=False)

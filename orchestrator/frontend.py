@@ -1,0 +1,138 @@
+"""The front of the line, in process: job spec -> Script -> characters -> rule-based Storyboard.
+
+``kaipai validate`` and ``kaipai storyboard`` use these directly; the planner uses
+:func:`job_context`, :func:`characters_for` and :func:`storyboard_params` to build the storyboard
+stage's node. Every user mistake is an :class:`InputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from orchestrator.config import Profile
+from orchestrator.errors import InputError, Problem
+from orchestrator.jobspec import Job, load_job
+from stages.models import Character, Script, Storyboard
+from stages.params import JobContext
+from stages.parsing import parse_script
+from stages.storyboard.characters import reconcile
+from stages.storyboard.rules import StoryboardOptions, build_storyboard
+
+
+def load(job_path: str | Path) -> tuple[Job, Script, list[str]]:
+    """Load the spec, parse its script, keep the selected episodes. Returns (job, script, warnings)."""
+    job = load_job(job_path)
+    script = _parse(job)
+    script = select_episodes(job, script)
+    if job.spec.language != "auto":
+        script = script.model_copy(update={"language": job.spec.language})
+    warnings = []
+    if not script.speakers():
+        warnings.append(f"{script_file(job)}: the script has no spoken lines; the episodes will be silent")
+    return job, script, warnings
+
+
+def script_file(job: Job) -> Path:
+    """Where the script's text came from (the spec itself for an inline script)."""
+    return job.script_path or job.spec_path
+
+
+def _parse(job: Job) -> Script:
+    if job.script_path:
+        return parse_script(job.script_text, job.spec.script_format, job.script_path)
+    # Inline script (``script: |``): its line 1 is the line after the ``script:`` key.
+    offset = job.line_of("script") or 0
+    try:
+        return parse_script(job.script_text, job.spec.script_format, job.spec_path)
+    except InputError as exc:
+        problems = [
+            Problem(
+                p.message,
+                job.spec_path,
+                p.line + offset if p.line else job.line_of("script"),
+                p.field or "script",
+            )
+            for p in exc.problems
+        ]
+        raise InputError(problems=problems) from None
+
+
+def select_episodes(job: Job, script: Script) -> Script:
+    """Keep the episodes the spec asks for (``episodes: [1, 3]``), in script order."""
+    wanted = job.spec.episodes
+    if wanted == "all":
+        return script
+    have = [ep.number for ep in script.episodes]
+    for i, number in enumerate(wanted):
+        if number not in have:
+            raise InputError(
+                f"episode {number} is not in the script (it has {', '.join(map(str, have))})",
+                file=job.spec_path,
+                line=job.line_of("episodes", i),
+                field="episodes",
+            )
+    episodes = [ep for ep in script.episodes if ep.number in wanted]
+    cast: dict[str, None] = {}
+    for ep in episodes:
+        for scene in ep.scenes:
+            cast.update(dict.fromkeys(scene.cast))
+            cast.update(dict.fromkeys(b.character for b in scene.beats if b.spoken and b.character))
+    return script.model_copy(update={"episodes": episodes, "cast": list(cast)})
+
+
+def job_context(job: Job, script: Script) -> JobContext:
+    spec = job.spec
+    width, height = spec.size
+    return JobContext(
+        title=spec.title,
+        width=width,
+        height=height,
+        fps=spec.final_fps,
+        aspect=spec.final_aspect,
+        style=spec.style,
+        language=script.language,
+        seed=spec.seed,
+    )
+
+
+def characters_for(job: Job, script: Script) -> tuple[list[Character], list[str]]:
+    """Every character of the (selected) script with look, voice and seed; warnings as text."""
+    characters, notes = reconcile(script, job.spec.characters, script.language, job.spec.seed)
+    warnings = []
+    for spec_name, message in notes:
+        if spec_name is None:
+            warnings.append(f"{script_file(job)}: {message}")
+        else:
+            where = Problem(
+                message, job.spec_path, job.line_of("characters", spec_name), f"characters.{spec_name}"
+            )
+            warnings.append(str(where))
+    return characters, warnings
+
+
+def storyboard_params(job: Job, script: Script, characters: list[Character]) -> dict[str, Any]:
+    """The storyboard stage's params (they make its artifact key)."""
+    params: dict[str, Any] = {
+        "job": job_context(job, script).model_dump(mode="json"),
+        "script": script.model_dump(mode="json"),
+        "characters": [c.model_dump(mode="json") for c in characters],
+    }
+    if job.spec.reading_speed:
+        params["reading_speed"] = job.spec.reading_speed
+    return params
+
+
+def storyboard_options(job: Job, profile: Profile | None) -> StoryboardOptions:
+    """The profile's rules options (if its storyboard backend is ``rules``) under the spec's reading speed."""
+    options: dict[str, Any] = {}
+    if profile is not None and "storyboard" in profile.stages:
+        settings = profile.stages["storyboard"]
+        if settings.backend == "rules":
+            options = settings.options
+    return StoryboardOptions.load(options, job.spec.reading_speed)
+
+
+def storyboard_rules(job: Job, script: Script, profile: Profile | None = None) -> Storyboard:
+    characters, _ = characters_for(job, script)
+    return build_storyboard(script, characters, job_context(job, script), storyboard_options(job, profile))

@@ -1,0 +1,137 @@
+"""What both parsers share: building episodes and scenes in order, and tidying names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from orchestrator.errors import InputError
+from stages.models import Beat, EpisodeScript, SceneScript
+
+LINE_BREAK = re.compile(r"\r\n|\n|\r")
+_NAME_NOTE = re.compile(r"\s*[（(【\[][^）)】\]]*[）)】\]]\s*")
+
+
+def source_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them (``str.splitlines`` would also split on form feeds and U+2028)."""
+    return LINE_BREAK.split(text)
+
+
+def clean_name(name: str) -> str:
+    """A speaker or cast name without notes in brackets, quotes or surrounding space."""
+    name = _NAME_NOTE.sub("", name)
+    return name.strip().strip("\u3000\"'“”‘’「」").strip()
+
+
+def split_names(text: str) -> list[str]:
+    """``林晚、陈默(保安)，老周`` -> ``["林晚", "陈默", "老周"]``."""
+    text = _NAME_NOTE.sub(" ", text)
+    names = (clean_name(n) for n in re.split(r"[、，,/／;；\s]+", text))
+    return [n for n in names if n and len(n) <= 24]
+
+
+class Builder:
+    """Collects episodes, scenes and beats as a parser meets them, filling in what is implicit.
+
+    No episode heading at all means one episode (number 1). A beat before any scene heading goes
+    into an implicit scene (``line == 0``). When the script has episode headings, text before the
+    first one (synopses, character bios) is not part of any episode and is left out.
+    """
+
+    def __init__(self, implicit_heading: str, episode_headings: bool = False) -> None:
+        self.implicit_heading = implicit_heading
+        self.episode_headings = episode_headings
+        self.episodes: list[EpisodeScript] = []
+        self.cast: list[str] = []
+        self.pending_cast: list[str] = []
+        self._episode_lines: dict[int, int] = {}
+
+    @property
+    def started(self) -> bool:
+        return bool(self.episodes)
+
+    @property
+    def in_preamble(self) -> bool:
+        return self.episode_headings and not self.episodes
+
+    def _current_episode(self) -> EpisodeScript:
+        if not self.episodes:
+            self.episodes.append(EpisodeScript(number=1))
+        return self.episodes[-1]
+
+    def _current_scene(self) -> SceneScript:
+        episode = self._current_episode()
+        if not episode.scenes:
+            episode.scenes.append(SceneScript(heading=self.implicit_heading, cast=self._take_cast()))
+        return episode.scenes[-1]
+
+    def _take_cast(self) -> list[str]:
+        cast, self.pending_cast = self.pending_cast, []
+        return cast
+
+    def _meet(self, name: str | None) -> None:
+        if name and name not in self.cast:
+            self.cast.append(name)
+
+    def episode(self, number: int, title: str, line: int, file: Path | str) -> None:
+        if number in self._episode_lines:
+            raise InputError(
+                f"episode {number} appears twice (first on line {self._episode_lines[number]})",
+                file=file,
+                line=line,
+            )
+        self._episode_lines[number] = line
+        self.pending_cast = []
+        self.episodes.append(EpisodeScript(number=number, title=title, line=line))
+
+    def scene(self, scene: SceneScript) -> None:
+        if self.in_preamble:
+            return
+        scene.cast = self._take_cast()
+        for name in scene.cast:
+            self._meet(name)
+        self._current_episode().scenes.append(scene)
+
+    def cast_list(self, names: list[str]) -> None:
+        if self.in_preamble:
+            return
+        episode = self._current_episode()
+        scene = episode.scenes[-1] if episode.scenes else None
+        if scene is None:
+            self.pending_cast.extend(n for n in names if n not in self.pending_cast)
+            return
+        for name in names:
+            if name not in scene.cast:
+                scene.cast.append(name)
+            self._meet(name)
+
+    def beat(self, beat: Beat) -> None:
+        if self.in_preamble:
+            return
+        scene = self._current_scene()
+        for name in scene.cast:
+            self._meet(name)
+        if beat.spoken:
+            self._meet(beat.character)
+        scene.beats.append(beat)
+
+    def scene_has_beats(self) -> bool:
+        return bool(self.episodes and self.episodes[-1].scenes and self.episodes[-1].scenes[-1].beats)
+
+    def has_open_scene(self) -> bool:
+        return bool(self.episodes and self.episodes[-1].scenes)
+
+    def mark_flashback(self) -> None:
+        """The scene just opened (no beats yet) is a flashback."""
+        if self.has_open_scene():
+            self.episodes[-1].scenes[-1].flashback = True
+
+    def finish(self, file: Path | str) -> list[EpisodeScript]:
+        for episode in self.episodes:
+            # A scene heading with nothing under it is kept only if it is the episode's one scene.
+            episode.scenes = [s for s in episode.scenes if s.beats] or episode.scenes[:1]
+            if not episode.scenes:
+                raise InputError(
+                    f"episode {episode.number} has no scenes or lines", file=file, line=episode.line or None
+                )
+        return self.episodes
