@@ -31,22 +31,26 @@ def mux_video(clip: Artifact, job: JobContext, duration: float, frames: int) -> 
     return (
         video.filter("fps", fps=job.fps)
         .filter("tpad", stop_mode="clone", stop_duration=1)  # covers rounding at the very end
+        .filter("trim", end_frame=frames)
+        .filter("setpts", "PTS-STARTPTS")
         .filter("scale", w=job.width, h=job.height)
         .filter("format", pix_fmts="yuv420p")
     )
 
 
-def mux_audio(voices: list[Artifact], offsets: list[float]) -> Any:
+def mux_audio(voices: list[Artifact], offsets: list[float], seconds: float) -> Any:
     """Each voice delayed to its offset, all mixed at full level; silence when the shot has none."""
     if not voices:
-        return ffmpeg.input(f"anullsrc=r={SAMPLE_RATE}:cl=stereo", f="lavfi").audio
+        silence = ffmpeg.input(f"anullsrc=r={SAMPLE_RATE}:cl=stereo", f="lavfi").audio
+        return silence.filter("atrim", duration=f"{seconds:.6f}")
     placed = [
         ffmpeg.input(str(voice.file())).audio.filter("adelay", delays=round(offset * 1000), all=1)
         for voice, offset in zip(voices, offsets, strict=True)
     ]
     mixed = placed[0] if len(placed) == 1 else ffmpeg.filter(
         placed, "amix", inputs=len(placed), normalize=0, duration="longest", dropout_transition=0)
-    return mixed.filter("apad").filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo")
+    return (mixed.filter("apad", whole_dur=f"{seconds:.6f}").filter("atrim", duration=f"{seconds:.6f}")
+            .filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo"))
 
 
 class ShotMux(Stage):
@@ -70,11 +74,10 @@ class ShotMux(Stage):
         seconds = frames / job.fps  # the picture is whole frames; the sound is cut to match it
         path = out / "shot.mp4"
         stream = ffmpeg.output(
-            mux_video(motion, job, planned, frames), mux_audio(voices, offsets), str(path),
+            mux_video(motion, job, planned, frames), mux_audio(voices, offsets, seconds), str(path),
             vcodec="libx264", crf=int(self.options.get("crf", 18)),
             preset=str(self.options.get("preset", "veryfast")),
-            r=job.fps, acodec="aac", audio_bitrate="160k", ar=SAMPLE_RATE, t=f"{seconds:.6f}",
-            **{"frames:v": frames},
+            r=job.fps, acodec="aac", audio_bitrate="160k", ar=SAMPLE_RATE,
         )
         run_ffmpeg(stream, f"mux {shot.id}")
         return {"file": "shot.mp4", "duration": round(seconds, 3), "frames": frames, "planned": planned,

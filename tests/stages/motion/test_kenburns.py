@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from stages.media.probe import probe
+from stages.motion.kenburns import KenBurnsMotion, zoompan_expressions
+
+
+def frame(path, index, w=180, h=320):
+    import subprocess
+
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-vf", f"select=eq(n\\,{index})",
+                          "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype=np.uint8).reshape(h, w).astype(float)
+
+
+def test_clip_has_exact_duration_resolution_and_codec(motions, sample):
+    for shot, motion in zip(sample.SHOTS, motions, strict=True):
+        info = probe(motion.file())
+        frames = round(shot["duration"] * sample.JOB["fps"])
+        assert (info.width, info.height) == (180, 320)
+        assert info.video_codec == "h264" and info.pix_fmt == "yuv420p"
+        assert info.frames == frames == motion.meta["frames"]
+        assert abs(info.duration - shot["duration"]) <= 1 / sample.JOB["fps"]
+
+
+def test_push_in_moves_the_picture(motions):
+    clip = motions[0].file()
+    last = motions[0].meta["frames"] - 1
+    assert np.abs(frame(clip, 0) - frame(clip, last)).mean() > 3
+
+
+def test_static_shot_holds_still(stage_run, keyframes, sample, tmp_path):
+    shot = {**sample.SHOTS[0], "camera": "static", "duration": 1.0}
+    art = stage_run(KenBurnsMotion(), {"job": sample.JOB, "shot": shot}, {"keyframe": keyframes[0]}, tmp_path)
+    assert np.abs(frame(art.file(), 0) - frame(art.file(), 11)).mean() < 1.5
+
+
+@pytest.mark.parametrize("camera", ["push-in", "pull-out", "pan", "track", "follow", "static"])
+def test_moves_start_and_end_inside_the_picture(camera):
+    exprs = zoompan_expressions(camera, 25)
+    assert set(exprs) == {"z", "x", "y"}
+    for on in (0, 24):
+        zoom = eval(exprs["z"].replace("on", str(on)))  # plain arithmetic: safe on our own strings
+        assert 1.0 <= zoom <= 1.3
