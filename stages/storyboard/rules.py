@@ -39,6 +39,7 @@ from stages.models import (
     Storyboard,
 )
 from stages.params import JobContext
+from stages.storyboard.characters import NARRATOR_NAMES
 from stages.timing import shot_layout
 
 
@@ -414,9 +415,7 @@ def build_storyboard(
     script: Script, characters: Sequence[Character], job: JobContext, options: StoryboardOptions
 ) -> Storyboard:
     """The whole storyboard: one episode per script episode, shots scene by scene."""
-    narrator = next(
-        (c.name for c in characters if c.name in ("旁白", "NARRATOR", "Narrator", "narrator")), None
-    )
+    narrator = next((c.name for c in characters if c.name in NARRATOR_NAMES), None)
     episodes = []
     for ep_script in script.episodes:
         ep = episode_id(ep_script.number)
