@@ -69,9 +69,10 @@ class ShotMux(Stage):
         if len(voices) != len(shot.lines):
             raise ValueError(f"mux {shot.id}: {len(shot.lines)} lines but {len(voices)} voices")
 
-        planned, offsets = shot_layout(shot.duration, [float(v.meta["duration"]) for v in voices])
-        frames = max(1, round(planned * job.fps))
-        seconds = frames / job.fps  # the picture is whole frames; the sound is cut to match it
+        # Whole frames, exactly as the subtitles lay them out; the sound is cut to match the picture.
+        seconds, offsets = shot_layout(shot.duration, [float(v.meta["duration"]) for v in voices], job.fps)
+        planned = shot_layout(shot.duration, [float(v.meta["duration"]) for v in voices])[0]
+        frames = max(1, round(seconds * job.fps))
         path = out / "shot.mp4"
         stream = ffmpeg.output(
             mux_video(motion, job, planned, frames), mux_audio(voices, offsets, seconds), str(path),

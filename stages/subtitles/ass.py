@@ -101,7 +101,7 @@ class AssSubtitles(Stage):
         columns = columns_per_row(job, style)
         ass, srt = _new_file(job, style), pysubs2.SSAFile()
         line_iter = iter(zip(lines, durations, strict=True))
-        for (shot_start, _, offsets) in episode_layout(per_shot):
+        for (shot_start, _, offsets) in episode_layout(per_shot, job.fps):
             for offset in offsets:
                 line, duration = next(line_iter)
                 start_ms = round((shot_start + offset) * 1000)
@@ -114,7 +114,7 @@ class AssSubtitles(Stage):
         # keep_ssa_tags: SRT has no override blocks, so braces typed in a line stay as they are.
         srt.save(str(out / "episode.srt"), format_="srt", keep_ssa_tags=True)
         return {"file": "episode.ass", "srt": "episode.srt", "events": len(ass.events), "lines": len(lines),
-                "duration": round(sum(d for _, d, _ in episode_layout(per_shot)), 3)}
+                "duration": round(sum(d for _, d, _ in episode_layout(per_shot, job.fps)), 3)}
 
 
 def _new_file(job: JobContext, style: pysubs2.SSAStyle) -> pysubs2.SSAFile:
