@@ -151,9 +151,7 @@ def music_params(job: Any) -> dict[str, Any] | None:
     if music is None:
         return None
     path = job.resolve(music.path, "music.path")
-    return MusicParams(
-        path=str(path), sha256=file_sha256(path), volume=music.volume, duck=music.duck
-    ).model_dump()
+    return MusicParams(path=str(path), sha256=file_sha256(path), volume=music.volume, duck=music.duck).model_dump()
 
 
 def _shot_picture(shot: Shot) -> dict[str, Any]:
@@ -210,9 +208,7 @@ class _Builder:
         if node_id in self.nodes:
             raise InputError(f"two units of stage {stage} are both named {unit!r}", field="storyboard")
         if len(self.nodes) >= MAX_NODES:
-            raise InputError(
-                f"the storyboard makes more than {MAX_NODES} tasks; split the job", field="storyboard"
-            )
+            raise InputError(f"the storyboard makes more than {MAX_NODES} tasks; split the job", field="storyboard")
         backend, version, settings = self.identity(stage)
         input_keys = {name: (ids if name in list_inputs else ids[0]) for name, ids in inputs.items()}
         input_keys = {
@@ -220,9 +216,7 @@ class _Builder:
             for name, v in input_keys.items()
         }
         key = artifact_key(stage, version, backend, settings, params, input_keys, seed)
-        self.nodes[node_id] = Node(
-            node_id, stage, unit, episode, params, inputs, frozenset(list_inputs), backend, key
-        )
+        self.nodes[node_id] = Node(node_id, stage, unit, episode, params, inputs, frozenset(list_inputs), backend, key)
         return node_id
 
 
@@ -250,9 +244,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
         character = storyboard.character(name)
         if character is None:
             continue
-        sheets[name] = build.add(
-            "character", name, None, {"job": ctx, "character": character.model_dump()}, {}
-        )
+        sheets[name] = build.add("character", name, None, {"job": ctx, "character": character.model_dump()}, {})
 
     def character_dump(name: str | None) -> dict[str, Any] | None:
         found: Character | None = storyboard.character(name) if name else None
@@ -311,7 +303,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
                     "mux",
                     shot.id,
                     episode.id,
-                    {"job": ctx, "shot": _shot_timing(shot)},
+                    {"job": ctx, "shot": shot.model_dump(mode="json")},  # a whole Shot (the stage validates it)
                     {"motion": [motion], "voices": voices},
                     list_inputs=("voices",),
                 )
@@ -337,15 +329,20 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     return Dag(build.nodes)
 
 
+def plan_storyboard(params: dict[str, Any], profile: Profile, unit: str = "script") -> Dag:
+    """The storyboard as a one-node DAG, so it goes through the store (LLM storyboards are cached too)."""
+    build = _Builder(profile)
+    build.add("storyboard", unit, None, params, {})
+    return Dag(build.nodes)
+
+
 # ---------------------------------------------------------------- estimates
 
 
 _FALLBACK_SECONDS = {"storyboard": 0.5, "character": 0.4, "keyframe": 0.4, "voice": 0.3, "subtitles": 0.1}
 
 
-def _fallback_estimate(
-    stage: str, backend: str, params: dict[str, Any], gpu_kind: str | None = None
-) -> float:
+def _fallback_estimate(stage: str, backend: str, params: dict[str, Any], gpu_kind: str | None = None) -> float:
     """A rough CPU-animatic cost per node, used only until the placement cost model is present."""
     if stage in _FALLBACK_SECONDS:
         return _FALLBACK_SECONDS[stage]
@@ -369,9 +366,7 @@ def estimator() -> Callable[[str, str, dict[str, Any], str | None], float]:
 
 def node_estimates(dag: Dag) -> dict[str, float]:
     estimate = estimator()
-    return {
-        nid: float(estimate(node.stage, node.backend, node.params, None)) for nid, node in dag.nodes.items()
-    }
+    return {nid: float(estimate(node.stage, node.backend, node.params, None)) for nid, node in dag.nodes.items()}
 
 
 def stage_resources(profile: Profile, stage: str) -> Resources:

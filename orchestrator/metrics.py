@@ -7,18 +7,43 @@ The driver records them as it learns of each task's fate, so stages stay free of
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import re
 
 log = logging.getLogger(__name__)
 
 LATENCY_BOUNDARIES = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800]
 
 
+def ascii_tag(value: str) -> str:
+    """Ray's metric tags must be ASCII: keep a readable ASCII form, with a short hash if anything was lost."""
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-")
+    if text == value:
+        return value
+    return f"{text[:40]}-{hashlib.sha256(value.encode()).hexdigest()[:8]}".lstrip("-")
+
+
+def _never_raises(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if not self.enabled:
+            return None
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:  # metrics must never break a run
+            log.debug("metric not recorded: %s", exc)
+            return None
+
+    return wrapper
+
+
 class StageMetrics:
     """Thin wrapper that turns into a no-op if Ray's metrics cannot be created (e.g. no Ray)."""
 
     def __init__(self, job: str = "") -> None:
-        self.job = job
+        self.job = ascii_tag(job)
         self.enabled = False
         try:
             from ray.util.metrics import Counter, Gauge, Histogram
@@ -46,18 +71,17 @@ class StageMetrics:
         except Exception as exc:  # metrics must never break a run
             log.debug("metrics disabled: %s", exc)
 
+    @_never_raises
     def queue_depth(self, stage: str, depth: int) -> None:
-        if self.enabled:
-            self.queue.set(depth, tags={"stage": stage, "job": self.job})
+        self.queue.set(depth, tags={"stage": stage, "job": self.job})
 
+    @_never_raises
     def task_finished(self, stage: str, backend: str, zone: str | None, seconds: float, gpus: float) -> None:
-        if not self.enabled:
-            return
-        zone = zone or "any"
+        zone = ascii_tag(zone or "any")
         self.latency.observe(max(seconds, 0.0), tags={"stage": stage, "backend": backend, "zone": zone})
         if gpus > 0:
             self.gpu_seconds.inc(seconds * gpus, tags={"stage": stage, "zone": zone})
 
+    @_never_raises
     def task_status(self, stage: str, status: str) -> None:
-        if self.enabled:
-            self.tasks.inc(1, tags={"stage": stage, "status": status})
+        self.tasks.inc(1, tags={"stage": stage, "status": status})

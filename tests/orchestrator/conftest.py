@@ -31,9 +31,7 @@ def make_job(folder, **spec_fields):
     from orchestrator.jobspec import Job, JobSpec
 
     spec = JobSpec(studio="测试工作室", title="测试", script="第1集\n林晚：你好", **spec_fields)
-    return Job(
-        spec=spec, spec_path=folder / "job.yaml", folder=folder, script_text=spec.script, script_path=None
-    )
+    return Job(spec=spec, spec_path=folder / "job.yaml", folder=folder, script_text=spec.script, script_path=None)
 
 
 @pytest.fixture

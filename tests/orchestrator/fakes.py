@@ -154,3 +154,26 @@ def register_fakes() -> None:
 def unregister_fakes() -> None:
     for stage in FAKES:
         BACKENDS.pop((stage, "fake"), None)
+
+
+class FakeWorker:
+    """A StageWorker-like pool actor for the fake backends (the real one builds from the registry)."""
+
+    def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
+        self.stage = FAKES[stage](options)
+        self.stage.setup()
+        self.setups = 1
+        self.served = 0
+
+    def execute(self, key, params, inputs, store_root) -> Artifact:
+        from orchestrator.store import produce
+
+        self.served += 1
+        return produce(self.stage, key, params, inputs, store_root)
+
+    def stats(self) -> dict[str, Any]:
+        return {"loads": self.setups, "served": self.served, "model": "fake"}
+
+
+def fake_worker_factory(stage: str, backend: str) -> type:
+    return FakeWorker

@@ -32,8 +32,7 @@ def test_runs_every_node_then_everything_is_cached(ray_session, job, profile, tm
         "voices": [dag.nodes[v].key for v in node.inputs["voices"]],
     }
     assert mux.meta["duration"] == pytest.approx(
-        2.0
-        + sum(report.artifacts[v].meta["duration"] for v in dag.nodes["mux:ep01-s01-sh002"].inputs["voices"])
+        2.0 + sum(report.artifacts[v].meta["duration"] for v in dag.nodes["mux:ep01-s01-sh002"].inputs["voices"])
     )
     assert all(r.node and r.start is not None and r.finish >= r.start for r in report.records.values())
     assert observer.counts["voice"]["done"] == 5
@@ -59,9 +58,7 @@ def test_independent_work_runs_in_parallel(ray_session, job, fakes, tmp_path):
     # 7 voices of 0.6 s each: in sequence 4.2 s; the 6-CPU cluster overlaps them.
     span = max(r.finish for r in voices) - min(r.start for r in voices)
     assert span < 0.6 * len(voices) * 0.75
-    overlaps = sum(
-        1 for a in voices for b in voices if a is not b and a.start < b.finish and b.start < a.finish
-    )
+    overlaps = sum(1 for a in voices for b in voices if a is not b and a.start < b.finish and b.start < a.finish)
     assert overlaps > 0
 
 
@@ -87,9 +84,21 @@ def test_failing_node_is_reported_and_independent_work_finishes(ray_session, job
     assert skipped == {"mux:ep01-s01-sh002", "assembly:ep01"}
     # Everything else finished, including the other episode and ep01's subtitles.
     assert all(
-        r.status == "done"
-        for nid, r in report.records.items()
-        if nid not in skipped and nid != "motion:ep01-s01-sh002"
+        r.status == "done" for nid, r in report.records.items() if nid not in skipped and nid != "motion:ep01-s01-sh002"
     )
     assert "motion ep01-s01-sh002: ValueError" in report.failure_summary()
     assert not report.ok
+
+
+def test_pooled_stage_runs_on_warm_actors(ray_session, job, fakes, tmp_path):
+    from orchestrator.config import PoolSettings
+    from tests.orchestrator.fakes import fake_worker_factory
+
+    profile = fake_profile()
+    profile.stages["voice"].pool = PoolSettings(size={"*": 2})
+    dag, report, _ = run(job, profile, tmp_path, worker_factory=fake_worker_factory)
+    assert report.ok
+    voices = [nid for nid in dag.nodes if nid.startswith("voice:")]
+    pids = {json.loads(report.artifacts[v].file().read_text())["pid"] for v in voices}
+    # Five lines served by at most two long-lived actors, not one process per line.
+    assert 1 <= len(pids) <= 2 < len(voices)

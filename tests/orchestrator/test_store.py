@@ -73,9 +73,7 @@ def test_key_handles_paths_and_models():
 
     music = MusicParams(path="/x/m.mp3", sha256="ab")
     key = store.artifact_key("assembly", "1", "ffmpeg", {}, {"music": music, "p": Path("/a")}, [])
-    assert key == store.artifact_key(
-        "assembly", "1", "ffmpeg", {}, {"music": music.model_dump(), "p": "/a"}, []
-    )
+    assert key == store.artifact_key("assembly", "1", "ffmpeg", {}, {"music": music.model_dump(), "p": "/a"}, [])
 
 
 def test_produce_writes_then_returns_cached_without_running(tmp_path):

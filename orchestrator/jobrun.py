@@ -1,0 +1,132 @@
+"""A whole job, end to end: storyboard (through the store), plan, execute, publish, manifest.
+
+``kaipai run`` and the benchmarks call :func:`run_job`; it raises ``InputError`` for bad input and
+returns a :class:`JobResult` whose ``ok`` says whether every task finished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orchestrator import frontend
+from orchestrator.config import Profile
+from orchestrator.dag import Dag, plan_dag, plan_storyboard
+from orchestrator.errors import InputError
+from orchestrator.executor import Executor, RunReport, ray_connection
+from orchestrator.manifest import (
+    build_manifest,
+    publish_episodes,
+    summary_lines,
+    write_atomic,
+    write_manifest,
+)
+from orchestrator.progress import RunObserver
+from stages.models import Storyboard
+
+
+@dataclass
+class JobResult:
+    out: Path
+    manifest: dict[str, Any]
+    manifest_path: Path
+    dag: Dag | None
+    report: RunReport
+    warnings: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.manifest["status"] == "ok"
+
+    def summary(self) -> list[str]:
+        return summary_lines(self.manifest, self.out)
+
+
+def default_out(job_path: str | Path) -> Path:
+    """``out/<job folder name>`` under the current directory."""
+    return Path("out") / Path(job_path).resolve().parent.name
+
+
+def store_root_for(profile: Profile, out: Path, store: str | Path | None = None) -> Path:
+    return Path(store or profile.store or out / ".store").resolve()
+
+
+def run_job(
+    job_path: str | Path,
+    profile: Profile,
+    out: str | Path | None = None,
+    *,
+    address: str | None = None,
+    policy: str = "kaipai",
+    observer: RunObserver | None = None,
+    store: str | Path | None = None,
+) -> JobResult:
+    job, script, warnings = frontend.load(job_path)
+    characters, notes = frontend.characters_for(job, script)
+    warnings += notes
+    out = Path(out) if out else default_out(job_path)
+    out.mkdir(parents=True, exist_ok=True)
+    store_root = store_root_for(profile, out, store)
+    context = frontend.job_context(job, script)
+    board_dag = plan_storyboard(
+        frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name
+    )
+    with ray_connection(profile, address):
+        executor = Executor(profile, store_root, policy=policy, observer=observer, job_name=job.spec.title)
+        board_report = executor.run(board_dag)
+        board_id = next(iter(board_dag.nodes))
+        if board_id not in board_report.artifacts:
+            episodes: dict[str, Any] = {}
+            manifest = build_manifest(
+                job_path=Path(job_path),
+                title=job.spec.title,
+                profile=profile.name,
+                store=str(store_root),
+                report=board_report,
+                episodes=episodes,
+            )
+            return JobResult(out, manifest, write_manifest(out, manifest), None, board_report, warnings)
+        artifact = board_report.artifacts[board_id]
+        storyboard = Storyboard.model_validate_json(
+            artifact.file("storyboard.json").read_text(encoding="utf-8")
+        )
+        write_atomic(out / "storyboard.json", storyboard.to_json())
+        dag = plan_dag(job, storyboard, profile, context=context)
+        if not dag.nodes:
+            raise InputError("the storyboard has no shots; nothing to make", file=job.spec_path)
+        report = executor.run(dag)
+    episodes = publish_episodes(out, dag, report)
+    manifest = build_manifest(
+        job_path=Path(job_path),
+        title=job.spec.title,
+        profile=profile.name,
+        store=str(store_root),
+        report=report,
+        episodes=episodes,
+        extra_reports=(board_report,),
+    )
+    return JobResult(out, manifest, write_manifest(out, manifest), dag, report, warnings)
+
+
+def planning_storyboard(
+    job_path: str | Path, profile: Profile, store: str | Path | None = None
+) -> tuple[Any, Any, Storyboard, str]:
+    """The storyboard for ``kaipai plan``, without Ray: cached in the store if there, else the rules one.
+
+    Returns (job, script, storyboard, where it came from).
+    """
+    from orchestrator.store import lookup
+
+    job, script, _ = frontend.load(job_path)
+    characters, _ = frontend.characters_for(job, script)
+    board_dag = plan_storyboard(
+        frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name
+    )
+    node = next(iter(board_dag.nodes.values()))
+    root = store_root_for(profile, default_out(job_path), store)
+    cached = lookup(root, "storyboard", node.key)
+    if cached is not None:
+        board = Storyboard.model_validate_json(cached.file("storyboard.json").read_text(encoding="utf-8"))
+        return job, script, board, "cached"
+    return job, script, frontend.storyboard_rules(job, script, profile), "rules"

@@ -1,0 +1,140 @@
+"""``OUT/manifest.json``: what a run made (per episode) and what ran where (per task), written atomically.
+
+Finished episode files are published from the store into ``OUT/<episode>/`` (hard links when the
+store is on the same filesystem, copies otherwise), so OUT is a plain folder a studio can hand on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from orchestrator.dag import Dag
+from orchestrator.executor import RunReport
+
+EPISODE_FILES = {"video": "episode.mp4", "subtitles": "episode.srt", "cover": "cover.jpg"}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+
+
+def publish_file(source: Path, target: Path) -> None:
+    """Place ``source`` at ``target`` atomically: a hard link if possible, else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    try:
+        os.link(source, temp)
+    except OSError:
+        shutil.copyfile(source, temp)
+    os.replace(temp, target)
+
+
+def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[str, Any]]:
+    """Per episode: its files under OUT (relative paths), duration and shot count; failed ones say so."""
+    episodes: dict[str, dict[str, Any]] = {}
+    for node in dag.nodes.values():
+        if node.stage != "assembly":
+            continue
+        entry: dict[str, Any] = {
+            "number": node.params["episode"]["number"],
+            "title": node.params["episode"]["title"],
+        }
+        artifact = report.artifacts.get(node.id)
+        if artifact is None:
+            entry.update(
+                {
+                    "status": "failed",
+                    **dict.fromkeys(EPISODE_FILES),
+                    "duration": None,
+                    "shots": len(node.inputs["shots"]),
+                }
+            )
+        else:
+            entry["status"] = "ok"
+            for field, name in EPISODE_FILES.items():
+                source = artifact.path / name
+                if source.is_file():
+                    publish_file(source, out / node.unit / name)
+                    entry[field] = f"{node.unit}/{name}"
+                else:
+                    entry[field] = None
+            entry["duration"] = artifact.meta.get("duration")
+            entry["shots"] = artifact.meta.get("shots", len(node.inputs["shots"]))
+        episodes[node.unit] = entry
+    return episodes
+
+
+def build_manifest(
+    *,
+    job_path: Path,
+    title: str,
+    profile: str,
+    store: str,
+    report: RunReport,
+    episodes: dict[str, dict[str, Any]],
+    extra_reports: tuple[RunReport, ...] = (),
+) -> dict[str, Any]:
+    reports = (*extra_reports, report)
+    tasks: dict[str, Any] = {}
+    for rep in reports:
+        offset = rep.started - reports[0].started
+        for nid, rec in rep.records.items():
+            entry = rec.to_json()
+            for name in ("start", "finish"):
+                if entry[name] is not None:
+                    entry[name] = round(entry[name] + offset, 3)
+            tasks[nid] = entry
+    counts = {
+        s: sum(1 for t in tasks.values() if t["status"] == s) for s in ("done", "cached", "failed", "skipped")
+    }
+    wall = report.started + report.wall - reports[0].started
+    return {
+        "job": str(job_path),
+        "title": title,
+        "profile": profile,
+        "policy": report.policy,
+        "store": store,
+        "host": socket.gethostname(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(reports[0].started)),
+        "wall_seconds": round(wall, 3),
+        "status": "ok" if all(r.ok for r in reports) else "failed",
+        "summary": {"tasks": len(tasks), **counts},
+        "planned_makespan": report.planned_makespan,
+        "replacements": [rp for rep in reports for rp in rep.replacements],
+        "episodes": episodes,
+        "tasks": tasks,
+    }
+
+
+def write_manifest(out: Path, manifest: dict[str, Any]) -> Path:
+    path = out / "manifest.json"
+    write_atomic(path, json.dumps(manifest, ensure_ascii=False, indent=2))
+    return path
+
+
+def summary_lines(manifest: dict[str, Any], out: Path) -> list[str]:
+    """The end-of-run summary: episodes, durations, paths, tasks run vs cached, wall time."""
+    lines = []
+    for eid, ep in manifest["episodes"].items():
+        if ep["status"] == "ok":
+            lines.append(f"{eid}  {ep['duration'] or 0:6.1f} s  {ep['shots']:3d} shots  {out / ep['video']}")
+        else:
+            lines.append(f"{eid}  failed ({ep['shots']} shots planned)")
+    s = manifest["summary"]
+    tail = f"tasks: {s['done']} run, {s['cached']} cached"
+    if s["failed"] or s["skipped"]:
+        tail += f", {s['failed']} failed, {s['skipped']} skipped"
+    lines.append(f"{tail}; wall time {manifest['wall_seconds']:.1f} s; manifest {out / 'manifest.json'}")
+    return lines
