@@ -24,6 +24,7 @@ from stages.parsing.detect import detect_language
 from stages.parsing.text import Builder, clean_name, source_lines
 
 HIDDEN = re.compile(r"/\*.*?\*/|\[\[.*?\]\]", re.S)  # boneyard and notes
+SCREENPLAIN_MAGIC = re.compile("[\ue700-\ue706]")  # private-use characters screenplain uses as markers
 REMOVED = "\x00"  # marks a line that held only hidden text: it is neither content nor a blank line
 EPISODE_SECTION = re.compile(
     r"^(?:episode|ep\.?|chapter|part)\s*(\d+)\s*[:.\-–—]?\s*(.*)$|^第\s*(\d+)\s*集\s*(.*)$", re.I
@@ -46,6 +47,7 @@ def _blank_hidden(text: str) -> list[str]:
     def keep_breaks(match: re.Match) -> str:
         return REMOVED + "\n" * match.group(0).count("\n") + REMOVED if "\n" in match.group(0) else REMOVED
 
+    text = SCREENPLAIN_MAGIC.sub("\ufffd", text.replace(REMOVED, "\ufffd"))
     lines = []
     for line in source_lines(HIDDEN.sub(keep_breaks, "\n".join(source_lines(text)))):
         bare = line.replace(REMOVED, "")

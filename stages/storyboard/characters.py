@@ -167,6 +167,14 @@ def reconcile(
     narrator = narrator_of(specs)
     has_narration = any(b.kind == "narration" for ep in script.episodes for s in ep.scenes for b in s.beats)
     names = list(dict.fromkeys([*script.cast, *script.speakers()]))
+    # A spec character no cast list names may still appear in the action ("林晚登上城墙").
+    action = "\n".join(b.text for ep in script.episodes for s in ep.scenes for b in s.beats if b.kind == "action")
+    folded_names = {n.casefold() for n in names}
+    names += [
+        n
+        for n in specs
+        if n.casefold() not in folded_names and n not in NARRATOR_NAMES and n.casefold() in action.casefold()
+    ]
     characters: list[Character] = []
     warnings: list[tuple[str | None, str]] = []
     used: set[str] = set()
