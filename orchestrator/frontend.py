@@ -104,9 +104,7 @@ def characters_for(job: Job, script: Script) -> tuple[list[Character], list[str]
         if spec_name is None:
             warnings.append(f"{script_file(job)}: {message}")
         else:
-            where = Problem(
-                message, job.spec_path, job.line_of("characters", spec_name), f"characters.{spec_name}"
-            )
+            where = Problem(message, job.spec_path, job.line_of("characters", spec_name), f"characters.{spec_name}")
             warnings.append(str(where))
     return characters, warnings
 

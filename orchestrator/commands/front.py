@@ -30,9 +30,7 @@ def schema() -> None:
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        err_console.print(
-            f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True
-        )
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True)
 
 
 @app.command()
@@ -63,11 +61,7 @@ def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
     out(f"  speakers  {', '.join(script.speakers()) or '-'}", highlight=False)
     out(
         f"  cast      {', '.join(c.name + ('' if c.described else '*') for c in characters) or '-'}"
-        + (
-            "   (* not in the spec: default look and voice)"
-            if any(not c.described for c in characters)
-            else ""
-        ),
+        + ("   (* not in the spec: default look and voice)" if any(not c.described for c in characters) else ""),
         highlight=False,
     )
     out(f"  warnings  {len(warnings)}", highlight=False)
@@ -98,8 +92,7 @@ def print_storyboard(board: Storyboard) -> None:
     for episode in board.episodes:
         total = sum(shot.duration for shot in episode.shots)
         table = Table(
-            title=f"{board.title} · {episode.id} {episode.title}  ({len(episode.shots)} shots, "
-            f"{total:.1f} s)",
+            title=f"{board.title} · {episode.id} {episode.title}  ({len(episode.shots)} shots, {total:.1f} s)",
             show_lines=True,
             title_justify="left",
         )

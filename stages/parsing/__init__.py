@@ -34,9 +34,7 @@ def parse_script(text: str, fmt: ScriptFormat = "auto", file: Path | str = "<scr
     elif fmt == "fountain":
         script = parse_fountain(text, file)
     else:
-        raise InputError(
-            f"unknown script format {fmt!r} (auto, zh, fountain)", file=file, field="script_format"
-        )
+        raise InputError(f"unknown script format {fmt!r} (auto, zh, fountain)", file=file, field="script_format")
     _check_not_empty(script, file)
     return script
 

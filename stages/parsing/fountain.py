@@ -189,9 +189,7 @@ class FountainParser:
     def slug(self, slug: Slug, number: int) -> None:
         heading = plain(slug.line)
         location, time, interior = parse_slug(heading)
-        self.builder.scene(
-            SceneScript(heading=heading, location=location, time=time, interior=interior, line=number)
-        )
+        self.builder.scene(SceneScript(heading=heading, location=location, time=time, interior=interior, line=number))
 
     def section(self, section: Section, number: int) -> None:
         m = EPISODE_SECTION.match(plain(section.text))
@@ -223,9 +221,7 @@ class FountainParser:
             if is_paren:
                 flush()
                 part = line.strip("() ")
-                parenthetical = (
-                    f"{parenthetical} {part}".strip() if in_paren and parenthetical else part or None
-                )
+                parenthetical = f"{parenthetical} {part}".strip() if in_paren and parenthetical else part or None
                 in_paren = True
                 continue
             in_paren = False

@@ -48,9 +48,7 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
-VOICEOVER_MARKS = _words(
-    "OS O.S. O.S VO V.O. V.O 画外音 画外 内心 心声 内心OS 独白 内心独白 电话 电话音 语音"
-)
+VOICEOVER_MARKS = _words("OS O.S. O.S VO V.O. V.O 画外音 画外 内心 心声 内心OS 独白 内心独白 电话 电话音 语音")
 NARRATOR_LABELS = _words("旁白 画外音 解说 叙述 叙述者")
 # Labels that look like "name：text" but are not people speaking.
 NON_SPEAKER_LABELS = _words(
@@ -340,9 +338,7 @@ class ZhParser:
             self.classify(rest, number)
 
     def add_spoken(self, spoken: Spoken, number: int) -> None:
-        self.emit(
-            spoken.kind, spoken.text, number, character=spoken.character, parenthetical=spoken.parenthetical
-        )
+        self.emit(spoken.kind, spoken.text, number, character=spoken.character, parenthetical=spoken.parenthetical)
 
     def emit(self, kind: str, text: str, number: int, **extra: str | None) -> None:
         self.flashback_pending = False

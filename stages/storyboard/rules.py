@@ -48,17 +48,13 @@ def _words(text: str) -> tuple[str, ...]:
 
 
 # Cue words, matched as substrings (so "angr" catches angry and angrily).
-EMOTIONS_ZH = _words(
-    "冷笑|哭|泣|哽咽|怒|喊|吼|尖叫|颤抖|激动|愣|咬牙|崩溃|惊|含泪|绝望|狞笑|嘶|失声|震|愤|急"
-)
+EMOTIONS_ZH = _words("冷笑|哭|泣|哽咽|怒|喊|吼|尖叫|颤抖|激动|愣|咬牙|崩溃|惊|含泪|绝望|狞笑|嘶|失声|震|愤|急")
 EMOTIONS_EN = _words(
-    "angr|cry|sob|tear|shout|scream|yell|furious|shock|trembl|whisper|desperate|rage|gasp|"
-    "stunned|breaking|shak"
+    "angr|cry|sob|tear|shout|scream|yell|furious|shock|trembl|whisper|desperate|rage|gasp|stunned|breaking|shak"
 )
 MOTION_ZH = _words("走|跑|奔|追|冲|登上|爬|跳|闯|穿过|离开|来到|赶|逃|骑|开车|踱|迈|跟着|飞过|掠过")
 MOTION_EN = _words(
-    "walk|run|chase|rush|climb|jump|enter|exit|steps|step |leave|cross|drive|hurr|glide|follow|"
-    "race|storm|wander"
+    "walk|run|chase|rush|climb|jump|enter|exit|steps|step |leave|cross|drive|hurr|glide|follow|race|storm|wander"
 )
 DETAIL_ZH = _words("手|眼|泪|指尖|字|特写|握|抚摸|盯着|照片|信|凿子|戒指|伤口")
 DETAIL_EN = _words("hand|eyes|tear|finger|close on|photo|letter|ring|phone|clock|ticket")
@@ -94,9 +90,7 @@ class StoryboardOptions(BaseModel):
         if opts.min_shot > opts.max_shot:
             raise InputError("min_shot is longer than max_shot", field="stages.storyboard.options.min_shot")
         if reading_speed:
-            opts = opts.model_copy(
-                update={"reading_speed_zh": reading_speed, "reading_speed_en": reading_speed}
-            )
+            opts = opts.model_copy(update={"reading_speed_zh": reading_speed, "reading_speed_en": reading_speed})
         return opts
 
     def speed(self, language: str) -> float:
@@ -181,9 +175,7 @@ class Draft:
 
     @property
     def speakers(self) -> list[str]:
-        return list(
-            dict.fromkeys(line.character for line in self.lines if line.kind == "dialogue" and line.character)
-        )
+        return list(dict.fromkeys(line.character for line in self.lines if line.kind == "dialogue" and line.character))
 
 
 def emphasis(line: Line, language: str) -> str | None:
@@ -219,9 +211,7 @@ def _accepts(draft: Draft, line: Line, beat: Beat, language: str, options: Story
     return shot_layout(0, speech)[0] <= options.max_shot
 
 
-def group_beats(
-    scene: SceneScript, lines: Sequence[Line], language: str, options: StoryboardOptions
-) -> list[Draft]:
+def group_beats(scene: SceneScript, lines: Sequence[Line], language: str, options: StoryboardOptions) -> list[Draft]:
     """Beats into drafts; spoken beats take ``lines`` one by one, so order and text are kept."""
     queue = list(lines)
     drafts: list[Draft] = []
@@ -284,8 +274,7 @@ def frame(
             return Framing(
                 size,
                 "push-in",
-                f"scene opener in a flashback: {size} establishing shot of {place}, "
-                "slow push-in into the memory",
+                f"scene opener in a flashback: {size} establishing shot of {place}, slow push-in into the memory",
             )
         camera: CameraMove = "pan" if scene.interior is False and not draft.lines else "static"
         return Framing(size, camera, f"scene opener: {size} establishing shot of {place}")
@@ -319,9 +308,7 @@ def frame(
         who = f" {people[0]}" if people else ""
         return Framing("full", camera, f"movement in the action: full shot, camera {camera}s{who}")
     if _has(action, DETAIL_ZH if zh else DETAIL_EN):
-        return Framing(
-            "close-up", "static", "detail in the action (hands, eyes, an object): close-up, static"
-        )
+        return Framing("close-up", "static", "detail in the action (hands, eyes, an object): close-up, static")
     return Framing("medium", "static", "action: medium shot, static")
 
 

@@ -32,7 +32,4 @@ def test_detect_language():
 
 def test_examples_are_detected():
     assert parse_script((EXAMPLES / "datong-wall" / "script.txt").read_text(), "auto").format == "zh"
-    assert (
-        parse_script((EXAMPLES / "fountain-short" / "script.fountain").read_text(), "auto").format
-        == "fountain"
-    )
+    assert parse_script((EXAMPLES / "fountain-short" / "script.fountain").read_text(), "auto").format == "fountain"

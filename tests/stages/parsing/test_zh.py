@@ -164,8 +164,17 @@ def test_flashback_inside_a_scene_ends_at_its_mark():
 
 
 def test_flashback_mark_after_heading_and_in_heading():
-    text = "\n".join(["1-1 日 内 家", "【回忆】", "林晚：过去。", "1-2 夜 外 街（闪回）", "林晚：也是过去。",
-                      "1-3 夜 外 街", "林晚：现在。"])
+    text = "\n".join(
+        [
+            "1-1 日 内 家",
+            "【回忆】",
+            "林晚：过去。",
+            "1-2 夜 外 街（闪回）",
+            "林晚：也是过去。",
+            "1-3 夜 外 街",
+            "林晚：现在。",
+        ]
+    )
     script = parse(text)
     assert [s.flashback for s in script.episodes[0].scenes] == [True, True, False]
 
