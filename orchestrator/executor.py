@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import logging
 import os
+import resource
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -39,6 +40,12 @@ ANY_ZONE = "*"
 # ---------------------------------------------------------------- what the workers run
 
 
+def cpu_clock() -> float:
+    """CPU seconds of this process plus its finished children (ffmpeg, espeak-ng run as subprocesses)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _result(artifact: Artifact, started: float, cpu_started: float) -> dict[str, Any]:
     import ray
 
@@ -47,7 +54,7 @@ def _result(artifact: Artifact, started: float, cpu_started: float) -> dict[str,
         "node": ray.get_runtime_context().get_node_id(),
         "start": started,
         "finish": time.time(),
-        "cpu_seconds": time.process_time() - cpu_started,
+        "cpu_seconds": cpu_clock() - cpu_started,
     }
 
 
@@ -60,7 +67,7 @@ def run_stage_task(
     store_root: str,
 ) -> dict[str, Any]:
     """One node as a plain Ray task. ``target`` is the registry's ``module:Class`` resolved by the driver."""
-    started, cpu_started = time.time(), time.process_time()
+    started, cpu_started = time.time(), cpu_clock()
     module_name, _, class_name = target.partition(":")
     stage = getattr(importlib.import_module(module_name), class_name)(options)
     stage.setup()
@@ -75,10 +82,8 @@ def pooled_worker_class(base: type) -> type:
     """A subclass of a pool worker that also reports where and how long it ran (same result as a task)."""
 
     class Pooled(base):  # type: ignore[valid-type, misc]
-        def run_node(
-            self, key: str, params: dict[str, Any], inputs: dict[str, Any], store_root: str
-        ) -> dict[str, Any]:
-            started, cpu_started = time.time(), time.process_time()
+        def run_node(self, key: str, params: dict[str, Any], inputs: dict[str, Any], store_root: str) -> dict[str, Any]:
+            started, cpu_started = time.time(), cpu_clock()
             artifact = self.execute(key, params, inputs, store_root)
             return _result(artifact, started, cpu_started)
 
@@ -187,9 +192,7 @@ def ray_connection(profile: Profile, address: str | None = None) -> Iterator[Non
 def alive_zones() -> set[str]:
     import ray
 
-    return {
-        n["Labels"]["zone"] for n in ray.nodes() if n.get("Alive") and (n.get("Labels") or {}).get("zone")
-    }
+    return {n["Labels"]["zone"] for n in ray.nodes() if n.get("Alive") and (n.get("Labels") or {}).get("zone")}
 
 
 _SYSTEM_ERRORS: tuple[type[BaseException], ...] | None = None
@@ -436,9 +439,7 @@ class _Run:
         actor = None
         if settings["pool"] is not None:
             actor = self._actor_for(node.stage, zone)
-            ref = actor.run_node.options(name=node.name).remote(
-                node.key, node.params, inputs, self.ex.store_root
-            )
+            ref = actor.run_node.options(name=node.name).remote(node.key, node.params, inputs, self.ex.store_root)
             self.pool_load[actor] = self.pool_load.get(actor, 0) + 1
         else:
             options: dict[str, Any] = {"name": node.name, "max_retries": 0, **settings["resources"]}
@@ -517,9 +518,7 @@ class _Run:
         rec.cpu_seconds = result["cpu_seconds"]
         rec.error = None
         seconds = result["finish"] - result["start"]
-        self.metrics.task_finished(
-            node.stage, node.backend, rec.zone, seconds, self.stage_settings(node.stage)["gpus"]
-        )
+        self.metrics.task_finished(node.stage, node.backend, rec.zone, seconds, self.stage_settings(node.stage)["gpus"])
         self.metrics.task_status(node.stage, "done")
         self.ex.observer.update(node.stage, "done")
         for child in self.dag.dependents(nid):
@@ -538,9 +537,7 @@ class _Run:
         if self.zoned:
             self._check_zones()
         if rec.status == "running" and nid not in self.ref_of:
-            self.ex.observer.event(
-                f"{self.dag.nodes[nid].name}: {describe_error(exc)}; resubmitting", "warning"
-            )
+            self.ex.observer.event(f"{self.dag.nodes[nid].name}: {describe_error(exc)}; resubmitting", "warning")
             self._forget_actor_of_zone(self.dag.nodes[nid].stage, rec.zone)
             self.delayed.append((time.time() + 0.2, nid))
 
@@ -549,9 +546,7 @@ class _Run:
         rec = self.records[nid]
         rec.error = describe_error(exc)
         if not final and rec.attempts <= self.profile.retries:
-            self.ex.observer.event(
-                f"{node.name} failed (attempt {rec.attempts}): {rec.error}; retrying", "warning"
-            )
+            self.ex.observer.event(f"{node.name} failed (attempt {rec.attempts}): {rec.error}; retrying", "warning")
             self.delayed.append((time.time() + 0.2 * rec.attempts, nid))
             return
         rec.status = "failed"
@@ -598,9 +593,7 @@ class _Run:
         self.excluded |= lost
         finished = {nid for nid, rec in self.records.items() if rec.status in ("done", "cached")}
         obs = self.ex.observer
-        obs.event(
-            f"zone {', '.join(sorted(lost))} lost its nodes; placing the remaining work again", "warning"
-        )
+        obs.event(f"zone {', '.join(sorted(lost))} lost its nodes; placing the remaining work again", "warning")
         try:
             placement = self.ex._placement(self.dag, self.excluded, finished)
         except Exception as exc:
@@ -609,9 +602,7 @@ class _Run:
                 if rec.status in ("pending", "running") and self.zone[nid] in lost:
                     self._cancel(nid)
                     rec.status = "running"
-                    self._failure(
-                        nid, RuntimeError(f"zone {self.zone[nid]} lost and no zone left"), final=True
-                    )
+                    self._failure(nid, RuntimeError(f"zone {self.zone[nid]} lost and no zone left"), final=True)
             return
         moved: dict[str, str | None] = {}
         for nid, rec in self.records.items():
