@@ -28,6 +28,10 @@ class ModelMissing(RuntimeError):
         self.model_id = model_id
         self.reason = reason
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        if model_id.startswith((".", "/", "~")):
+            super().__init__(f"model folder {model_id!r} does not exist; give the folder a model was downloaded "
+                             "to (`hf download <id> --local-dir <folder>`) or a Hugging Face model id")
+            return
         hint = (
             f"model {model_id!r} is not available{' offline' if offline else ''}"
             + (f" ({reason})" if reason else "")

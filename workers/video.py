@@ -39,8 +39,11 @@ TINY_KINDS = {"tiny:ltx": "ltx-i2v"}
 
 
 def kind_of(options: dict[str, Any]) -> str:
+    """``options.pipeline``, else guessed from the model id (Wan…, CogVideoX…, LTX…), else LTX."""
     model = str(options.get("model", ""))
-    name = str(options.get("pipeline") or TINY_KINDS.get(model, "ltx-i2v"))
+    guessed = next((kind for word, kind in (("wan", "wan-i2v"), ("cogvideo", "cogvideox-i2v"),
+                                            ("ltx", "ltx-i2v")) if word in model.lower()), "ltx-i2v")
+    name = str(options.get("pipeline") or TINY_KINDS.get(model, guessed))
     if name not in KINDS:
         raise ValueError(f"options.pipeline must be one of {', '.join(KINDS)}, not {name!r}")
     return name
