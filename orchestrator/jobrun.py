@@ -69,9 +69,7 @@ def run_job(
     out.mkdir(parents=True, exist_ok=True)
     store_root = store_root_for(profile, out, store)
     context = frontend.job_context(job, script)
-    board_dag = plan_storyboard(
-        frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name
-    )
+    board_dag = plan_storyboard(frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name)
     with ray_connection(profile, address):
         executor = Executor(profile, store_root, policy=policy, observer=observer, job_name=job.spec.title)
         board_report = executor.run(board_dag)
@@ -88,9 +86,7 @@ def run_job(
             )
             return JobResult(out, manifest, write_manifest(out, manifest), None, board_report, warnings)
         artifact = board_report.artifacts[board_id]
-        storyboard = Storyboard.model_validate_json(
-            artifact.file("storyboard.json").read_text(encoding="utf-8")
-        )
+        storyboard = Storyboard.model_validate_json(artifact.file("storyboard.json").read_text(encoding="utf-8"))
         write_atomic(out / "storyboard.json", storyboard.to_json())
         dag = plan_dag(job, storyboard, profile, context=context)
         if not dag.nodes:
@@ -120,9 +116,7 @@ def planning_storyboard(
 
     job, script, _ = frontend.load(job_path)
     characters, _ = frontend.characters_for(job, script)
-    board_dag = plan_storyboard(
-        frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name
-    )
+    board_dag = plan_storyboard(frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name)
     node = next(iter(board_dag.nodes.values()))
     root = store_root_for(profile, default_out(job_path), store)
     cached = lookup(root, "storyboard", node.key)

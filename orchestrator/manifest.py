@@ -96,9 +96,7 @@ def build_manifest(
                 if entry[name] is not None:
                     entry[name] = round(entry[name] + offset, 3)
             tasks[nid] = entry
-    counts = {
-        s: sum(1 for t in tasks.values() if t["status"] == s) for s in ("done", "cached", "failed", "skipped")
-    }
+    counts = {s: sum(1 for t in tasks.values() if t["status"] == s) for s in ("done", "cached", "failed", "skipped")}
     wall = report.started + report.wall - reports[0].started
     return {
         "job": str(job_path),

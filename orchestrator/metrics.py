@@ -64,9 +64,7 @@ class StageMetrics:
                 description="GPU-seconds used, per stage and zone.",
                 tag_keys=("stage", "zone"),
             )
-            self.tasks = Counter(
-                "kaipai_tasks", description="Tasks by final status.", tag_keys=("stage", "status")
-            )
+            self.tasks = Counter("kaipai_tasks", description="Tasks by final status.", tag_keys=("stage", "status"))
             self.enabled = True
         except Exception as exc:  # metrics must never break a run
             log.debug("metrics disabled: %s", exc)

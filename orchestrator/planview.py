@@ -21,23 +21,18 @@ def plan_summary(dag: Dag, profile: Profile, policy: str = "kaipai") -> dict[str
         makespan = placement.makespan
     stages: dict[str, dict[str, Any]] = {}
     for node in dag.nodes.values():
-        entry = stages.setdefault(
-            node.stage, {"nodes": 0, "backend": node.backend, "seconds": 0.0, "zones": {}}
-        )
+        entry = stages.setdefault(node.stage, {"nodes": 0, "backend": node.backend, "seconds": 0.0, "zones": {}})
         entry["nodes"] += 1
         entry["seconds"] += estimates[node.id]
         if zones[node.id]:
             entry["zones"][zones[node.id]] = entry["zones"].get(zones[node.id], 0) + 1
     total = sum(estimates.values())
     text = [
-        f"{len(dag.nodes)} tasks, estimated {total:.1f} s of work; critical path {length:.1f} s "
-        f"({len(path)} tasks)"
+        f"{len(dag.nodes)} tasks, estimated {total:.1f} s of work; critical path {length:.1f} s ({len(path)} tasks)"
     ]
     for stage, entry in stages.items():
         where = "  ".join(f"{z}: {n}" for z, n in sorted(entry["zones"].items()))
-        text.append(
-            f"  {stage:<10} {entry['nodes']:5d}  {entry['backend']:<12} {entry['seconds']:9.1f} s  {where}"
-        )
+        text.append(f"  {stage:<10} {entry['nodes']:5d}  {entry['backend']:<12} {entry['seconds']:9.1f} s  {where}")
     text.append("critical path: " + " -> ".join(dag.nodes[n].name for n in path))
     if makespan is not None:
         text.append(f"placement ({policy}): estimated makespan {makespan:.1f} s")

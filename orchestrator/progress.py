@@ -111,9 +111,7 @@ class RichProgress(_Counts):
 
     def event(self, message: str, level: str = "info") -> None:
         style = {"error": "red", "warning": "yellow"}.get(level, "")
-        self.progress.console.print(
-            f"[{style}]{message}[/]" if style else message, markup=bool(style), highlight=False
-        )
+        self.progress.console.print(f"[{style}]{message}[/]" if style else message, markup=bool(style), highlight=False)
 
     def close(self) -> None:
         self.progress.stop()

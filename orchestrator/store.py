@@ -68,9 +68,7 @@ def artifact_key(
     receives them); a plain list is taken as an unordered set and sorted.
     """
     if isinstance(input_keys, Mapping):
-        inputs: Any = {
-            name: keys if isinstance(keys, str) else list(keys) for name, keys in input_keys.items()
-        }
+        inputs: Any = {name: keys if isinstance(keys, str) else list(keys) for name, keys in input_keys.items()}
     else:
         inputs = sorted(input_keys)
     document = {
@@ -108,9 +106,7 @@ def _temp_name(key: str) -> str:
     return f"{TEMP_PREFIX}{key[:16]}-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def produce(
-    stage: Stage, key: str, params: dict[str, Any], inputs: Inputs, store_root: str | Path
-) -> Artifact:
+def produce(stage: Stage, key: str, params: dict[str, Any], inputs: Inputs, store_root: str | Path) -> Artifact:
     """Return the artifact for ``key``: the cached one if it exists, else run ``stage`` to make it.
 
     The stage writes into an empty temp folder in the same parent (same filesystem, so the final
@@ -148,9 +144,7 @@ def produce(
         try:
             text = json.dumps(meta, ensure_ascii=False, indent=1)
         except (TypeError, ValueError) as exc:
-            raise RuntimeError(
-                f"stage {stage.name}/{stage.backend} returned metadata that is not JSON: {exc}"
-            ) from exc
+            raise RuntimeError(f"stage {stage.name}/{stage.backend} returned metadata that is not JSON: {exc}") from exc
         (temp / META).write_text(text, encoding="utf-8")
         final = artifact_path(store_root, stage.name, key)
         try:

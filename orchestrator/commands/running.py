@@ -32,12 +32,8 @@ def run(
         "--address",
         help="Ray cluster to use ('auto' or HOST:PORT); default: start an embedded local Ray.",
     ),
-    policy: str = typer.Option(
-        "kaipai", "--policy", "-p", help="Placement policy when the profile has zones."
-    ),
-    store: Path | None = typer.Option(
-        None, "--store", help="Artifact store (default: profile's, or OUT/.store)."
-    ),
+    policy: str = typer.Option("kaipai", "--policy", "-p", help="Placement policy when the profile has zones."),
+    store: Path | None = typer.Option(None, "--store", help="Artifact store (default: profile's, or OUT/.store)."),
 ) -> None:
     """Make the job's episodes (MP4, SRT, cover) on Ray; finished work is reused, so a re-run resumes."""
     from orchestrator.jobrun import run_job
@@ -61,9 +57,7 @@ def plan(
     job: Path = typer.Argument(..., help="Job spec YAML."),
     config: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON (every node)."),
-    policy: str = typer.Option(
-        "kaipai", "--policy", "-p", help="Placement policy when the profile has zones."
-    ),
+    policy: str = typer.Option("kaipai", "--policy", "-p", help="Placement policy when the profile has zones."),
 ) -> None:
     """Show the task DAG (nodes per stage, critical path, estimated time; zones when the profile has them)."""
     from orchestrator.dag import plan_dag
@@ -86,9 +80,7 @@ def plan(
 @app.command()
 @user_errors
 def submit(
-    job: Path = typer.Argument(
-        ..., help="Job spec YAML (its folder is uploaded as the Ray job's working_dir)."
-    ),
+    job: Path = typer.Argument(..., help="Job spec YAML (its folder is uploaded as the Ray job's working_dir)."),
     address: str = typer.Option(..., "--address", help=ADDRESS_HELP),
     config: str | None = typer.Option(
         None, "--config", "-c", help="Profile on the cluster (e.g. configs/datong.yaml)."
