@@ -230,6 +230,8 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
     speed_of = {**GPU_SPEED, **topo.gpu_speed}
     models = w.models
     model_bytes = [(MODELS[m].weights_bytes if m in MODELS else 10e9) for m in models]
+    # Weights on each zone's disk. A zone that streams a model from another zone keeps it afterwards
+    # (its cache), but every GPU that loads it before the copy lands streams it too.
     staged = [[m in z.weights for m in models] for z in zones]
 
     # --- GPUs and CPUs
@@ -266,7 +268,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             latency, bandwidth = topo.latency_bandwidth(zones[a].name, zones[b].name)
             links[(a, b)] = links[(b, a)] = _Link(latency, bandwidth)
     weight_source: list[list[int]] = []
-    for zi, z in enumerate(zones):
+    for z in zones:
         row = []
         for m in models:
             src = topo.weights_source(m, z.name) if m not in z.weights else z.name
@@ -276,7 +278,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                   for z in zones]
 
     n = len(w.kind)
-    kind, model, work, out_bytes, preds, succs = w.kind, w.model, w.work, w.out_bytes, w.preds, w.succs
+    model, work, out_bytes, preds, succs = w.model, w.work, w.out_bytes, w.preds, w.succs
     episode, job_of, rank = w.episode, w.job, w.rank
     remaining = [len(p) for p in preds]
     zone_of = [-1] * n
@@ -504,6 +506,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             if not pending[a]:
                 enqueue(a)
         elif ev == WEIGHTS:
+            staged[gpu_zone[b]][model[a]] = True  # the zone's disk keeps what it fetched
             push(now + MODEL_INIT_SECONDS + work[a] / gpu_speed[b], DONE, a, b)
         else:  # ARRIVE
             for root in w.job_roots[a]:
@@ -536,8 +539,8 @@ def lower_bound(w: Workload, total_speed: float, best_speed: float, cpus: int) -
     its speed-1 seconds over the sum of speeds, nor a chain faster than on the fastest GPU; transfers
     and model loads only add to that.
     """
-    gpu_work = sum(x for x, m in zip(w.work, w.model) if m >= 0)
-    cpu_work = sum(x for x, m in zip(w.work, w.model) if m < 0)
+    gpu_work = sum(x for x, m in zip(w.work, w.model, strict=True) if m >= 0)
+    cpu_work = sum(x for x, m in zip(w.work, w.model, strict=True) if m < 0)
     path = [0.0] * len(w.kind)
     for t in range(len(w.kind) - 1, -1, -1):
         own = w.work[t] / (best_speed if w.model[t] >= 0 else 1.0)

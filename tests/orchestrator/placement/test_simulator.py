@@ -1,0 +1,115 @@
+"""Simulator invariants on a small scenario, scenario validation, and the CLI commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from orchestrator.errors import InputError
+from orchestrator.placement.scenario import load_scenario
+from orchestrator.placement.simulator import POLICIES, generate, simulate
+
+SMALL = """\
+name: small
+seed: 3
+topology:
+  zones:
+    - {name: a, gpus: {H100: 4}, cpus: 8, weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell]}
+    - {name: b, gpus: {A800: 4}, cpus: 8, weights: [facebook/mms-tts-eng, Qwen/Qwen2.5-7B-Instruct]}
+  links:
+    - {between: [a, b], latency: 0.001, bandwidth: 1.0e9}
+workload:
+  jobs: 4
+  rate_per_hour: 3600
+  episodes_per_job: [1, 2]
+  shots_per_episode: [2, 4]
+  studios:
+    - {name: s1, priority: 8, motion_model: Lightricks/LTX-Video}
+    - {name: s2, priority: 1, motion_model: THUDM/CogVideoX-5b-I2V}
+"""
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    return path
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_every_task_runs_once_and_makespan_respects_the_bound(small, policy):
+    scenario = load_scenario(small)
+    result = simulate(scenario, policy)
+    workload = generate(scenario)
+    assert result.tasks == len(workload.kind)
+    assert sum(result.per_zone_tasks.values()) == result.tasks  # each task placed exactly once
+    assert result.makespan >= result.lower_bound > 0
+    assert 0 < result.gpu_utilization <= 1.0  # > 1 would mean a GPU ran two tasks at once
+    assert result.jobs_count == 4 and result.job_p95 >= result.job_p50 > 0
+
+
+def test_single_zone_moves_no_artifacts_and_zone_blind_does(small):
+    scenario = load_scenario(small)
+    single = simulate(scenario, "single-zone")
+    blind = simulate(scenario, "zone-blind")
+    assert single.cross_zone_bytes == single.weight_bytes_streamed  # only weights it had to fetch
+    assert blind.cross_zone_bytes > blind.weight_bytes_streamed
+
+
+def test_simulation_is_deterministic(small):
+    scenario = load_scenario(small)
+    assert simulate(scenario, "kaipai").to_json() == simulate(scenario, "kaipai").to_json()
+
+
+def test_scenario_errors_name_the_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(SMALL.replace("  jobs: 4", "  jobz: 4"))
+    with pytest.raises(InputError) as info:
+        load_scenario(path)
+    assert f"{path}:10: workload.jobz: unknown key" in str(info.value)
+
+
+def test_scenario_needs_exactly_one_topology(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nworkload: {jobs: 1}\n")
+    with pytest.raises(InputError, match="either profile"):
+        load_scenario(path)
+
+
+def test_shipped_scenarios_load():
+    root = Path(__file__).resolve().parents[3] / "configs" / "scenarios"
+    for path in root.glob("*.yaml"):
+        assert load_scenario(path).topology.zones
+
+
+def _cli():
+    from orchestrator.cli import app
+    from orchestrator.commands import placement  # noqa: F401 - registers the commands
+
+    return app
+
+
+def test_cli_schedule_prints_the_published_schedule(graphs_dir):
+    result = CliRunner().invoke(_cli(), ["schedule", str(graphs_dir / "topcuoglu2002.json")])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["makespan"] == 80
+    assert out["tasks"][0] == {"id": "n1", "resource": "P3", "start": 0, "finish": 9}
+
+
+def test_cli_schedule_bad_graph_exits_2(tmp_path):
+    path = tmp_path / "g.json"
+    path.write_text('{"resources": [{"id": "A"}], "tasks": [{"id": "x", "cost": {"B": 1}}]}')
+    result = CliRunner().invoke(_cli(), ["schedule", str(path)])
+    assert result.exit_code == 2
+
+
+def test_cli_simulate_json(small):
+    result = CliRunner().invoke(_cli(), ["simulate", str(small), "--policy", "kaipai", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert {"policy", "makespan", "lower_bound", "gpu_utilization", "cross_zone_bytes", "jobs"} <= set(out)
+    assert {"p50", "p95"} <= set(out["jobs"])
