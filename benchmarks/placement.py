@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-KAIPAI = [sys.executable, "-m", "orchestrator.cli"]
+KAIPAI = [str(Path(sys.executable).parent / "kaipai")]
 STANDARD = REPO / "configs" / "scenarios" / "datong-standard.yaml"
 SCALE = REPO / "configs" / "scenarios" / "scale-100k.yaml"
 
