@@ -31,13 +31,14 @@ from orchestrator.jobrun import run_job  # noqa: E402
 
 
 def edit_one_line(script: Path) -> str:
-    """Change the text of the first dialogue line, keeping its length; returns what changed."""
+    """Change the words of the first dialogue line, keeping its length and punctuation; returns what changed."""
     lines = script.read_text(encoding="utf-8").splitlines(keepends=True)
     for i, line in enumerate(lines):
         m = re.match(r"^([^\s：:△▲【（(]{1,8})(（[^）]*）)?[：:](.+)$", line.rstrip("\n"))
         if m and not line.startswith(("人物", "场景", "第", "剧名", "旁白")):
             text = m.group(3)
-            changed = ("改" * len(text)) if len(text) > 1 else "改"
+            # Ideographs only, punctuation kept: the storyboard's reading-speed timing stays the same.
+            changed = re.sub(r"[\u4e00-\u9fff]", "改", text) if re.search(r"[\u4e00-\u9fff]", text) else text + "!"
             lines[i] = line.replace(text, changed, 1)
             script.write_text("".join(lines), encoding="utf-8")
             return f"line {i + 1}: {text!r} -> {changed!r}"
