@@ -154,9 +154,22 @@ def music_params(job: Any) -> dict[str, Any] | None:
     return MusicParams(path=str(path), sha256=file_sha256(path), volume=music.volume, duck=music.duck).model_dump()
 
 
-def _shot_picture(shot: Shot) -> dict[str, Any]:
-    """What the picture of a shot depends on: everything but its spoken lines (those are sound)."""
-    return shot.model_dump(mode="json", exclude={"lines"})
+DEFAULT_CLIP_SECONDS = 4.0
+
+
+def clip_seconds(profile: Profile) -> float:
+    """How long a motion clip is rendered. The mux retimes it to the shot's final length."""
+    return float(profile.stage("motion").options.get("clip_seconds", DEFAULT_CLIP_SECONDS))
+
+
+def _shot_picture(shot: Shot, clip: float) -> dict[str, Any]:
+    """What the picture of a shot depends on: what is seen, never what is said.
+
+    The spoken lines are left out, and so is the planned duration (it grows with the lines): the
+    clip is rendered at a fixed length and the mux fits it to the length the voices decide. So an
+    edited line of dialogue never re-renders a keyframe or a motion clip.
+    """
+    return {**shot.model_dump(mode="json", exclude={"lines"}), "duration": clip}
 
 
 def _shot_timing(shot: Shot) -> dict[str, Any]:
@@ -228,6 +241,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     """
     ctx = (context or job_context_of(job, storyboard)).model_dump(mode="json")
     build = _Builder(profile)
+    clip = clip_seconds(profile)
     music = music_params(job)
 
     # Characters that appear in some shot or speak some line; a narrator without a sheet gets none.
@@ -269,7 +283,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
                     "job": ctx,
                     "episode": header,
                     "scene": scene.model_dump(mode="json"),
-                    "shot": _shot_picture(shot),
+                    "shot": _shot_picture(shot, clip),
                     "characters": [character_dump(n) for n in cast],
                 },
                 {"characters": [sheets[n] for n in cast]},
@@ -280,7 +294,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
                 "motion",
                 shot.id,
                 episode.id,
-                {"job": ctx, "shot": _shot_picture(shot)},
+                {"job": ctx, "shot": _shot_picture(shot, clip)},
                 {"keyframe": [keyframe]},
             )
             voices = [

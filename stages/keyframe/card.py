@@ -79,7 +79,7 @@ class KeyframeCard(Stage):
 
     name = "keyframe"
     backend = "card"
-    version = "1"
+    version = "2"
     resources = Resources(num_cpus=1)
 
     def setup(self) -> None:
@@ -125,8 +125,8 @@ def render_panel(job: JobContext, scene: Scene, shot: Shot, colours: dict[str, t
 
     header_rows = [
         (scene.heading or scene.location or scene.id, round(4.6 * u), (255, 255, 255), 2),
-        (f"{shot.id}   {SIZE_LABEL[lang][shot.size]} · {CAMERA_LABEL[lang][shot.camera]}   "
-         f"{shot.duration:.1f}s", round(3.6 * u), (255, 214, 120), 1),
+        (f"{shot.id}   {SIZE_LABEL[lang][shot.size]} · {CAMERA_LABEL[lang][shot.camera]}",
+         round(3.6 * u), (255, 214, 120), 1),
     ]
     draw_text_block(image, (round(3 * u), round(3 * u), round(w - 3 * u), round(3 * u + 16 * u)), header_rows,
                     pad=round(1.6 * u))

@@ -23,10 +23,10 @@ SAMPLE_RATE = 48_000
 
 
 def mux_video(clip: Artifact, job: JobContext, duration: float, frames: int) -> Any:
-    """The clip, slowed when the shot got longer, at the job's fps, exactly ``frames`` long."""
+    """The clip retimed to the shot's length (slowed or sped up), at the job's fps, exactly ``frames`` long."""
     video = ffmpeg.input(str(clip.file())).video
     clip_seconds = float(clip.meta.get("duration") or 0) or duration
-    if duration > clip_seconds + 1e-3:
+    if abs(duration - clip_seconds) > 1e-3:
         video = video.filter("setpts", f"{duration / clip_seconds:.6f}*PTS")
     return (
         video.filter("fps", fps=job.fps)
@@ -56,7 +56,7 @@ def mux_audio(voices: list[Artifact], offsets: list[float], seconds: float) -> A
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "1"
+    version = "2"
     resources = Resources(num_cpus=1)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:

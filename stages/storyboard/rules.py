@@ -1,8 +1,10 @@
 """The rule-based storyboard: deterministic, offline, and every choice explained in ``Shot.reason``.
 
 Beats become shots in two steps. Grouping: an action beat opens a shot; spoken lines join the
-open shot while it stays one exchange (at most two speakers, ``max_lines`` lines, ``max_shot``
-seconds of speech, no emotional line sharing a shot). Framing: the first matching rule of
+open shot while it stays one exchange (at most two speakers, ``max_lines`` lines, no emotional
+line sharing a shot). Grouping and framing read the script's structure (who speaks, what kind of
+line, its parenthetical), never the words of a line, so rewording a line of dialogue re-cuts nothing:
+only its voice, its shot's mux, the subtitles and the assembly are made again. Framing: the first matching rule of
 :func:`frame` picks the shot size and camera move, the way a storyboard artist's habits would
 (scene opener wide, flashback push-in, emotion close, exchanges in shot/reverse-shot, movement
 followed). Durations come from speech length at a reading speed and from action length.
@@ -179,17 +181,13 @@ class Draft:
 
 
 def emphasis(line: Line, language: str) -> str | None:
-    """Why a line deserves its own close shot: an emotional parenthetical or a short, intense line."""
+    """Why a line deserves its own close shot: an emotional parenthetical (a stage direction, not the words)."""
     if line.kind != "dialogue":
         return None
     paren = (line.parenthetical or "").lower()
     words = EMOTIONS_ZH if language == "zh" else EMOTIONS_EN
     if paren and any(w in paren for w in words):
         return f"emotional line ({line.parenthetical})"
-    text = line.text.strip()
-    short = text_units(text, language) <= (8 if language == "zh" else 4)
-    if short and text.endswith(("！", "!", "?!", "？！", "!!", "！！")):
-        return "short intense line"
     return None
 
 
@@ -207,8 +205,7 @@ def _accepts(draft: Draft, line: Line, beat: Beat, language: str, options: Story
         limit = options.short_action_zh if language == "zh" else options.short_action_en
         if draft.action and not draft.lines and text_units(" ".join(draft.action), language) > limit:
             return False  # a long action is its own shot; a short one can carry the next lines
-    speech = [speech_seconds(x.text, language, options) for x in [*draft.lines, line]]
-    return shot_layout(0, speech)[0] <= options.max_shot
+    return True
 
 
 def group_beats(scene: SceneScript, lines: Sequence[Line], language: str, options: StoryboardOptions) -> list[Draft]:
@@ -430,7 +427,7 @@ class RulesStoryboard(Stage):
 
     name = "storyboard"
     backend = "rules"
-    version = "1"
+    version = "2"
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])

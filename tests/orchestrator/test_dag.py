@@ -130,3 +130,33 @@ def test_unknown_backend_is_an_input_error(job, fakes):
     profile.stages["voice"].backend = "nope"
     with pytest.raises(InputError, match="no backend 'nope'"):
         plan_dag(job, make_storyboard(), profile)
+
+
+def test_script_edit_through_the_real_storyboard_rerenders_no_picture(tmp_path, repo):
+    """A real edit changes a line's length, so the rules storyboard plans its shot longer; the
+    keyframe and motion must still keep their keys (pictures depend on what is seen, not said)."""
+    import shutil
+
+    from orchestrator import frontend
+    from orchestrator.config import load_profile
+
+    profile = load_profile(repo / "configs" / "local.yaml")
+    folder = tmp_path / "job"
+    shutil.copytree(repo / "examples" / "datong-wall", folder)
+
+    def plan():
+        job, script, _ = frontend.load(folder / "job.yaml")
+        return plan_dag(job, frontend.storyboard_rules(job, script, profile), profile)
+
+    before = plan()
+    script = folder / "script.txt"
+    text = script.read_text(encoding="utf-8")
+    line = next(l for l in text.splitlines() if l.startswith("陈砚") and "：" in l)
+    longer = line + "我说过的话，从来都算数，你等着看吧。"
+    script.write_text(text.replace(line, longer, 1), encoding="utf-8")
+    after = plan()
+
+    changed = {n for n in before.nodes if before.nodes[n].key != after.nodes[n].key}
+    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "assembly"}
+    assert sum(before.nodes[n].stage == "voice" for n in changed) == 1
+    assert sum(before.nodes[n].stage == "mux" for n in changed) == 1

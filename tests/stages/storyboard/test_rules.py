@@ -113,12 +113,22 @@ def test_scene_opener_is_an_establishing_shot():
     assert "scene opener" in outdoor[0].reason
 
 
-def test_emotional_and_intense_lines_get_their_own_close_up():
-    shots = shots_of("1-1 日 内 家\n△灯亮着。\n林晚（冷笑）：是吗？\n顾沉：是。\n林晚：滚！\n顾沉：好。\n")
+def test_emotional_lines_get_their_own_close_up():
+    shots = shots_of("1-1 日 内 家\n△灯亮着。\n林晚（冷笑）：是吗？\n顾沉：是。\n林晚（怒）：滚！\n顾沉：好。\n")
     sizes = [(s.size, s.camera, [x.text for x in s.lines]) for s in shots[1:]]
     assert sizes[0] == ("close-up", "push-in", ["是吗？"])
     assert ("close-up", "push-in", ["滚！"]) in sizes
     assert "emotional line (冷笑)" in shots[1].reason
+
+
+def test_rewording_a_line_recuts_nothing():
+    """Cuts and framing read who speaks and how, never the words: only durations may change."""
+    base = "1-1 日 内 家\n△灯亮着。\n林晚：你来了。\n顾沉：{}\n林晚：走吧。\n"
+    short, long = shots_of(base.format("嗯。")), shots_of(base.format("我来了，" * 30 + "你信吗！"))
+    def cut(shots):
+        return [(s.id, s.size, s.camera, s.characters, s.prompt, [x.id for x in s.lines]) for s in shots]
+
+    assert cut(short) == cut(long)
 
 
 def test_two_person_exchange_alternates_focus():
@@ -149,7 +159,7 @@ def test_voiceover_narration_flashback_and_motion_rules():
 
 
 def test_durations_follow_reading_speed_and_clamp_action():
-    text = "1-1 日 内 家\n△灯亮着。\n林晚：" + "好" * 40 + "\n"
+    text = "1-1 日 内 家\n△" + "灯" * 30 + "亮着。\n林晚：" + "好" * 40 + "\n"
     _, slow = board_for(text, "zh", StoryboardOptions.load({}, 2.0))
     _, fast = board_for(text, "zh", StoryboardOptions.load({}, 8.0))
     slow_line = next(s for s in slow.episodes[0].shots if s.lines)
