@@ -50,3 +50,19 @@ class RunFailed(Exception):
     """The run itself failed (some tasks failed): exit code 1."""
 
     exit_code = 1
+
+
+class StageFailed(RuntimeError):
+    """A stage's own error, carried back from a Ray worker as plain text.
+
+    Stage exceptions (pydantic's among them) do not always survive pickling into Ray's error
+    wrapper; this one always does. ``retryable`` is False for errors that a retry cannot fix:
+    bad input, or output that failed validation.
+    """
+
+    def __init__(self, message: str, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+    def __reduce__(self):
+        return (StageFailed, (str(self), self.retryable))

@@ -26,6 +26,7 @@ from typing import Any
 from orchestrator import store
 from orchestrator.config import Profile
 from orchestrator.dag import Dag, Node, stage_resources
+from orchestrator.errors import InputError, StageFailed
 from orchestrator.metrics import StageMetrics
 from orchestrator.progress import QuietProgress, RunObserver
 from stages.base import Artifact
@@ -69,13 +70,28 @@ def run_stage_task(
     """One node as a plain Ray task. ``target`` is the registry's ``module:Class`` resolved by the driver."""
     started, cpu_started = time.time(), cpu_clock()
     module_name, _, class_name = target.partition(":")
-    stage = getattr(importlib.import_module(module_name), class_name)(options)
-    stage.setup()
-    try:
-        artifact = store.produce(stage, key, params, inputs, store_root)
-    finally:
-        stage.teardown()
+    with stage_errors():
+        stage = getattr(importlib.import_module(module_name), class_name)(options)
+        stage.setup()
+        try:
+            artifact = store.produce(stage, key, params, inputs, store_root)
+        finally:
+            stage.teardown()
     return _result(artifact, started, cpu_started)
+
+
+@contextlib.contextmanager
+def stage_errors() -> Iterator[None]:
+    """Carry a stage's error back as a StageFailed that says whether a retry could help."""
+    try:
+        yield
+    except StageFailed:
+        raise
+    except Exception as exc:
+        from pydantic import ValidationError
+
+        permanent = isinstance(exc, (InputError, ValidationError, KeyError, TypeError))
+        raise StageFailed(describe_error(exc), retryable=not permanent) from exc
 
 
 def pooled_worker_class(base: type) -> type:
@@ -84,7 +100,8 @@ def pooled_worker_class(base: type) -> type:
     class Pooled(base):  # type: ignore[valid-type, misc]
         def run_node(self, key: str, params: dict[str, Any], inputs: dict[str, Any], store_root: str) -> dict[str, Any]:
             started, cpu_started = time.time(), cpu_clock()
-            artifact = self.execute(key, params, inputs, store_root)
+            with stage_errors():
+                artifact = self.execute(key, params, inputs, store_root)
             return _result(artifact, started, cpu_started)
 
     Pooled.__name__ = Pooled.__qualname__ = f"Pooled{base.__name__}"
@@ -221,6 +238,8 @@ def _system_errors() -> tuple[type[BaseException], ...]:
 def describe_error(exc: BaseException) -> str:
     """``ValueError: message`` from the stage's own exception, not Ray's wrapper and its traceback."""
     cause = getattr(exc, "cause", None) or exc
+    if isinstance(cause, StageFailed):
+        return str(cause)
     text = str(cause).strip().splitlines()
     return f"{type(cause).__name__}: {text[0] if text else ''}"[:500]
 
@@ -545,7 +564,8 @@ class _Run:
         node = self.dag.nodes[nid]
         rec = self.records[nid]
         rec.error = describe_error(exc)
-        if not final and rec.attempts <= self.profile.retries:
+        retryable = getattr(getattr(exc, "cause", None) or exc, "retryable", True)
+        if not final and retryable and rec.attempts <= self.profile.retries:
             self.ex.observer.event(f"{node.name} failed (attempt {rec.attempts}): {rec.error}; retrying", "warning")
             self.delayed.append((time.time() + 0.2 * rec.attempts, nid))
             return

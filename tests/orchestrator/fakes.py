@@ -43,6 +43,10 @@ class FakeStage(Stage):
             time.sleep(float(self.options["sleep"]))
         if unit in self.options.get("fail", ()):
             raise ValueError(f"fake failure in {self.name} {unit}")
+        if unit in self.options.get("invalid", ()):
+            from orchestrator.errors import InputError
+
+            raise InputError(f"fake bad input in {self.name} {unit}")
         flaky = self.options.get("flaky_dir")
         if flaky:
             marker = Path(flaky) / f"{self.name}-{unit}"

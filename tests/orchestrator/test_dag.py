@@ -151,7 +151,7 @@ def test_script_edit_through_the_real_storyboard_rerenders_no_picture(tmp_path, 
     before = plan()
     script = folder / "script.txt"
     text = script.read_text(encoding="utf-8")
-    line = next(l for l in text.splitlines() if l.startswith("陈砚") and "：" in l)
+    line = next(x for x in text.splitlines() if x.startswith("陈砚") and "：" in x)
     longer = line + "我说过的话，从来都算数，你等着看吧。"
     script.write_text(text.replace(line, longer, 1), encoding="utf-8")
     after = plan()

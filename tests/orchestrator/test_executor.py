@@ -90,6 +90,16 @@ def test_failing_node_is_reported_and_independent_work_finishes(ray_session, job
     assert not report.ok
 
 
+def test_bad_input_is_not_retried(ray_session, job, fakes, tmp_path):
+    """A retry cannot fix bad input: one attempt, and the stage's own message, not Ray's wrapper."""
+    profile = fake_profile({"voice": {"invalid": ["ep01-l001"]}}, retries=3)
+    _, report, _ = run(job, profile, tmp_path, board=make_storyboard(episodes=1, shots=1))
+    (failed,) = report.failed
+    assert failed.id == "voice:ep01-l001"
+    assert failed.attempts == 1
+    assert failed.error == "InputError: fake bad input in voice ep01-l001"
+
+
 def test_pooled_stage_runs_on_warm_actors(ray_session, job, fakes, tmp_path):
     from orchestrator.config import PoolSettings
     from tests.orchestrator.fakes import fake_worker_factory
