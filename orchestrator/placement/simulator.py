@@ -49,7 +49,7 @@ KIND_NAMES = ("storyboard", "character", "keyframe", "motion", "voice", "mux", "
 CPU_KINDS = (MUX, ASSEMBLY)
 
 # Events
-ARRIVE, DONE, LINK, INPUTS, WEIGHTS = range(5)
+ARRIVE, DONE, LINK, INPUTS, WEIGHTS, ZONE_WEIGHTS = range(6)
 
 CPU_MUX_PER_SECOND = 0.6  # ffmpeg mux of a mezzanine clip with voices, per second of shot, one core
 CPU_ASSEMBLY_PER_SHOT = 1.5  # concat + burn-in + encode per shot of the episode, one core
@@ -251,6 +251,29 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                 gpu_model.append(none)
                 free[zi][none].append((-s, g))
         heapq.heapify(free[zi][none])
+    # GPU groups: one per (zone, kind), fastest first, so kaipai can ask "when does a faster GPU free up?"
+    group_of: list[int] = []
+    group_speed: list[float] = []
+    zone_groups: list[list[int]] = [[] for _ in range(nz)]
+    for zi, s in zip(gpu_zone, gpu_speed, strict=True):
+        key = next((x for x in zone_groups[zi] if group_speed[x] == s), -1)
+        if key < 0:
+            key = len(group_speed)
+            group_speed.append(s)
+            zone_groups[zi].append(key)
+        group_of.append(key)
+    for zi in range(nz):
+        zone_groups[zi].sort(key=lambda x: -group_speed[x])
+    free_in_group = [0] * len(group_speed)
+    for x in group_of:
+        free_in_group[x] += 1
+    group_capacity = [group_speed[x] * free_in_group[x] for x in range(len(group_speed))]
+    busy_heap: list[list[tuple[float, int]]] = [[] for _ in group_speed]  # (estimated finish, gpu)
+    busy_until = [0.0] * len(gpu_speed)
+    queued = [0] * nz  # GPU tasks waiting in each zone's queues
+    queued_work = [0.0] * nz
+    fetching: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(nz)]  # zone copies in flight
+    max_speed = [max((group_speed[x] for x in zone_groups[zi]), default=0.0) for zi in range(nz)]
     free_count = [sum(z.gpus.values()) for z in zones]
     speed_sum = [sum(speed_of.get(k, 0.5) * c for k, c in z.gpus.items()) for z in zones]
     avg_speed = [speed_sum[i] / free_count[i] if free_count[i] else 0.0 for i in range(nz)]
@@ -324,14 +347,25 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             return (-rank[t], t)
         return (t,)
 
+    def take_gpu(g: int) -> None:
+        """Mark idle GPU g busy (callers pop it from its free heap)."""
+        free_count[gpu_zone[g]] -= 1
+        free_in_group[group_of[g]] -= 1
+
+    def mark_busy(g: int, until: float) -> None:
+        busy_until[g] = until
+        heapq.heappush(busy_heap[group_of[g]], (until, g))
+
     def run_on_gpu(t: int, g: int) -> None:
-        """Start task t on idle GPU g, loading its model first when g does not hold it."""
+        """Start task t on GPU g (already taken), loading its model first when g does not hold it."""
         nonlocal weight_bytes
         zi = gpu_zone[g]
         m = model[t]
         old = gpu_model[g]
+        run = work[t] / gpu_speed[g]
         if old == m:
-            push(now + work[t] / gpu_speed[g], DONE, t, g)
+            mark_busy(g, now + run)
+            push(now + run, DONE, t, g)
             return
         if old != none:
             warm[zi][old] -= 1
@@ -339,8 +373,21 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         warm[zi][m] += 1
         src = weight_source[zi][m]
         if staged[zi][m] or src < 0:
-            push(now + load_local[zi][m] + work[t] / gpu_speed[g], DONE, t, g)
+            mark_busy(g, now + load_local[zi][m] + run)
+            push(now + load_local[zi][m] + run, DONE, t, g)
+        elif kaipai:
+            # One copy per zone: the first GPU to need the model starts it, the others wait for it
+            # and then read it from the zone's disk like staged weights.
+            mark_busy(g, now + fetch_estimate(zi, m) + run)
+            waiting = fetching[zi].get(m)
+            if waiting is None:
+                fetching[zi][m] = [(t, g)]
+                weight_bytes += model_bytes[m]
+                start_transfer(src, zi, model_bytes[m], ZONE_WEIGHTS, zi, m)
+            else:
+                waiting.append((t, g))
         else:
+            mark_busy(g, now + transfer_estimate(src, zi, model_bytes[m]) + MODEL_INIT_SECONDS + run)
             weight_bytes += model_bytes[m]
             start_transfer(src, zi, model_bytes[m], WEIGHTS, t, g)
 
@@ -354,6 +401,12 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             else:
                 heapq.heappush(cpu_queue[zi], (queue_key(t), t))
             return
+        if kaipai:
+            heapq.heappush(gpu_queue[zi][m], (queue_key(t), t))
+            queued[zi] += 1
+            queued_work[zi] += work[t]
+            dispatch(zi)
+            return
         if free_count[zi]:
             own = free[zi][m]
             if own:
@@ -361,13 +414,20 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             else:
                 pool = max((lst for lst in free[zi] if lst), key=len)
                 _, g = heapq.heappop(pool)
-            free_count[zi] -= 1
+            take_gpu(g)
             run_on_gpu(t, g)
         else:
             heapq.heappush(gpu_queue[zi][m], (queue_key(t), t))
 
     def gpu_idle(g: int) -> None:
         zi = gpu_zone[g]
+        if kaipai:
+            heapq.heappush(free[zi][gpu_model[g]], (-gpu_speed[g], g))
+            free_count[zi] += 1
+            free_in_group[group_of[g]] += 1
+            steal(zi)  # a backed-up zone's more urgent work first
+            dispatch(zi)
+            return
         queues = gpu_queue[zi]
         m = gpu_model[g]
         if m != none and queues[m]:
@@ -384,6 +444,115 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             return
         heapq.heappush(free[zi][m], (-gpu_speed[g], g))
         free_count[zi] += 1
+        free_in_group[group_of[g]] += 1
+
+    # --- kaipai: a task goes to the free GPU where it finishes first, unless a faster GPU of its zone
+    # frees up soon enough to finish it sooner still (a 1,700 s clip on a 0.3x H20 is a straggler).
+
+    def fetch_estimate(zi: int, m: int) -> float:
+        """Seconds until model m could run on a GPU of zone zi that does not hold it."""
+        if staged[zi][m] or weight_source[zi][m] < 0:
+            return load_local[zi][m]
+        return transfer_estimate(weight_source[zi][m], zi, model_bytes[m]) + load_local[zi][m]
+
+    def group_free_at(x: int) -> float:
+        """When the first GPU of group x is free: now if one is idle, else its earliest estimated finish."""
+        if free_in_group[x]:
+            return now
+        heap = busy_heap[x]
+        while heap and (busy_until[heap[0][1]] != heap[0][0] or heap[0][0] < now):
+            heapq.heappop(heap)
+        return heap[0][0] if heap else now
+
+    def best_free_gpu(zi: int, t: int) -> tuple[int, float]:
+        """(heap index, seconds to finish) of zone zi's idle GPU finishing task t first."""
+        m = model[t]
+        best_i, best_s = -1, 0.0
+        for i, heap in enumerate(free[zi]):
+            if heap:
+                speed = -heap[0][0]
+                seconds = (0.0 if i == m else fetch_estimate(zi, m)) + work[t] / speed
+                if best_i < 0 or seconds < best_s:
+                    best_i, best_s = i, seconds
+        return best_i, best_s
+
+    def faster_soon(zi: int, t: int, speed: float) -> bool:
+        """Whether a faster GPU of zone zi would get to t and finish it before ``speed`` would: the
+        faster GPUs first drain the rest of the zone's queue, so a long queue is shared with slow GPUs."""
+        mine = work[t] / speed
+        ahead = max(queued_work[zi] - work[t], 0.0)
+        for x in zone_groups[zi]:
+            s = group_speed[x]
+            if s <= speed:
+                break
+            if group_free_at(x) - now + ahead / group_capacity[x] + work[t] / s < mine:
+                return True
+        return False
+
+    def start_queued(zi: int, m: int, heap_index: int, dst: int) -> tuple[int, int]:
+        """Pop the head of zone zi's queue for model m and the head idle GPU of ``free[dst][heap_index]``."""
+        _, t = heapq.heappop(gpu_queue[zi][m])
+        queued[zi] -= 1
+        queued_work[zi] -= work[t]
+        _, g = heapq.heappop(free[dst][heap_index])
+        take_gpu(g)
+        return t, g
+
+    def dispatch(zi: int) -> None:
+        """Match zone zi's queued tasks (priority, then longest remaining path) with its idle GPUs."""
+        queues = gpu_queue[zi]
+        while free_count[zi] and queued[zi]:
+            heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
+            for _, m in heads:
+                t = queues[m][0][1]
+                i, _ = best_free_gpu(zi, t)
+                if not faster_soon(zi, t, -free[zi][i][0][0]):
+                    run_on_gpu(*start_queued(zi, m, i, zi))
+                    break
+            else:
+                return
+
+    def steal(zi: int) -> None:
+        """Idle GPUs of zone zi take queued work from a backed-up zone when it finishes sooner here,
+        inputs and weights shipped over included (spill only when the earlier finish pays for it),
+        and only work that ranks above this zone's own queue (studio priority, then path length)."""
+        for other in range(nz):
+            if other == zi or not queued[other]:
+                continue
+            queues = gpu_queue[other]
+            for m, q in enumerate(queues):
+                while q and free_count[zi]:
+                    key, t = q[0]
+                    if queued[zi] and key > min(h[0][0] for h in gpu_queue[zi] if h):
+                        break
+                    i, seconds = best_free_gpu(zi, t)
+                    ship = max((transfer_estimate(zone_of[p], zi, out_bytes[p]) for p in preds[t]
+                                if zone_of[p] != zi), default=0.0)
+                    # There, it starts once the work queued in that zone has drained to its GPUs.
+                    first = min(group_free_at(x) for x in zone_groups[other]) - now
+                    there = first + (queued_work[other] - work[t]) / speed_sum[other] + work[t] / max_speed[other]
+                    if ship + seconds >= there or faster_soon(zi, t, -free[zi][i][0][0]):
+                        break
+                    t, g = start_queued(other, m, i, zi)
+                    move(t, other, zi)
+                    by_src: dict[int, float] = {}
+                    for p in preds[t]:
+                        if zone_of[p] != zi and out_bytes[p] > 0:
+                            by_src[zone_of[p]] = by_src.get(zone_of[p], 0.0) + out_bytes[p]
+                    if not by_src:
+                        run_on_gpu(t, g)
+                        continue
+                    mark_busy(g, now + ship + seconds)
+                    pending[t] = len(by_src)
+                    for src, nbytes in by_src.items():
+                        start_transfer(src, zi, nbytes, INPUTS, t, g)
+
+    def move(t: int, src: int, dst: int) -> None:
+        zone_of[t] = dst
+        per_zone[src] -= 1
+        per_zone[dst] += 1
+        backlog[src] -= work[t]
+        backlog[dst] += work[t]
 
     def transfer_estimate(src: int, dst: int, nbytes: float) -> float:
         link = links[(src, dst)]
@@ -423,15 +592,17 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             if m < 0:
                 wait = cpu_backlog[zi] / n_cpus[zi]
                 est = max(ready, wait) + work[t]
+            elif kaipai:
+                if free_count[zi]:
+                    est = ready + best_free_gpu(zi, t)[1]
+                else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
+                    first = min(group_free_at(x) for x in zone_groups[zi]) - now
+                    wait = first + queued_work[zi] / speed_sum[zi]
+                    load = 0.0 if warm[zi][m] else fetch_estimate(zi, m)
+                    est = max(ready, wait) + load + work[t] / max_speed[zi]
             else:
                 wait = backlog[zi] / speed_sum[zi]
                 est = max(ready, wait) + work[t] / avg_speed[zi]
-                if kaipai and not warm[zi][m]:
-                    src = weight_source[zi][m]
-                    if staged[zi][m] or src < 0:
-                        est += load_local[zi][m]
-                    else:
-                        est += transfer_estimate(src, zi, model_bytes[m])
             if ep_home >= 0 and zi != ep_home:
                 est += transfer_estimate(zi, ep_home, out_bytes[t])
             if best_z < 0 or est < best_est:
@@ -504,7 +675,14 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         elif ev == INPUTS:
             pending[a] -= 1
             if not pending[a]:
-                enqueue(a)
+                if b >= 0:  # inputs of a task a GPU took from another zone's queue
+                    run_on_gpu(a, b)
+                else:
+                    enqueue(a)
+        elif ev == ZONE_WEIGHTS:
+            staged[a][b] = True
+            for t, g in fetching[a].pop(b):
+                push(now + load_local[a][b] + work[t] / gpu_speed[g], DONE, t, g)
         elif ev == WEIGHTS:
             staged[gpu_zone[b]][model[a]] = True  # the zone's disk keeps what it fetched
             push(now + MODEL_INIT_SECONDS + work[a] / gpu_speed[b], DONE, a, b)
