@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained, load_tiny
+from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 from workers.pool import StageWorker
 
 
@@ -22,6 +22,7 @@ class ChatModel(LoadedModel):
     def load(self) -> None:
         if self.pipe is not None:
             return
+        set_threads(self.options)
         self.device = self.settings.torch_device()
         if self.settings.tiny:
             self.pipe, self.tokenizer = load_tiny(self.model_id)

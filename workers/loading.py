@@ -100,6 +100,14 @@ class ModelSettings:
         return getattr(torch, self.dtype)
 
 
+def set_threads(options: dict[str, Any]) -> None:
+    """``options.threads``: torch's CPU threads in this worker (a CPU pool shares the cores fairly)."""
+    if options.get("threads"):
+        import torch
+
+        torch.set_num_threads(int(options["threads"]))
+
+
 def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("TRANSFORMERS_OFFLINE") == "1"
 
@@ -196,6 +204,7 @@ class LoadedModel:
         """Load (or build, for ``tiny:``) the pipeline and place it. Idempotent: loads once."""
         if self.pipe is not None:
             return
+        set_threads(self.options)
         self.device = self.settings.torch_device()
         self.pipe = load_tiny(self.model_id) if self.settings.tiny else self._load_pretrained()
         self._place()

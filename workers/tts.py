@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained, load_tiny
+from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 from workers.pool import StageWorker
 
 
@@ -40,6 +40,7 @@ class Speech(LoadedModel):
 
     def load(self) -> None:
         if self.pipe is None and self.settings.tiny:
+            set_threads(self.options)
             self.device = self.settings.torch_device()
             self.pipe, self.tokenizer = load_tiny(self.model_id)  # a tiny VITS is (model, tokenizer)
             self._place()
