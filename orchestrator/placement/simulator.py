@@ -12,9 +12,13 @@ virtual-time heap per link). Model weights come from the zone's own disk when th
 else they stream over the link from a zone that has them, competing with artifact transfers.
 
 Policies:
-- ``kaipai``: earliest estimated finish over zones, counting queue backlog, transfers in, weight loads
-  (warm GPUs, staged weights) and the cost of shipping a shot's output back to its episode's home zone;
-  studio priority then remaining path length orders each queue.
+- ``kaipai``: earliest estimated finish over zones, counting the zone's first free GPU and queued work,
+  transfers in, weight loads (warm GPUs, staged weights) and shipping a shot's output back to its
+  episode's home zone; studio priority then remaining path length orders each queue. Inside a zone a
+  task goes to the idle GPU where it finishes first, unless a faster kind would get to it (after the
+  queue ahead) and finish it sooner: no 1,700 s clip straggles on a 0.3x GPU. An idle GPU takes queued
+  work from a backed-up zone when it outranks its own queue and finishes sooner here, transfers and
+  weights included. A zone lacking a model fetches one copy; its other GPUs wait for it.
 - ``heft``: online HEFT: earliest estimated finish with backlog and transfers, no knowledge of weights
   or episodes; queues ordered by upward rank.
 - ``zone-blind``: Ray's default: ignores zones and data; spreads tasks over zones by GPU count.
