@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 
 
 def generation_size(width: int, height: int, max_side: int, multiple: int) -> tuple[int, int]:
@@ -11,8 +12,8 @@ def generation_size(width: int, height: int, max_side: int, multiple: int) -> tu
     resized to the job's exact size afterwards, so rounding never distorts the final frame much.
     """
     scale = min(1.0, max_side / max(width, height))
-    w = max(multiple, round(width * scale / multiple) * multiple)
-    h = max(multiple, round(height * scale / multiple) * multiple)
+    w = max(multiple, math.floor(width * scale / multiple + 0.5) * multiple)  # halves round up
+    h = max(multiple, math.floor(height * scale / multiple + 0.5) * multiple)
     return int(w), int(h)
 
 

@@ -1,0 +1,107 @@
+"""The model backends' own decisions: prompts, seeds, sizes, frame counts, retiming, voices per character."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stages.keyframe.diffusion import CharacterSheetDiffusion, KeyframeDiffusion, character_seed
+from stages.media.probe import probe
+from stages.models import Character
+from stages.motion.diffusion import ImageToVideoMotion, encode_clip
+from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
+from workers.video import KINDS, kind_of
+
+JOB = {"title": "t", "width": 180, "height": 320, "fps": 12, "aspect": "9:16", "style": "ink wash",
+       "language": "zh", "seed": 5}
+LIN = {"name": "林晚", "appearance": "young woman, red coat", "voice": "", "seed": 3}
+GU = {"name": "顾沉", "appearance": "man in a black suit", "voice": "", "seed": 1}
+OPTIONS = {"model": "tiny:sd", "max_side": 64, "multiple": 8, "negative_prompt": "blurry"}
+
+
+def shot(characters, **extra):
+    return {"id": "ep01-s02-sh003", "scene": "ep01-s02", "size": "close-up", "camera": "pan", "duration": 2.0,
+            "characters": characters, "prompt": "she turns away", "action": "", "lines": [], **extra}
+
+
+def test_keyframe_uses_the_lead_characters_seed_and_appearance():
+    sheet = CharacterSheetDiffusion(OPTIONS).prepare({"job": JOB, "character": LIN}, {})
+    frame = KeyframeDiffusion(OPTIONS).prepare({"job": JOB, "shot": shot(["林晚", "顾沉"]), "scene": {},
+                                                "characters": [LIN, GU]}, {})
+    assert frame.seed == sheet.seed == character_seed(JOB, LIN)
+    assert "young woman, red coat" in frame.prompt and "man in a black suit" in frame.prompt
+    assert "close-up" in frame.prompt and frame.prompt.endswith("ink wash")
+    assert frame.negative_prompt == "blurry"
+    assert (frame.width, frame.height) == (40, 64)  # the job's aspect within max_side, multiples of 8
+
+
+def test_shots_without_characters_get_their_own_seed_and_a_new_job_seed_changes_it():
+    stage = KeyframeDiffusion(OPTIONS)
+    a = stage.prepare({"job": JOB, "shot": shot([]), "characters": []}, {})
+    b = stage.prepare({"job": {**JOB, "seed": 6}, "shot": shot([]), "characters": []}, {})
+    assert a.seed != b.seed
+    assert "林晚" not in a.prompt
+
+
+def test_key_settings_leave_out_where_the_model_runs():
+    stage = KeyframeDiffusion({**OPTIONS, "device": "cuda", "cpu_offload": True, "dtype": "float16"})
+    assert stage.key_settings() == {**OPTIONS, "dtype": "float16"}
+
+
+@pytest.mark.parametrize(("pipeline", "wanted", "frames"), [("ltx-i2v", 48, 49), ("wan-i2v", 81, 81),
+                                                            ("wan-i2v", 30, 29), ("cogvideox-i2v", 2, 9)])
+def test_frame_counts_follow_each_pipelines_rule(pipeline, wanted, frames):
+    assert KINDS[pipeline].frames(wanted) == frames
+
+
+def test_pipeline_is_guessed_from_the_model_id():
+    assert kind_of({"model": "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers"}) == "wan-i2v"
+    assert kind_of({"model": "THUDM/CogVideoX-5b-I2V"}) == "cogvideox-i2v"
+    assert kind_of({"model": "Lightricks/LTX-Video"}) == "ltx-i2v"
+    assert kind_of({"model": "tiny:ltx"}) == "ltx-i2v"
+    assert kind_of({"model": "some/model", "pipeline": "wan-i2v"}) == "wan-i2v"
+    with pytest.raises(ValueError, match="pipeline"):
+        kind_of({"pipeline": "sora"})
+
+
+def test_motion_frames_come_from_the_shot_length_at_model_fps():
+    stage = ImageToVideoMotion({"model": "Lightricks/LTX-Video", "max_frames": 97})
+    assert stage._wanted_frames(2.0) == 48
+    assert stage._wanted_frames(30.0) == 97
+    assert ImageToVideoMotion({"model": "tiny:ltx", "frames": 9})._wanted_frames(5.0) == 9
+
+
+@pytest.mark.parametrize("duration", [0.75, 2.0, 3.3])
+def test_clip_is_retimed_to_exactly_the_shot(tmp_path, duration):
+    frames = np.random.default_rng(0).random((9, 32, 24, 3), dtype=np.float32)
+    out = tmp_path / "clip.mp4"
+    written = encode_clip(frames, 24.0, out, 180, 320, 12, duration, preset="ultrafast")
+    info = probe(out)
+    assert written == round(duration * 12) == info.frames
+    assert (info.width, info.height, info.fps) == (180, 320, 12)
+    assert abs(info.duration - duration) < 1 / 12 + 1e-3
+
+
+def test_voice_per_character_on_multi_and_single_speaker_models():
+    lin, gu = Character(**LIN), Character(**GU)
+    assert speaker_for(None, 4) == 0
+    assert speaker_for(lin, 4) in (1, 2, 3)
+    assert speaker_for(Character(name="x", voice="2"), 4) == 2
+    assert speaker_for(lin, 1) == 0
+    assert pitch_factor(lin, single_speaker=False) == 1.0
+    assert pitch_factor(lin, single_speaker=True) > 1.0  # reads as a woman: raised
+    assert pitch_factor(gu, single_speaker=True) < 1.0  # reads as a man: lowered
+    assert pitch_factor(Character(name="y", pitch=99), single_speaker=False) > 1.2
+
+
+def test_same_line_same_voice_bytes(tmp_path):
+    stage = TransformersVoice({"model": "tiny:vits"})
+    stage.setup()
+    params = {"job": JOB, "character": LIN, "line": {"id": "ep01-l001", "kind": "dialogue", "character": "林晚",
+                                                     "text": "你好，顾沉。"}}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    meta = stage.run(params, {}, tmp_path / "a")
+    stage.run(params, {}, tmp_path / "b")
+    assert (tmp_path / "a" / "line.wav").read_bytes() == (tmp_path / "b" / "line.wav").read_bytes()
+    assert meta["duration"] >= 0.3 and probe(tmp_path / "a" / "line.wav").sample_rate == 48_000
