@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import socket
 import time
 from pathlib import Path
@@ -141,6 +142,26 @@ class StageWorker:
 
     def shutdown(self) -> None:
         self.stage.teardown()
+
+
+_ERROR_LINE = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Missing|Memory)): (.+)$")
+
+
+def startup_failure(exc: BaseException) -> str | None:
+    """If ``exc`` says a pool actor died in its constructor (model missing, bad options), the cause.
+
+    Ray reports a failed actor ``__init__`` as ``ActorDiedError`` on every call, with the original
+    traceback only in its text. The executor can use this to report the cause once per pool (e.g.
+    ``ModelMissing: model 'x' is not available offline ... hf download x``) and fail that stage's
+    remaining shots without retrying: a restart would fail the same way. None for other errors.
+    """
+    if not getattr(exc, "actor_init_failed", False):
+        return None
+    for line in reversed(str(exc).splitlines()):
+        match = _ERROR_LINE.match(line.strip())
+        if match:
+            return f"{match.group(1)}: {match.group(2)}"
+    return None
 
 
 # (stage, backend) -> "module:Class" of the family worker; anything else is a plain StageWorker.

@@ -7,7 +7,7 @@ import pytest
 from orchestrator.store import lookup
 from stages.media.probe import probe
 from tests.workers.conftest import TINY_IMAGE, TINY_VIDEO, TINY_VOICE, make_shot
-from workers.pool import StageWorker, worker_class_for
+from workers.pool import StageWorker, startup_failure, worker_class_for
 
 
 def actor(ray, stage: str, backend: str, options: dict):
@@ -158,5 +158,7 @@ def test_missing_model_fails_the_actor_at_start_up_with_the_fetch_hint(ray_sessi
         "keyframe", "diffusers", {"model": "kaipai-test/no-such-model"})
     with pytest.raises(Exception) as err:
         ray.get(handle.ready.remote(), timeout=120)
-    assert "kaipai-test/no-such-model" in str(err.value)
-    assert "hf download" in str(err.value)
+    cause = startup_failure(err.value)
+    assert cause is not None and cause.startswith("ModelMissing: model 'kaipai-test/no-such-model'")
+    assert "hf download kaipai-test/no-such-model" in cause
+    assert startup_failure(RuntimeError("not an actor error")) is None
