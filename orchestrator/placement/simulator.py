@@ -489,6 +489,8 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             s = group_speed[x]
             if s <= speed:
                 break
+            if free_in_group[x]:  # idle ones were weighed already, load included; waiting on them
+                continue  # would have no event to wake this task
             if group_free_at(x) - now + ahead / group_capacity[x] + work[t] / s < mine:
                 return True
         return False
@@ -695,6 +697,8 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                 ready(root)
 
     makespan = max(finish_time, default=0.0)
+    if any(job_left):  # a policy left work queued with no event to start it: a bug, never a result
+        raise RuntimeError(f"{policy}: {sum(1 for x in job_left if x)} jobs never finished")
     total_gpus = len(gpu_speed)
     lb = lower_bound(w, sum(gpu_speed), max(gpu_speed, default=1.0), sum(n_cpus))
     spans = sorted(job_done[j] - w.job_arrival[j] for j in range(len(job_done)))
