@@ -136,7 +136,9 @@ class KeyframeDiffusion(_TextToImageStage):
 
     def prepare(self, params: dict[str, Any], inputs: Inputs) -> ImageRequest:
         job, shot, scene = params["job"], params["shot"], params.get("scene") or {}
-        characters = [c for c in params.get("characters") or [] if c["name"] in shot.get("characters", [])]
+        # In the shot's order: the storyboard puts the shot's focus (its lead) first.
+        known = {c["name"]: c for c in params.get("characters") or []}
+        characters = [known[name] for name in shot.get("characters", []) if name in known]
         parts = [SIZE_WORDS.get(shot.get("size", ""), shot.get("size", "")), shot.get("prompt", "")]
         if shot.get("action") and shot["action"] not in shot.get("prompt", ""):
             parts.append(shot["action"])
@@ -149,21 +151,30 @@ class KeyframeDiffusion(_TextToImageStage):
         # The lead character's seed keeps their look (and the framing noise) stable shot to shot.
         seed = character_seed(job, characters[0]) if characters else stable_seed("shot", job.get("seed", 0),
                                                                                    shot["id"])
-        return self._request(shot["id"], prompt, seed, job, reference=self._reference(characters, inputs))
+        reference = self._reference(characters, params.get("characters") or [], inputs)
+        return self._request(shot["id"], prompt, seed, job, reference=reference)
 
-    def _reference(self, characters: list[dict[str, Any]], inputs: Inputs) -> Any:
-        """The lead character's sheet, used as the IP-Adapter image (when the model has an adapter)."""
+    def _reference(self, characters: list[dict[str, Any]], cast: list[dict[str, Any]], inputs: Inputs) -> Any:
+        """The lead character's sheet, used as the IP-Adapter image (when the model has an adapter).
+
+        The planner hands the sheets in the order of ``params["characters"]``; a sheet's own metadata
+        (``character`` from this backend, ``name`` from the card backend) is the fallback.
+        """
         if not characters or not self.model.uses_reference:
             return None
         sheets = inputs.get("characters") or []
-        sheets = sheets if isinstance(sheets, list) else [sheets]
+        sheets = [s for s in (sheets if isinstance(sheets, list) else [sheets]) if isinstance(s, Artifact)]
         lead = characters[0]["name"]
+        by_name = {c["name"]: s for c, s in zip(cast, sheets, strict=False)} if len(cast) == len(sheets) else {}
         for sheet in sheets:
-            if isinstance(sheet, Artifact) and sheet.meta.get("character") in (lead, None):
-                from PIL import Image
+            by_name.setdefault(sheet.meta.get("character") or sheet.meta.get("name") or "", sheet)
+        sheet = by_name.get(lead)
+        if sheet is None:
+            return None
+        from PIL import Image
 
-                return Image.open(sheet.file("sheet.png")).convert("RGB")
-        return None
+        with Image.open(sheet.file("sheet.png")) as image:
+            return image.convert("RGB")
 
     def finish(self, image: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         meta = super().finish(image, params, inputs, out)

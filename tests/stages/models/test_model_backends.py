@@ -105,3 +105,25 @@ def test_same_line_same_voice_bytes(tmp_path):
     stage.run(params, {}, tmp_path / "b")
     assert (tmp_path / "a" / "line.wav").read_bytes() == (tmp_path / "b" / "line.wav").read_bytes()
     assert meta["duration"] >= 0.3 and probe(tmp_path / "a" / "line.wav").sample_rate == 48_000
+
+
+def test_lead_characters_sheet_is_the_ip_adapter_reference(tmp_path):
+    from PIL import Image
+
+    from stages.base import Artifact
+
+    sheets = []
+    for name, colour in (("林晚", (200, 0, 0)), ("顾沉", (0, 0, 200))):
+        folder = tmp_path / name
+        folder.mkdir()
+        Image.new("RGB", (8, 8), colour).save(folder / "sheet.png")
+        sheets.append(Artifact(name, folder, {"file": "sheet.png", "name": name}))
+    stage = KeyframeDiffusion(OPTIONS)
+    stage.model.uses_reference = True  # as after loading a pipeline with an IP-Adapter
+    request = stage.prepare({"job": JOB, "shot": shot(["顾沉", "林晚"]), "characters": [LIN, GU]},
+                            {"characters": sheets})
+    assert request.reference.getpixel((0, 0)) == (0, 0, 200)  # the lead (first in the shot) is 顾沉
+    assert request.seed == character_seed(JOB, GU)
+    stage.model.uses_reference = False
+    assert stage.prepare({"job": JOB, "shot": shot(["顾沉"]), "characters": [GU]},
+                         {"characters": sheets[1:]}).reference is None
