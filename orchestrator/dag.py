@@ -17,6 +17,7 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.errors import InputError
+from orchestrator.frontend import job_context
 from orchestrator.store import artifact_key
 from stages.base import Resources
 from stages.models import Character, Episode, Shot, Storyboard
@@ -122,22 +123,6 @@ class Dag:
 # ---------------------------------------------------------------- planning
 
 
-def job_context_of(job: Any, storyboard: Storyboard) -> JobContext:
-    """The job-wide settings stages see. ``orchestrator.frontend.job_context`` is preferred when present."""
-    spec = job.spec
-    width, height = spec.size
-    return JobContext(
-        title=spec.title,
-        width=width,
-        height=height,
-        fps=spec.final_fps,
-        aspect=spec.final_aspect,
-        style=spec.style,
-        language=storyboard.language,
-        seed=spec.seed,
-    )
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
@@ -239,7 +224,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     ``context`` is the job's :class:`JobContext` (``orchestrator.frontend.job_context``); when left
     out it is derived from the spec and the storyboard's language.
     """
-    ctx = (context or job_context_of(job, storyboard)).model_dump(mode="json")
+    ctx = (context or job_context(job, storyboard)).model_dump(mode="json")
     build = _Builder(profile)
     clip = clip_seconds(profile)
     music = music_params(job)

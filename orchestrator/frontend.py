@@ -81,7 +81,8 @@ def select_episodes(job: Job, script: Script) -> Script:
     return script.model_copy(update={"episodes": episodes, "cast": list(cast)})
 
 
-def job_context(job: Job, script: Script) -> JobContext:
+def job_context(job: Job, script: Script | Storyboard) -> JobContext:
+    """The job-wide settings every stage sees (the language comes from the script or its storyboard)."""
     spec = job.spec
     width, height = spec.size
     return JobContext(
