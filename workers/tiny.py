@@ -206,7 +206,15 @@ BUILDERS: dict[str, Callable[[], Any]] = {
 
 @cache
 def tiny_model(model_id: str) -> Any:
-    """The tiny model named ``tiny:<name>``, built once per process."""
+    """The tiny model named ``tiny:<name>``, built once per process.
+
+    Their tokenizers have tiny context windows, so every prompt is "truncated": silence those warnings.
+    """
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.set_verbosity_error()
     name = model_id.removeprefix(TINY_PREFIX)
     try:
         builder = BUILDERS[name]
