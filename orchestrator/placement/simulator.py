@@ -406,9 +406,17 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                 heapq.heappush(cpu_queue[zi], (queue_key(t), t))
             return
         if kaipai:
+            queued_work[zi] += work[t]
+            if free_count[zi] and not queued[zi]:  # dispatch() with t the only head, without the queue
+                i, _ = best_free_gpu(zi, t)
+                if not faster_soon(zi, t, -free[zi][i][0][0]):
+                    queued_work[zi] -= work[t]
+                    _, g = heapq.heappop(free[zi][i])
+                    take_gpu(g)
+                    run_on_gpu(t, g)
+                    return
             heapq.heappush(gpu_queue[zi][m], (queue_key(t), t))
             queued[zi] += 1
-            queued_work[zi] += work[t]
             dispatch(zi)
             return
         if free_count[zi]:
@@ -468,17 +476,46 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             heapq.heappop(heap)
         return heap[0][0] if heap else now
 
+    def fastest_free(zi: int) -> float:
+        """Speed of zone zi's fastest idle GPU (callers check that one is idle)."""
+        for x in zone_groups[zi]:
+            if free_in_group[x]:
+                return group_speed[x]
+        return 0.0
+
     def best_free_gpu(zi: int, t: int) -> tuple[int, float]:
-        """(heap index, seconds to finish) of zone zi's idle GPU finishing task t first."""
+        """(heap index, seconds to finish) of zone zi's idle GPU finishing task t first: one that holds
+        its model, or the fastest idle one plus loading the model (O(GPU kinds), no scan of the heaps;
+        among equally fast cold GPUs the lowest heap index, evicting the same model every time)."""
         m = model[t]
-        best_i, best_s = -1, 0.0
+        fastest = fastest_free(zi)
+        own = free[zi][m]
+        if own:
+            speed = -own[0][0]
+            if speed >= fastest:  # loading weights always costs time, so a warm GPU as fast wins
+                return m, work[t] / speed
+            warm_s = work[t] / speed
+        else:
+            warm_s = -1.0
+        cold_s = fetch_estimate(zi, m) + work[t] / fastest
+        if 0.0 <= warm_s <= cold_s:
+            return m, warm_s
         for i, heap in enumerate(free[zi]):
-            if heap:
-                speed = -heap[0][0]
-                seconds = (0.0 if i == m else fetch_estimate(zi, m)) + work[t] / speed
-                if best_i < 0 or seconds < best_s:
-                    best_i, best_s = i, seconds
-        return best_i, best_s
+            if i != m and heap and -heap[0][0] == fastest:
+                return i, cold_s
+        raise AssertionError("free_in_group and the free heaps disagree")
+
+    def best_free_seconds(zi: int, t: int) -> float:
+        """Seconds until zone zi's best idle GPU finishes task t (best_free_gpu without the heap)."""
+        m = model[t]
+        fastest = fastest_free(zi)
+        own = free[zi][m]
+        if own:
+            speed = -own[0][0]
+            if speed >= fastest:
+                return work[t] / speed
+            return min(work[t] / speed, fetch_estimate(zi, m) + work[t] / fastest)
+        return fetch_estimate(zi, m) + work[t] / fastest
 
     def faster_soon(zi: int, t: int, speed: float) -> bool:
         """Whether a faster GPU of zone zi would get to t and finish it before ``speed`` would: the
@@ -508,7 +545,10 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         """Match zone zi's queued tasks (priority, then longest remaining path) with its idle GPUs."""
         queues = gpu_queue[zi]
         while free_count[zi] and queued[zi]:
-            heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
+            if queued[zi] == 1:
+                heads = [(None, next(m for m, q in enumerate(queues) if q))]
+            else:
+                heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
             for _, m in heads:
                 t = queues[m][0][1]
                 i, _ = best_free_gpu(zi, t)
@@ -531,13 +571,20 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                     key, t = q[0]
                     if queued[zi] and key > min(h[0][0] for h in gpu_queue[zi] if h):
                         break
-                    i, seconds = best_free_gpu(zi, t)
-                    ship = max((transfer_estimate(zone_of[p], zi, out_bytes[p]) for p in preds[t]
-                                if zone_of[p] != zi), default=0.0)
                     # There, it starts once the work queued in that zone has drained to its GPUs.
                     first = min(group_free_at(x) for x in zone_groups[other]) - now
                     there = first + (queued_work[other] - work[t]) / speed_sum[other] + work[t] / max_speed[other]
-                    if ship + seconds >= there or faster_soon(zi, t, -free[zi][i][0][0]):
+                    seconds = best_free_seconds(zi, t)
+                    if seconds >= there:  # not even with free transfers
+                        break
+                    ship = 0.0
+                    for p in preds[t]:
+                        if zone_of[p] != zi:
+                            ship = max(ship, transfer_estimate(zone_of[p], zi, out_bytes[p]))
+                    if ship + seconds >= there:
+                        break
+                    i, _ = best_free_gpu(zi, t)
+                    if faster_soon(zi, t, -free[zi][i][0][0]):
                         break
                     t, g = start_queued(other, m, i, zi)
                     move(t, other, zi)
@@ -564,8 +611,76 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         link = links[(src, dst)]
         return link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
 
+    # No other zone can beat the episode's home zone for a task whose inputs all sit there when the
+    # home zone starts it now at the best speed anywhere: elsewhere adds a transfer in (latency at
+    # least) to the same or a longer run. Skipping the scan is exact, and most tasks take this path.
+    top_speed = max(gpu_speed, default=0.0)
+    cpu_slack = [min((links[(a, b)].latency for b in range(nz) if b != a), default=float("inf"))
+                 for a in range(nz)]
+
+    def stays_home(t: int, h: int) -> bool:
+        for p in preds[t]:
+            if zone_of[p] != h:
+                return False
+        m = model[t]
+        if m < 0:
+            return cpu_backlog[h] / n_cpus[h] <= cpu_slack[h]
+        own = free[h][m]
+        return bool(own) and -own[0][0] >= top_speed
+
+    link_at = [links.get((a // nz, a % nz)) for a in range(nz * nz)]  # by src * nz + dst
+
+    def choose_kaipai(t: int) -> int:
+        """Earliest estimated finish over zones: inputs shipped in (the largest input per source zone
+        decides: transfers from one zone run in parallel), the zone's best idle GPU or its queue,
+        weights, and shipping the output back to the episode's home zone."""
+        m = model[t]
+        ps = preds[t]
+        ep = episode[t]
+        ep_home = home.get(ep, -1) if ep >= 0 else -1
+        if ep_home >= 0 and ps and stays_home(t, ep_home):
+            return ep_home
+        in_zone = [-1.0] * nz  # largest input bytes per source zone, -1 where none
+        for p in ps:
+            pz = zone_of[p]
+            if out_bytes[p] > in_zone[pz]:
+                in_zone[pz] = out_bytes[p]
+        wt = work[t]
+        best_z, best_est = -1, 0.0
+        for zi in range(nz):
+            if m >= 0 and not speed_sum[zi]:
+                continue
+            ready = 0.0
+            for pz in range(nz):
+                nbytes = in_zone[pz]
+                if pz != zi and nbytes >= 0.0:
+                    link = link_at[pz * nz + zi]
+                    x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
+                    if x > ready:
+                        ready = x
+            if m < 0:
+                wait = cpu_backlog[zi] / n_cpus[zi]
+                est = (ready if ready > wait else wait) + wt
+            elif free_count[zi]:
+                est = ready + best_free_seconds(zi, t)
+            else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
+                first = min(group_free_at(x) for x in zone_groups[zi]) - now
+                wait = first + queued_work[zi] / speed_sum[zi]
+                load = 0.0 if warm[zi][m] else fetch_estimate(zi, m)
+                est = (ready if ready > wait else wait) + load + wt / max_speed[zi]
+            if ep_home >= 0 and zi != ep_home:
+                link = link_at[zi * nz + ep_home]
+                est += link.latency + out_bytes[t] * (len(link.heap) + 1) / link.bandwidth
+            if best_z < 0 or est < best_est:
+                best_z, best_est = zi, est
+        if ep >= 0 and ep_home < 0:
+            home[ep] = best_z
+        return best_z
+
     def choose_zone(t: int) -> int:
         m = model[t]
+        if kaipai:
+            return choose_kaipai(t)
         if policy == "single-zone":
             return biggest
         if policy == "zone-blind":
@@ -586,6 +701,8 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         # kaipai and heft: earliest estimated finish
         ep = episode[t]
         ep_home = home.get(ep, -1) if kaipai and ep >= 0 else -1
+        if ep_home >= 0 and preds[t] and stays_home(t, ep_home):
+            return ep_home
         best_z, best_est = -1, 0.0
         for zi in range(nz):
             if m >= 0 and not speed_sum[zi]:
@@ -600,7 +717,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                 est = max(ready, wait) + work[t]
             elif kaipai:
                 if free_count[zi]:
-                    est = ready + best_free_gpu(zi, t)[1]
+                    est = ready + best_free_seconds(zi, t)
                 else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
                     first = min(group_free_at(x) for x in zone_groups[zi]) - now
                     wait = first + queued_work[zi] / speed_sum[zi]
