@@ -7,12 +7,15 @@ Ray 2.60 turns token auth on by default: ``RAY_AUTH_TOKEN`` from the environment
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import InputError
+from orchestrator.config import REPO_ROOT
+from orchestrator.errors import InputError, RunFailed
 from orchestrator.jobspec import load_job
 
 MAX_WORKING_DIR_BYTES = 100_000_000  # Ray's own upload limit is about 100 MiB (working_dir)
@@ -28,7 +31,34 @@ def _client(address: str) -> Any:
     try:
         return JobSubmissionClient(address, headers=headers or None)
     except Exception as exc:  # connection refused, bad address
-        raise InputError(f"cannot reach the Ray dashboard at {address}: {exc}", field="--address") from None
+        raise RunFailed(f"cannot reach the Ray dashboard at {address}: {exc}") from None
+
+
+@contextlib.contextmanager
+def _dashboard(address: str) -> Iterator[None]:
+    """The dashboard's refusals (no agent yet, unknown job id, auth) as one clear line, exit 1."""
+    try:
+        yield
+    except (InputError, RunFailed):
+        raise
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise RunFailed(f"Ray dashboard at {address}: {text[-1] if text else type(exc).__name__}") from None
+
+
+def cluster_config(config: str | None, folder: Path) -> str | None:
+    """The ``--config`` as the cluster will see it: a profile shipped in ``configs/`` (installed with
+    kaipai in the cluster's image) or a file inside the job's folder (uploaded with it)."""
+    if not config:
+        return None
+    path = Path(config).resolve()
+    for root, prefix in ((folder.resolve(), ""), ((REPO_ROOT / "configs").resolve(), "configs/")):
+        if path.is_relative_to(root) and path.is_file():
+            return prefix + path.relative_to(root).as_posix()
+    raise InputError(
+        f"{config!r} would not exist on the cluster: use a profile from configs/ or put it in the job's folder",
+        field="--config",
+    )
 
 
 def _folder_size(folder: Path) -> int:
@@ -65,21 +95,24 @@ def submit(
     runtime_env: dict[str, Any] = {"working_dir": str(folder), "env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}}
     if os.environ.get("RAY_AUTH_TOKEN"):
         runtime_env["env_vars"]["RAY_AUTH_TOKEN"] = os.environ["RAY_AUTH_TOKEN"]
+    remote_config = cluster_config(config, folder)
     client = _client(address)
-    return client.submit_job(
-        entrypoint=entrypoint(Path(job_path).name, config, out, policy),
-        runtime_env=runtime_env,
-        submission_id=submission_id,
-        metadata={
-            "kaipai_job": str(job.spec.title),
-            "studio": job.spec.studio,
-            "priority": str(job.spec.priority),
-        },
-    )
+    with _dashboard(address):
+        return client.submit_job(
+            entrypoint=entrypoint(Path(job_path).name, remote_config, out, policy),
+            runtime_env=runtime_env,
+            submission_id=submission_id,
+            metadata={
+                "kaipai_job": str(job.spec.title),
+                "studio": job.spec.studio,
+                "priority": str(job.spec.priority),
+            },
+        )
 
 
 def status(job_id: str, address: str) -> dict[str, Any]:
-    info = _client(address).get_job_info(job_id)
+    with _dashboard(address):
+        info = _client(address).get_job_info(job_id)
     return {
         "id": job_id,
         "status": str(info.status),
@@ -91,8 +124,10 @@ def status(job_id: str, address: str) -> dict[str, Any]:
 
 
 def logs(job_id: str, address: str) -> str:
-    return _client(address).get_job_logs(job_id)
+    with _dashboard(address):
+        return _client(address).get_job_logs(job_id)
 
 
 def cancel(job_id: str, address: str) -> bool:
-    return bool(_client(address).stop_job(job_id))
+    with _dashboard(address):
+        return bool(_client(address).stop_job(job_id))
