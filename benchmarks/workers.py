@@ -69,8 +69,12 @@ def bare(stage: str, options: dict, tasks: list, store: Path) -> float:
     return time.perf_counter() - started
 
 
-def pooled(ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: float) -> tuple[float, dict]:
-    """Seconds for the same tasks through one warm pool actor, all submitted at once."""
+def pooled(ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: float,
+           batch: int = 1) -> tuple[float, dict]:
+    """Seconds for the same tasks through one warm pool actor, all submitted at once.
+
+    With ``batch`` > 1 the tasks go in groups through ``execute_batch`` (one pipeline call per group).
+    """
     from workers.pool import worker_class_for
 
     actor = ray.remote(num_cpus=1, num_gpus=gpus)(worker_class_for(stage, "diffusers")).remote(
@@ -79,7 +83,10 @@ def pooled(ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: 
     ray.get(actor.execute.remote(*tasks[0][:2], tasks[0][2], str(store / "warm")))  # first-call costs
     before = ray.get(actor.stats.remote())
     started = time.perf_counter()
-    refs = [actor.execute.remote(key, params, inputs, str(store)) for key, params, inputs in tasks]
+    if batch > 1:
+        refs = [actor.execute_batch.remote(tasks[i:i + batch], str(store)) for i in range(0, len(tasks), batch)]
+    else:
+        refs = [actor.execute.remote(key, params, inputs, str(store)) for key, params, inputs in tasks]
     ray.get(refs)
     seconds = time.perf_counter() - started
     stats = ray.get(actor.stats.remote())
@@ -106,6 +113,8 @@ def main() -> None:
     parser.add_argument("--video-steps", type=int, default=2)
     parser.add_argument("--frames", type=int, default=9)
     parser.add_argument("--duration", type=float, default=1.0, help="shot length, seconds")
+    parser.add_argument("--batch", type=int, default=0,
+                        help="also time the pool with execute_batch groups of this size (extra lines)")
     parser.add_argument("--repeats", type=int, default=2,
                         help="alternate bare and pool this many times; keep each side's best (shared machines)")
     args = parser.parse_args()
@@ -156,6 +165,10 @@ def main() -> None:
             print(f"{stage:9s} bare loop: {bare_tp:7.2f} shots/s ({bare_s:6.2f} s) | "
                   f"pool actor: {pool_tp:7.2f} shots/s ({pool_s:6.2f} s, loads={stats['loads']}, "
                   f"served={stats['served']}, busy {stats['busy_seconds']:.2f} s) | ratio {ratios[stage]:.2f}")
+            if args.batch > 1:
+                batch_s, _ = pooled(ray, stage, options, tasks, root / f"batch-{stage}", gpus, args.batch)
+                print(f"{stage:9s} pool actor, batches of {args.batch}: {args.tasks / batch_s:7.2f} shots/s "
+                      f"({batch_s:6.2f} s) | vs bare {bare_s / batch_s:.2f}x (not in the ratio)")
     ray.shutdown()
     worst = min(ratios, key=ratios.get)
     print(f"lowest: {worst}")
