@@ -51,6 +51,7 @@ POLICIES = ("kaipai", "heft", "zone-blind", "single-zone", "locality")
 STORYBOARD, CHARACTER, KEYFRAME, MOTION, VOICE, MUX, ASSEMBLY = range(7)
 KIND_NAMES = ("storyboard", "character", "keyframe", "motion", "voice", "mux", "assembly")
 CPU_KINDS = (MUX, ASSEMBLY)
+SHOT_KINDS = (KEYFRAME, MOTION, VOICE, MUX)
 
 # Events
 ARRIVE, DONE, LINK, INPUTS, WEIGHTS, ZONE_WEIGHTS = range(6)
@@ -58,6 +59,7 @@ ARRIVE, DONE, LINK, INPUTS, WEIGHTS, ZONE_WEIGHTS = range(6)
 CPU_MUX_PER_SECOND = 0.6  # ffmpeg mux of a mezzanine clip with voices, per second of shot, one core
 CPU_ASSEMBLY_PER_SHOT = 1.5  # concat + burn-in + encode per shot of the episode, one core
 LINES_PER_SHOT = 1.4  # a shot's voice task synthesises its lines in one batch
+LOCALITY_SLACK_S = 1.0  # kaipai keeps a task home when elsewhere would save at most this much GPU time
 
 
 @dataclass
@@ -185,19 +187,35 @@ def generate(scenario: Scenario) -> Workload:
             n_shots = rng.randint(*spec.shots_per_episode)
             if limit is not None:
                 n_shots = min(n_shots, limit - w.shots)
-            for _ in range(n_shots):
+            board_succs, character_succs = succs[board], succs[character]
+            for _ in range(n_shots):  # a shot's four tasks in bulk: key, clip <- key, voice, mux <- clip + voice
                 seconds = rng.uniform(lo_s, hi_s)
-                key = add(KEYFRAME, img_model, img_s, key_bytes, j, e, (board, character))
-                clip = add(MOTION, motion_model, motion_per_s * seconds, clip_bytes_per_s * seconds, j, e, (key,))
-                voice = add(VOICE, tts_model, tts_s, voice_bytes, j, e, (board,))
-                muxes.append(add(MUX, -1, CPU_MUX_PER_SECOND * seconds, clip_bytes_per_s * seconds, j, e,
-                                 (clip, voice)))
+                key = len(kind)
+                clip, voice, mux = key + 1, key + 2, key + 3
+                kind.extend(SHOT_KINDS)
+                model.extend((img_model, motion_model, tts_model, -1))
+                clip_bytes = clip_bytes_per_s * seconds
+                work.extend((img_s, motion_per_s * seconds, tts_s, CPU_MUX_PER_SECOND * seconds))
+                out_bytes.extend((key_bytes, clip_bytes, voice_bytes, clip_bytes))
+                job_of.extend((j, j, j, j))
+                ep_of.extend((e, e, e, e))
+                preds.extend(((board, character), (key,), (board,), (clip, voice)))
+                succs.extend(([clip], [mux], [mux], []))
+                board_succs.append(key)
+                character_succs.append(key)
+                board_succs.append(voice)
+                muxes.append(mux)
             w.shots += n_shots
             add(ASSEMBLY, -1, CPU_ASSEMBLY_PER_SHOT * max(n_shots, 1), sizes("assembly", {}), j, e, tuple(muxes))
         w.job_roots.append(roots)
         w.job_tasks.append(len(kind) - first)
+    rank.extend([0.0] * (len(kind) - len(rank)))
     for t in range(len(kind) - 1, -1, -1):  # children always have higher ids than parents
-        rank[t] = work[t] + max((rank[s] for s in succs[t]), default=0.0)
+        after = 0.0
+        for s in succs[t]:
+            if rank[s] > after:
+                after = rank[s]
+        rank[t] = work[t] + after
     return w
 
 
@@ -476,6 +494,15 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             heapq.heappop(heap)
         return heap[0][0] if heap else now
 
+    def zone_first_free(zi: int) -> float:
+        """When zone zi's first GPU is free (now if one is idle)."""
+        first = float("inf")
+        for x in zone_groups[zi]:
+            at = group_free_at(x)
+            if at < first:
+                first = at
+        return first
+
     def fastest_free(zi: int) -> float:
         """Speed of zone zi's fastest idle GPU (callers check that one is idle)."""
         for x in zone_groups[zi]:
@@ -572,7 +599,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                     if queued[zi] and key > min(h[0][0] for h in gpu_queue[zi] if h):
                         break
                     # There, it starts once the work queued in that zone has drained to its GPUs.
-                    first = min(group_free_at(x) for x in zone_groups[other]) - now
+                    first = zone_first_free(other) - now
                     there = first + (queued_work[other] - work[t]) / speed_sum[other] + work[t] / max_speed[other]
                     seconds = best_free_seconds(zi, t)
                     if seconds >= there:  # not even with free transfers
@@ -611,12 +638,12 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         link = links[(src, dst)]
         return link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
 
-    # No other zone can beat the episode's home zone for a task whose inputs all sit there when the
-    # home zone starts it now at the best speed anywhere: elsewhere adds a transfer in (latency at
-    # least) to the same or a longer run. Skipping the scan is exact, and most tasks take this path.
+    # Locality first: a task whose inputs all sit in its episode's home zone stays there, without
+    # weighing the other zones, when the home zone can start it now about as fast as anywhere: a free
+    # core for CPU work; an idle GPU already holding its model whose run is within LOCALITY_SLACK_S
+    # of the run on the fastest GPU anywhere (exact when it is that fast: elsewhere only adds a
+    # transfer in). Most tasks take this path, which is what keeps 100k shots fast.
     top_speed = max(gpu_speed, default=0.0)
-    cpu_slack = [min((links[(a, b)].latency for b in range(nz) if b != a), default=float("inf"))
-                 for a in range(nz)]
 
     def stays_home(t: int, h: int) -> bool:
         for p in preds[t]:
@@ -624,9 +651,9 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
                 return False
         m = model[t]
         if m < 0:
-            return cpu_backlog[h] / n_cpus[h] <= cpu_slack[h]
+            return cpu_free[h] > 0
         own = free[h][m]
-        return bool(own) and -own[0][0] >= top_speed
+        return bool(own) and work[t] / -own[0][0] - work[t] / top_speed <= LOCALITY_SLACK_S
 
     link_at = [links.get((a // nz, a % nz)) for a in range(nz * nz)]  # by src * nz + dst
 
@@ -645,17 +672,17 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             pz = zone_of[p]
             if out_bytes[p] > in_zone[pz]:
                 in_zone[pz] = out_bytes[p]
+        sources = [pz for pz in range(nz) if in_zone[pz] >= 0.0]
         wt = work[t]
         best_z, best_est = -1, 0.0
         for zi in range(nz):
             if m >= 0 and not speed_sum[zi]:
                 continue
             ready = 0.0
-            for pz in range(nz):
-                nbytes = in_zone[pz]
-                if pz != zi and nbytes >= 0.0:
+            for pz in sources:
+                if pz != zi:
                     link = link_at[pz * nz + zi]
-                    x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
+                    x = link.latency + in_zone[pz] * (len(link.heap) + 1) / link.bandwidth
                     if x > ready:
                         ready = x
             if m < 0:
@@ -664,7 +691,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             elif free_count[zi]:
                 est = ready + best_free_seconds(zi, t)
             else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
-                first = min(group_free_at(x) for x in zone_groups[zi]) - now
+                first = zone_first_free(zi) - now
                 wait = first + queued_work[zi] / speed_sum[zi]
                 load = 0.0 if warm[zi][m] else fetch_estimate(zi, m)
                 est = (ready if ready > wait else wait) + load + wt / max_speed[zi]
@@ -842,13 +869,21 @@ def lower_bound(w: Workload, total_speed: float, best_speed: float, cpus: int) -
     its speed-1 seconds over the sum of speeds, nor a chain faster than on the fastest GPU; transfers
     and model loads only add to that.
     """
-    gpu_work = sum(x for x, m in zip(w.work, w.model, strict=True) if m >= 0)
+    total = sum(w.work)
     cpu_work = sum(x for x, m in zip(w.work, w.model, strict=True) if m < 0)
-    path = [0.0] * len(w.kind)
-    for t in range(len(w.kind) - 1, -1, -1):
-        own = w.work[t] / (best_speed if w.model[t] >= 0 else 1.0)
-        path[t] = own + max((path[s] for s in w.succs[t]), default=0.0)
-    chain = max((w.job_arrival[w.job[t]] + path[t] for t in range(len(path)) if not w.preds[t]), default=0.0)
+    gpu_work = total - cpu_work
+    if best_speed == 1.0:  # the upward rank is the critical path already
+        path = w.rank
+    else:
+        path = [0.0] * len(w.kind)
+        work, model, succs = w.work, w.model, w.succs
+        for t in range(len(w.kind) - 1, -1, -1):
+            after = 0.0
+            for s in succs[t]:
+                if path[s] > after:
+                    after = path[s]
+            path[t] = (work[t] / best_speed if model[t] >= 0 else work[t]) + after
+    chain = max((w.job_arrival[j] + path[t] for j, roots in enumerate(w.job_roots) for t in roots), default=0.0)
     first = min(w.job_arrival, default=0.0)
     return max(chain, first + gpu_work / total_speed if total_speed else 0.0, first + cpu_work / cpus)
 
