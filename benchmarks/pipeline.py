@@ -5,7 +5,8 @@
 Cold: a fresh store in a temp folder; wall time, the summed task durations and CPU seconds of the
 stage work (ffmpeg/espeak children included), and core utilisation = CPU time / (wall x cores).
 Cached: the same job again. Edit: the job copied to a temp folder with one dialogue line changed
-(same length, so shot timing stays and only that line's dependents re-run). Prints figures only.
+(reworded and made longer: only that line's voice, its shot's mux, the subtitles and the assembly
+re-run, plus the storyboard itself, which reads the script). Prints figures only.
 """
 
 from __future__ import annotations
@@ -31,14 +32,15 @@ from orchestrator.jobrun import run_job  # noqa: E402
 
 
 def edit_one_line(script: Path) -> str:
-    """Change the words of the first dialogue line, keeping its length and punctuation; returns what changed."""
+    """Reword the first dialogue line and make it longer, as a writer would; returns what changed."""
     lines = script.read_text(encoding="utf-8").splitlines(keepends=True)
     for i, line in enumerate(lines):
         m = re.match(r"^([^\s：:△▲【（(]{1,8})(（[^）]*）)?[：:](.+)$", line.rstrip("\n"))
         if m and not line.startswith(("人物", "场景", "第", "剧名", "旁白")):
             text = m.group(3)
-            # Ideographs only, punctuation kept: the storyboard's reading-speed timing stays the same.
-            changed = re.sub(r"[\u4e00-\u9fff]", "改", text) if re.search(r"[\u4e00-\u9fff]", text) else text + "!"
+            chinese = re.search(r"[\u4e00-\u9fff]", text)
+            added = "这句台词是后来改写的，比原来长了不少。" if chinese else " This line was rewritten, longer."
+            changed = text + added
             lines[i] = line.replace(text, changed, 1)
             script.write_text("".join(lines), encoding="utf-8")
             return f"line {i + 1}: {text!r} -> {changed!r}"
