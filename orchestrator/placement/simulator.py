@@ -39,6 +39,7 @@ scenario runs in seconds. No ray or torch imports here.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 from dataclasses import dataclass, field
 
@@ -333,7 +334,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
     job_done = [0.0] * len(w.job_tasks)
     home: dict[int, int] = {}
     events: list[tuple] = []
-    seq = 0
+    seq = itertools.count(1)
     transfer_target: list[tuple[int, int, int]] = []  # (event kind, task, gpu)
     cross_bytes = 0.0
     weight_bytes = 0.0
@@ -347,9 +348,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
     now = 0.0
 
     def push(t: float, ev: int, a: int, b: int = 0) -> None:
-        nonlocal seq
-        seq += 1
-        heapq.heappush(events, (t, seq, ev, a, b))
+        heapq.heappush(events, (t, next(seq), ev, a, b))
 
     def start_transfer(src: int, dst: int, nbytes: float, ev: int, task: int, gpu: int) -> None:
         nonlocal cross_bytes
@@ -373,10 +372,12 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         """Mark idle GPU g busy (callers pop it from its free heap)."""
         free_count[gpu_zone[g]] -= 1
         free_in_group[group_of[g]] -= 1
+        first_free_at[gpu_zone[g]] = -1.0
 
     def mark_busy(g: int, until: float) -> None:
         busy_until[g] = until
         heapq.heappush(busy_heap[group_of[g]], (until, g))
+        first_free_at[gpu_zone[g]] = -1.0
 
     def run_on_gpu(t: int, g: int) -> None:
         """Start task t on GPU g (already taken), loading its model first when g does not hold it."""
@@ -455,6 +456,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             heapq.heappush(free[zi][gpu_model[g]], (-gpu_speed[g], g))
             free_count[zi] += 1
             free_in_group[group_of[g]] += 1
+            first_free_at[zi] = -1.0
             steal(zi)  # a backed-up zone's more urgent work first
             dispatch(zi)
             return
@@ -494,13 +496,19 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
             heapq.heappop(heap)
         return heap[0][0] if heap else now
 
+    first_free_at = [-1.0] * nz  # zone_first_free's answer until the zone's GPUs change (-1: stale)
+
     def zone_first_free(zi: int) -> float:
         """When zone zi's first GPU is free (now if one is idle)."""
+        first = first_free_at[zi]
+        if first >= now:
+            return first
         first = float("inf")
         for x in zone_groups[zi]:
             at = group_free_at(x)
             if at < first:
                 first = at
+        first_free_at[zi] = first
         return first
 
     def fastest_free(zi: int) -> float:
@@ -589,17 +597,18 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         """Idle GPUs of zone zi take queued work from a backed-up zone when it finishes sooner here,
         inputs and weights shipped over included (spill only when the earlier finish pays for it),
         and only work that ranks above this zone's own queue (studio priority, then path length)."""
+        own_head = min((h[0][0] for h in gpu_queue[zi] if h), default=None) if queued[zi] else None
         for other in range(nz):
             if other == zi or not queued[other]:
                 continue
             queues = gpu_queue[other]
+            # There, a task starts once the work queued in that zone has drained to its GPUs.
+            first = zone_first_free(other) - now
             for m, q in enumerate(queues):
                 while q and free_count[zi]:
                     key, t = q[0]
-                    if queued[zi] and key > min(h[0][0] for h in gpu_queue[zi] if h):
+                    if own_head is not None and key > own_head:
                         break
-                    # There, it starts once the work queued in that zone has drained to its GPUs.
-                    first = zone_first_free(other) - now
                     there = first + (queued_work[other] - work[t]) / speed_sum[other] + work[t] / max_speed[other]
                     seconds = best_free_seconds(zi, t)
                     if seconds >= there:  # not even with free transfers
@@ -638,7 +647,7 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
         link = links[(src, dst)]
         return link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
 
-    # Locality first: a task whose inputs all sit in its episode's home zone stays there, without
+    # Locality first: a task whose episode inputs all sit in its episode's home zone stays there, without
     # weighing the other zones, when the home zone can start it now about as fast as anywhere: a free
     # core for CPU work; an idle GPU already holding its model whose run is within LOCALITY_SLACK_S
     # of the run on the fastest GPU anywhere (exact when it is that fast: elsewhere only adds a
@@ -646,8 +655,8 @@ def simulate(scenario: Scenario, policy: str = "kaipai", workload: Workload | No
     top_speed = max(gpu_speed, default=0.0)
 
     def stays_home(t: int, h: int) -> bool:
-        for p in preds[t]:
-            if zone_of[p] != h:
+        for p in preds[t]:  # the episode's own inputs; a series' character sheets are small and shared
+            if zone_of[p] != h and episode[p] >= 0:
                 return False
         m = model[t]
         if m < 0:
