@@ -91,3 +91,43 @@ def test_datong_standard_kaipai_beats_zone_blind_on_time_and_bytes():
     assert kaipai.makespan <= 0.75 * blind.makespan
     assert kaipai.cross_zone_bytes < blind.cross_zone_bytes
     assert kaipai.makespan >= kaipai.lower_bound
+
+
+CPU_RICH_NEIGHBOUR = """\
+name: cpu-rich-neighbour
+seed: 3
+topology:
+  zones:
+    - {name: a, gpus: {H100: 4}, cpus: 64,
+       weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell, facebook/mms-tts-eng,
+                 Qwen/Qwen2.5-7B-Instruct]}
+    - {name: b, cpus: 4096}
+  links:
+    - {between: [a, b], latency: 0.0005, bandwidth: 1.0e10}
+workload:
+  jobs: 3
+  rate_per_hour: 3600
+  episodes_per_job: [2, 2]
+  shots_per_episode: [10, 12]
+  studios: [{name: s, motion_model: Lightricks/LTX-Video}]
+"""
+
+
+def test_cpu_work_stays_with_its_inputs_while_their_zone_has_a_free_core(tmp_path):
+    # Zone b has 64x the cores and a fast link, so an earliest-finish estimate alone would ship
+    # clips there to be muxed; kaipai keeps an episode's chain home while a core is free there.
+    scenario = _scenario(tmp_path, CPU_RICH_NEIGHBOUR)
+    kaipai = simulate(scenario, "kaipai")
+    assert kaipai.per_zone_tasks["b"] == 0
+    assert kaipai.cross_zone_bytes == 0
+    assert simulate(scenario, "zone-blind").cross_zone_bytes > 0
+
+
+def test_kaipai_schedule_does_not_depend_on_the_workload_object(tmp_path):
+    # The fast paths share no state between runs: a reused workload gives the same schedule.
+    from orchestrator.placement.simulator import generate
+
+    scenario = _scenario(tmp_path, TWO_ZONES)
+    workload = generate(scenario)
+    first, second = simulate(scenario, "kaipai", workload), simulate(scenario, "kaipai", workload)
+    assert first.to_json() == second.to_json() == simulate(scenario, "kaipai").to_json()
