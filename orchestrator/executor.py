@@ -2,7 +2,10 @@
 
 The driver keeps one loop on ``ray.wait``. A node whose artifact key is already in the store is
 never submitted. Stages without a ``pool:`` run as plain Ray tasks (build the stage, ``setup()``,
-``store.produce``); pooled stages go to warm actors (``workers.pool``) kept per (stage, zone).
+``store.produce``); pooled stages go to warm actors (``workers.pool``) kept per (stage, zone), which
+take groups of ready nodes at once when the pool has ``batch_size > 1``, and give their CPUs/GPUs back
+as soon as every node of their stage has settled. A pool whose actors cannot start (a missing model)
+fails its stage once, with the cause, instead of once per shot.
 Transient failures are retried (``profile.retries``); a node that still fails is reported with its
 id and cause, its dependents are skipped, and all independent work still finishes. With a topology,
 each node carries ``label_selector={"zone": ...}`` from ``orchestrator.placement.place_dag``; when a
@@ -36,6 +39,8 @@ log = logging.getLogger(__name__)
 
 SYSTEM_RETRIES = 5  # resubmissions after node/worker loss, on top of profile.retries
 ANY_ZONE = "*"
+SETTLED = frozenset({"done", "cached", "failed", "skipped"})
+RETIRE_GRACE_SECONDS = 30.0  # how long a retiring actor may take to tear its model down
 
 
 # ---------------------------------------------------------------- what the workers run
@@ -104,6 +109,34 @@ def pooled_worker_class(base: type) -> type:
                 artifact = self.execute(key, params, inputs, store_root)
             return _result(artifact, started, cpu_started)
 
+        def run_batch(
+            self, tasks: list[tuple[str, dict[str, Any], dict[str, Any]]], store_root: str
+        ) -> list[dict[str, Any]]:
+            """Several nodes in one ``execute_batch`` call; one outcome per node, in order.
+
+            A unit that fails makes the whole batch call raise, so the units are then made one at a
+            time (finished ones are cached by then): each node gets its own artifact or its own error.
+            """
+            started, cpu_started = time.time(), cpu_clock()
+            outcomes: list[dict[str, Any]] = []
+            try:
+                with stage_errors():
+                    outcomes = [{"artifact": a} for a in self.execute_batch(tasks, store_root)]
+            except StageFailed:
+                for key, params, inputs in tasks:
+                    try:
+                        with stage_errors():
+                            outcomes.append({"artifact": self.execute(key, params, inputs, store_root)})
+                    except StageFailed as exc:
+                        outcomes.append({"error": exc})
+            import ray
+
+            node, finished = ray.get_runtime_context().get_node_id(), time.time()
+            cpu_share = (cpu_clock() - cpu_started) / max(1, len(tasks))
+            for outcome in outcomes:
+                outcome.update(node=node, start=started, finish=finished, cpu_seconds=cpu_share, batch=len(tasks))
+            return outcomes
+
     Pooled.__name__ = Pooled.__qualname__ = f"Pooled{base.__name__}"
     return Pooled
 
@@ -166,7 +199,19 @@ class RunReport:
         return all(r.status in ("done", "cached") for r in self.records.values())
 
     def failure_summary(self) -> str:
-        lines = [f"{r.stage} {r.unit}: {r.error}" for r in self.failed]
+        """One line per failure; many nodes of a stage failing the same way (a pool that could not
+        start) make one line, not one per shot."""
+        groups: dict[tuple[str, str | None], list[TaskRecord]] = {}
+        for r in self.failed:
+            groups.setdefault((r.stage, r.error), []).append(r)
+        lines = []
+        for (stage, error), recs in groups.items():
+            if len(recs) == 1:
+                lines.append(f"{stage} {recs[0].unit}: {error}")
+            else:
+                units = sorted(r.unit for r in recs)
+                units_text = ", ".join(units[:3]) + (", …" if len(units) > 3 else "")
+                lines.append(f"{stage} ({len(recs)} tasks: {units_text}): {error}")
         skipped = self.count("skipped")
         if skipped:
             lines.append(f"{skipped} dependent task(s) skipped")
@@ -303,20 +348,25 @@ class _Run:
         self.report = RunReport({}, {}, self.started, policy=None)
         self.records = self.report.records
         self.artifacts = self.report.artifacts
-        self.in_flight: dict[Any, tuple[str, Any]] = {}  # ObjectRef -> (node id, actor or None)
+        self.in_flight: dict[Any, tuple[list[str], Any]] = {}  # ObjectRef -> (node ids, actor or None)
         self.ref_of: dict[str, Any] = {}
         self.delayed: list[tuple[float, str]] = []  # (not before, node id): retries after a pause
+        self.waiting: dict[str, list[str]] = {}  # batching stage -> ready nodes not sent to an actor yet
         self.system_failures: dict[str, int] = {}
         self.zone: dict[str, str | None] = {nid: None for nid in dag.nodes}
         self.zoned = False
         self.excluded: set[str] = set()
         self.remaining_deps: dict[str, int] = {}
+        self.unsettled: dict[str, int] = {}  # stage -> nodes not yet done/cached/failed/skipped
+        self.nodes_of_stage: dict[str, list[str]] = {}
         self.queue_depth: dict[str, int] = {}
         self.metrics = StageMetrics(ex.job_name)
         self.remote_task = ray.remote(run_stage_task)
         self.pools: dict[tuple[str, str], list[Any]] = {}
         self.pool_load: dict[Any, int] = {}
         self.pool_counter = 0
+        self.retiring: dict[Any, tuple[Any, float]] = {}  # shutdown() ref -> (actor, kill it by then)
+        self.broken_stages: dict[str, str] = {}  # stage -> why its workers cannot start
         self.settings_cache: dict[str, dict[str, Any]] = {}
 
     # ---- per-stage settings
@@ -340,6 +390,10 @@ class _Run:
             }
         return self.settings_cache[stage]
 
+    def batch_size(self, stage: str) -> int:
+        pool = self.stage_settings(stage)["pool"]
+        return pool.batch_size if pool is not None else 1
+
     def now(self) -> float:
         return time.time() - self.started
 
@@ -353,7 +407,9 @@ class _Run:
         for nid in order:
             node = dag.nodes[nid]
             totals[node.stage] = totals.get(node.stage, 0) + 1
+            self.nodes_of_stage.setdefault(node.stage, []).append(nid)
             self.records[nid] = TaskRecord(nid, node.stage, node.unit, node.episode, node.backend, node.key)
+        self.unsettled = dict(totals)
         obs.start(totals)
         cached = self._find_cached(order)
         self._initial_placement(cached)
@@ -378,12 +434,26 @@ class _Run:
             if artifact is not None:
                 self.artifacts[nid] = artifact
                 rec = self.records[nid]
-                rec.status = "cached"
+                self._settle_status(nid, "cached")
                 rec.start = rec.finish = self.now()
                 cached.add(nid)
                 self.ex.observer.update(node.stage, "cached")
                 self.metrics.task_status(node.stage, "cached")
         return cached
+
+    def _settle_status(self, nid: str, status: str) -> None:
+        """A node reaches a final status; the last node of its stage to do so frees the stage's pool.
+
+        Settled nodes are never submitted again (zone loss re-places only pending and running work,
+        and a retry waiting for its turn counts as running), so the warm actors can go.
+        """
+        rec = self.records[nid]
+        was, rec.status = rec.status, status
+        if was in SETTLED:
+            return
+        self.unsettled[rec.stage] -= 1
+        if self.unsettled[rec.stage] == 0:
+            self._retire_pools(rec.stage)
 
     def _initial_placement(self, cached: set[str]) -> None:
         topology = self.profile.topology
@@ -413,8 +483,9 @@ class _Run:
     def _loop(self) -> None:
         ray = self.ray
         last_zone_check = 0.0
-        while self.in_flight or self.delayed:
+        while self.in_flight or self.delayed or any(self.waiting.values()):
             self._release_delayed()
+            self._send_batches()
             refs = list(self.in_flight)
             ready: list[Any] = []
             if refs:
@@ -423,10 +494,12 @@ class _Run:
                     more, _ = ray.wait(rest, num_returns=len(rest), timeout=0)
                     ready += more
             else:
-                time.sleep(min(self.ex.poll_seconds, max(0.0, self.delayed[0][0] - time.time())))
+                pause = self.delayed[0][0] - time.time() if self.delayed else self.ex.poll_seconds
+                time.sleep(min(self.ex.poll_seconds, max(0.0, pause)))
             for ref in ready:
                 if ref in self.in_flight:
                     self._settle(ref)
+            self._reap_retired()
             if self.zoned and time.time() - last_zone_check >= self.ex.poll_seconds:
                 last_zone_check = time.time()
                 self._check_zones()
@@ -450,10 +523,16 @@ class _Run:
     def _submit(self, nid: str) -> None:
         node = self.dag.nodes[nid]
         rec = self.records[nid]
+        if rec.status in SETTLED:  # e.g. its stage's workers could not start while it waited to retry
+            return
         settings = self.stage_settings(node.stage)
         zone = self.zone.get(nid) if self.zoned else None
         rec.zone = zone
         rec.status = "running"
+        self._queue(node.stage, +1)
+        if self.batch_size(node.stage) > 1:
+            self.waiting.setdefault(node.stage, []).append(nid)  # goes out with the next free actor
+            return
         inputs = self._inputs_of(node)
         actor = None
         if settings["pool"] is not None:
@@ -467,9 +546,50 @@ class _Run:
             ref = self.remote_task.options(**options).remote(
                 settings["target"], settings["options"], node.key, node.params, inputs, self.ex.store_root
             )
-        self.in_flight[ref] = (nid, actor)
+        self.in_flight[ref] = ([nid], actor)
         self.ref_of[nid] = ref
-        self._queue(node.stage, +1)
+
+    def _send_batches(self) -> None:
+        """Give each free actor of a batching stage up to ``batch_size`` of the nodes ready now.
+
+        Nothing waits for a batch to fill: an idle actor takes what is ready, and whatever becomes
+        ready while the actors are busy makes up their next batches.
+        """
+        for stage, waiting in self.waiting.items():
+            nids = [nid for nid in waiting if self.records[nid].status not in SETTLED]
+            for _ in range(len(waiting) - len(nids)):  # failed while waiting (its zone lost for good)
+                self._queue(stage, -1)
+            if not nids:
+                self.waiting[stage] = []
+                continue
+            pool = self.stage_settings(stage)["pool"]
+            by_zone: dict[str | None, list[str]] = {}
+            for nid in nids:
+                by_zone.setdefault(self.zone.get(nid) if self.zoned else None, []).append(nid)
+            left: list[str] = []
+            for zone, group in by_zone.items():
+                while group:
+                    actor = self._actor_for(stage, zone)
+                    if self.pool_load.get(actor, 0) >= pool.max_concurrency:
+                        break
+                    self._send_batch(actor, zone, group[: pool.batch_size])
+                    group = group[pool.batch_size :]
+                left += group
+            self.waiting[stage] = left
+
+    def _send_batch(self, actor: Any, zone: str | None, batch: list[str]) -> None:
+        tasks = []
+        for nid in batch:
+            node = self.dag.nodes[nid]
+            self.records[nid].zone = zone
+            tasks.append((node.key, node.params, self._inputs_of(node)))
+        first = self.dag.nodes[batch[0]]
+        name = first.name + (f" +{len(batch) - 1}" if len(batch) > 1 else "")
+        ref = actor.run_batch.options(name=name).remote(tasks, self.ex.store_root)
+        self.pool_load[actor] = self.pool_load.get(actor, 0) + 1
+        self.in_flight[ref] = (list(batch), actor)
+        for nid in batch:
+            self.ref_of[nid] = ref
 
     def _queue(self, stage: str, delta: int) -> None:
         self.queue_depth[stage] = self.queue_depth.get(stage, 0) + delta
@@ -502,52 +622,106 @@ class _Run:
             options["label_selector"] = {"zone": where}
         return self.ray.remote(cls).options(**options).remote(stage, settings["backend"], settings["options"])
 
+    def _retire_pools(self, stage: str) -> None:
+        """Stop a finished stage's actors so their reserved CPUs/GPUs go to the stages after it."""
+        for key in [k for k in self.pools if k[0] == stage]:
+            for actor in self.pools.pop(key):
+                self._retire(actor)
+
+    def _retire(self, actor: Any) -> None:
+        """Ask the actor to tear its model down (``shutdown()``); it is killed once that returns."""
+        self.pool_load.pop(actor, None)
+        try:
+            ref = actor.shutdown.remote()
+        except Exception:  # a worker class without shutdown()
+            self._kill(actor)
+            return
+        self.retiring[ref] = (actor, time.time() + RETIRE_GRACE_SECONDS)
+
+    def _reap_retired(self, wait: float = 0.0) -> None:
+        if not self.retiring:
+            return
+        refs = list(self.retiring)
+        finished, _ = self.ray.wait(refs, num_returns=len(refs), timeout=wait)
+        now = time.time()
+        for ref in refs:
+            actor, deadline = self.retiring[ref]
+            if ref in finished or now >= deadline:
+                del self.retiring[ref]
+                self._kill(actor)
+
+    def _kill(self, actor: Any) -> None:
+        with contextlib.suppress(Exception):
+            self.ray.kill(actor, no_restart=True)
+
     def _stop_pools(self) -> None:
-        for actors in self.pools.values():
-            for actor in actors:
-                with contextlib.suppress(Exception):
-                    self.ray.kill(actor, no_restart=True)
-        self.pools.clear()
+        for stage in {stage for stage, _ in self.pools}:
+            self._retire_pools(stage)
+        with contextlib.suppress(Exception):
+            self._reap_retired(wait=10.0)
+        for actor, _ in self.retiring.values():
+            self._kill(actor)
+        self.retiring.clear()
 
     # ---- results
 
     def _settle(self, ref: Any) -> None:
-        nid, actor = self.in_flight.pop(ref)
-        self.ref_of.pop(nid, None)
-        node = self.dag.nodes[nid]
-        rec = self.records[nid]
-        self._queue(node.stage, -1)
+        nids, actor = self.in_flight.pop(ref)
+        for nid in nids:
+            self.ref_of.pop(nid, None)
+            self._queue(self.dag.nodes[nid].stage, -1)
+            self.records[nid].attempts += 1
         if actor is not None:
             self.pool_load[actor] = max(0, self.pool_load.get(actor, 1) - 1)
-        rec.attempts += 1
         try:
             result = self.ray.get(ref)
         except _system_errors() as exc:
-            self._system_failure(nid, exc)
+            for nid in nids:
+                self._system_failure(nid, exc)
             return
         except Exception as exc:
-            self._failure(nid, exc)
+            for nid in nids:
+                self._failure(nid, exc)
             return
+        outcomes = result if isinstance(result, list) else [result]
+        for nid, outcome in zip(nids, outcomes, strict=True):
+            if "error" in outcome:
+                self._failure(nid, outcome["error"])
+            else:
+                self._done(nid, outcome)
+
+    def _done(self, nid: str, result: dict[str, Any]) -> None:
+        node = self.dag.nodes[nid]
+        rec = self.records[nid]
         artifact: Artifact = result["artifact"]
         self.artifacts[nid] = artifact
-        rec.status = "done"
         rec.node = result["node"]
         rec.start = result["start"] - self.started
         rec.finish = result["finish"] - self.started
         rec.cpu_seconds = result["cpu_seconds"]
         rec.error = None
-        seconds = result["finish"] - result["start"]
+        seconds = (result["finish"] - result["start"]) / result.get("batch", 1)
         self.metrics.task_finished(node.stage, node.backend, rec.zone, seconds, self.stage_settings(node.stage)["gpus"])
         self.metrics.task_status(node.stage, "done")
         self.ex.observer.update(node.stage, "done")
+        self._settle_status(nid, "done")
         for child in self.dag.dependents(nid):
             self.remaining_deps[child] -= 1
             if self.remaining_deps[child] == 0 and self.records[child].status == "pending":
                 self._submit(child)
 
     def _system_failure(self, nid: str, exc: BaseException) -> None:
-        """A worker or node went away: not the stage's fault, so it does not use up the retries."""
+        """A worker or node went away: not the stage's fault, so it does not use up the retries.
+
+        Unless the worker died in its constructor (a missing model): that fails the whole stage once.
+        """
         rec = self.records[nid]
+        if rec.status in SETTLED:  # failed already with its stage's other nodes
+            return
+        cause = self._startup_failure(exc)
+        if cause is not None:
+            self._stage_cannot_start(rec.stage, cause)
+            return
         rec.attempts -= 1
         self.system_failures[nid] = self.system_failures.get(nid, 0) + 1
         if self.system_failures[nid] > SYSTEM_RETRIES:
@@ -560,6 +734,32 @@ class _Run:
             self._forget_actor_of_zone(self.dag.nodes[nid].stage, rec.zone)
             self.delayed.append((time.time() + 0.2, nid))
 
+    @staticmethod
+    def _startup_failure(exc: BaseException) -> str | None:
+        try:
+            from workers.pool import startup_failure
+        except ImportError:  # the model workers are optional for plain CPU runs
+            return None
+        return startup_failure(exc)
+
+    def _stage_cannot_start(self, stage: str, cause: str) -> None:
+        """A pool actor died in its constructor: every retry would too. Fail the stage once, say why once."""
+        self.broken_stages[stage] = cause
+        victims = [nid for nid in self.nodes_of_stage[stage] if self.records[nid].status in ("pending", "running")]
+        self.ex.observer.event(
+            f"{stage} workers could not start: {cause} ({len(victims)} {stage} task(s) failed, not retried)", "error"
+        )
+        waiting = set(self.waiting.pop(stage, []))
+        for _ in waiting:
+            self._queue(stage, -1)
+        doomed = set(victims)
+        self.delayed = [(t, nid) for t, nid in self.delayed if nid not in doomed]
+        for nid in victims:
+            if nid in self.ref_of:
+                self._cancel(nid)
+            self._fail(nid, cause, quiet=True)
+        self._retire_pools(stage)
+
     def _failure(self, nid: str, exc: BaseException, final: bool = False) -> None:
         node = self.dag.nodes[nid]
         rec = self.records[nid]
@@ -569,16 +769,24 @@ class _Run:
             self.ex.observer.event(f"{node.name} failed (attempt {rec.attempts}): {rec.error}; retrying", "warning")
             self.delayed.append((time.time() + 0.2 * rec.attempts, nid))
             return
-        rec.status = "failed"
+        self._fail(nid, rec.error)
+
+    def _fail(self, nid: str, error: str, quiet: bool = False) -> None:
+        """Final failure: recorded, shown (unless said once for many already), dependents skipped."""
+        node = self.dag.nodes[nid]
+        rec = self.records[nid]
+        rec.error = error
         rec.finish = self.now()
+        self._settle_status(nid, "failed")
         self.metrics.task_status(node.stage, "failed")
         self.ex.observer.update(node.stage, "failed")
-        self.ex.observer.event(f"{node.name} failed: {rec.error}", "error")
+        if not quiet:
+            self.ex.observer.event(f"{node.name} failed: {error}", "error")
         for child in sorted(self.dag.downstream(nid)):
             crec = self.records[child]
             if crec.status == "pending":
-                crec.status = "skipped"
                 crec.error = f"needs {nid}, which failed"
+                self._settle_status(child, "skipped")
                 self.metrics.task_status(crec.stage, "skipped")
                 self.ex.observer.update(crec.stage, "skipped")
 
@@ -634,15 +842,15 @@ class _Run:
                 self.zone[nid] = new
             if old in lost:
                 moved[nid] = new
-                if nid in self.ref_of:
-                    self._cancel(nid)
-                    self._submit(nid)
-                elif rec.status == "running":  # waiting in the retry queue: it will go to its new zone
-                    pass
+        # Resubmit what ran in the lost zone (a batch as a whole); what waits (pending, a retry in the
+        # delay queue, a node waiting for a batch) goes to its new zone when its turn comes.
+        for nid in moved:
+            if nid in self.ref_of:
+                for again in self._cancel(nid):
+                    self._submit(again)
         for key in [k for k in self.pools if k[1] in lost]:
             for actor in self.pools.pop(key):
-                with contextlib.suppress(Exception):
-                    self.ray.kill(actor, no_restart=True)
+                self._kill(actor)
         self.report.replacements.append(
             {
                 "lost_zones": sorted(lost),
@@ -653,11 +861,17 @@ class _Run:
         )
         obs.event(f"re-placed {len(moved)} task(s) away from {', '.join(sorted(lost))}", "warning")
 
-    def _cancel(self, nid: str) -> None:
+    def _cancel(self, nid: str) -> list[str]:
+        """Cancel the call that carries ``nid`` (with the rest of its batch); returns the nodes it carried."""
         ref = self.ref_of.pop(nid, None)
         if ref is None:
-            return
-        _, actor = self.in_flight.pop(ref, (nid, None))
-        self._queue(self.dag.nodes[nid].stage, -1)
+            return []
+        nids, actor = self.in_flight.pop(ref, ([nid], None))
+        for carried in nids:
+            self.ref_of.pop(carried, None)
+            self._queue(self.dag.nodes[carried].stage, -1)
+        if actor is not None:
+            self.pool_load[actor] = max(0, self.pool_load.get(actor, 1) - 1)
         with contextlib.suppress(Exception):
             self.ray.cancel(ref, force=actor is None)
+        return nids

@@ -161,13 +161,28 @@ def unregister_fakes() -> None:
 
 
 class FakeWorker:
-    """A StageWorker-like pool actor for the fake backends (the real one builds from the registry)."""
+    """A StageWorker-like pool actor for the fake backends (the real one builds from the registry).
+
+    Options: ``missing_model`` (a model id: the constructor fails as a real worker does offline),
+    ``worker_log`` (a file: one JSON line per batch and per shutdown, to see what the executor sent).
+    """
 
     def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
+        options = options or {}
+        if options.get("missing_model"):
+            from workers.loading import ModelMissing
+
+            raise ModelMissing(options["missing_model"])
         self.stage = FAKES[stage](options)
         self.stage.setup()
+        self.log = options.get("worker_log")
         self.setups = 1
         self.served = 0
+
+    def _note(self, **event: Any) -> None:
+        if self.log:
+            with open(self.log, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"pid": os.getpid(), "time": time.time(), **event}) + "\n")
 
     def execute(self, key, params, inputs, store_root) -> Artifact:
         from orchestrator.store import produce
@@ -175,8 +190,24 @@ class FakeWorker:
         self.served += 1
         return produce(self.stage, key, params, inputs, store_root)
 
+    def execute_batch(self, tasks, store_root) -> list[Artifact]:
+        """Like ``StageWorker.execute_batch`` for a stage without a batched model call: one unit failing fails all."""
+        self._note(batch=[_unit(params) for _, params, _ in tasks])
+        return [self.execute(key, params, inputs, store_root) for key, params, inputs in tasks]
+
     def stats(self) -> dict[str, Any]:
         return {"loads": self.setups, "served": self.served, "model": "fake"}
+
+    def shutdown(self) -> None:
+        self._note(shutdown=self.stage.name)
+        self.stage.teardown()
+
+
+def worker_log(path: Path) -> list[dict[str, Any]]:
+    """The events ``FakeWorker`` wrote to its ``worker_log``."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def fake_worker_factory(stage: str, backend: str) -> type:
