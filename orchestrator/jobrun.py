@@ -12,8 +12,8 @@ from typing import Any
 
 from orchestrator import frontend
 from orchestrator.config import Profile
-from orchestrator.dag import Dag, plan_dag, plan_storyboard
-from orchestrator.errors import InputError
+from orchestrator.dag import PIPELINE_STAGES, Dag, plan_dag, plan_storyboard
+from orchestrator.errors import InputError, Problem
 from orchestrator.executor import Executor, RunReport, ray_connection
 from orchestrator.manifest import (
     build_manifest,
@@ -23,6 +23,7 @@ from orchestrator.manifest import (
     write_manifest,
 )
 from orchestrator.progress import RunObserver
+from orchestrator.yamlfile import line_of, load_yaml_file
 from stages.models import Storyboard
 
 
@@ -61,10 +62,14 @@ def run_job(
     policy: str = "kaipai",
     observer: RunObserver | None = None,
     store: str | Path | None = None,
+    config_path: str | Path | None = None,
 ) -> JobResult:
+    """``config_path``: the profile's file, so that a missing model is reported at its line."""
     job, script, warnings = frontend.load(job_path)
     characters, notes = frontend.characters_for(job, script)
     warnings += notes
+    stages = {"storyboard", *PIPELINE_STAGES} - (set() if characters else {"character"})
+    check_models(profile, stages, config_path)
     out = Path(out) if out else default_out(job_path)
     out.mkdir(parents=True, exist_ok=True)
     store_root = store_root_for(profile, out, store)
@@ -103,6 +108,40 @@ def run_job(
         extra_reports=(board_report,),
     )
     return JobResult(out, manifest, write_manifest(out, manifest), dag, report, warnings)
+
+
+def check_models(profile: Profile, stages: set[str], config_path: str | Path | None = None) -> None:
+    """Before Ray starts: every model the run needs must be on this machine when it is offline.
+
+    Otherwise each pool actor would die in its constructor; one message per model, naming the config
+    field and how to fetch the model, is clearer than a failed pool.
+    """
+    from workers.preflight import missing_models
+
+    missing = [(stage, error) for stage, error in missing_models(profile) if stage in stages]
+    if not missing:
+        return
+    file, lines = _config_lines(config_path)
+    problems = []
+    for stage, error in missing:
+        options = profile.stage(stage).options
+        where = ("model",) if str(options.get("model")) == error.model_id else ("ip_adapter", "repo")
+        loc = ("stages", stage, "options", *where)
+        problems.append(Problem(str(error), file, line_of(lines, loc) if lines else None, ".".join(loc)))
+    raise InputError(problems=problems)
+
+
+def _config_lines(config_path: str | Path | None) -> tuple[Path | None, dict[Any, int]]:
+    """The profile's file as ``load_profile`` finds it, and the line of each of its fields."""
+    from orchestrator.config import DEFAULT_PROFILE, REPO_ROOT
+
+    path = Path(config_path) if config_path else DEFAULT_PROFILE
+    if not path.exists() and not path.is_absolute() and (REPO_ROOT / path).exists():
+        path = REPO_ROOT / path
+    try:
+        return path, load_yaml_file(path, "config")[1]
+    except (InputError, OSError):
+        return (path if path.exists() else None), {}
 
 
 def planning_storyboard(

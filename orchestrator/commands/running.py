@@ -41,7 +41,14 @@ def run(
 
     profile = _profile(config)
     result = run_job(
-        job, profile, out, address=address, policy=policy, observer=make_progress(err_console), store=store
+        job,
+        profile,
+        out,
+        address=address,
+        policy=policy,
+        observer=make_progress(err_console),
+        store=store,
+        config_path=config,
     )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)

@@ -87,3 +87,38 @@ def test_plan_json(fakes, tmp_path):
     plan = json.loads(result.output)
     assert plan["tasks"] == len(plan["nodes"]) and plan["stages"]["voice"]["nodes"] == 3
     assert plan["critical_path"][-1] == "assembly:ep01" and plan["critical_path_seconds"] > 0
+
+
+def test_run_stops_before_ray_when_a_model_is_missing_offline(fakes, tmp_path, monkeypatch):
+    """One message per missing model, at its line of the config, with the fetch command; exit 2, no Ray."""
+    from orchestrator import jobrun
+
+    job, _ = write_job(tmp_path)
+    config = tmp_path / "models.yaml"
+    config.write_text(
+        "name: models\n"
+        "stages:\n"
+        "  storyboard: {backend: rules}\n"
+        "  keyframe:\n"
+        "    backend: diffusers\n"
+        "    options: {model: kaipai-test/no-such-image-model}\n"
+        "  voice:\n"
+        "    backend: transformers\n"
+        "    options:\n"
+        "      model: kaipai-test/no-such-voice-model\n"
+        "  motion: {backend: kenburns}\n",
+        encoding="utf-8",
+    )
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("Ray started although a model is missing")
+
+    monkeypatch.setattr(jobrun, "ray_connection", no_ray)
+    result = CliRunner().invoke(app, ["run", str(job), "--config", str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 2
+    assert errors[0].startswith(f"error: {config}:6: stages.keyframe.options.model: model 'kaipai-test/no-such-image")
+    assert errors[1].startswith(f"error: {config}:10: stages.voice.options.model: model 'kaipai-test/no-such-voice")
+    assert all("offline" in line and "hf download kaipai-test/no-such-" in line for line in errors)
+    assert "Traceback" not in result.output
