@@ -331,7 +331,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
     warm = [[0] * len(models) for _ in range(nz)]  # GPUs holding each model, per zone
     cpu_free = [max(z.cpus, 1) for z in zones]
     n_cpus = list(cpu_free)
-    gpu_queue: list[list[list[tuple]]] = [[[] for _ in models] for _ in range(nz)]
+    gpu_queue: list[list[list[tuple]]] = [[[] for _ in models] for _ in range(nz)]  # heaps of queue_key(t)
     cpu_queue: list[list[tuple]] = [[] for _ in range(nz)]
     backlog = [0.0] * nz  # GPU work (speed-1 seconds) placed in a zone and not finished
     cpu_backlog = [0.0] * nz
@@ -390,6 +390,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
         push(link.next_time(), LINK, src * nz + dst, link.version)
 
     def queue_key(t: int) -> tuple:
+        """A queue entry: the ordering key, ending with the task id (unique, so ties never compare further)."""
         if kaipai:
             return (-w.job_priority[job_of[t]], -rank[t], t)
         if heft:
@@ -450,7 +451,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
                 cpu_free[zi] -= 1
                 push(now + work[t], DONE, t, -1)
             else:
-                heapq.heappush(cpu_queue[zi], (queue_key(t), t))
+                heapq.heappush(cpu_queue[zi], queue_key(t))
             return
         if kaipai:
             queued_work[zi] += work[t]
@@ -462,7 +463,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
                     take_gpu(g)
                     run_on_gpu(t, g)
                     return
-            heapq.heappush(gpu_queue[zi][m], (queue_key(t), t))
+            heapq.heappush(gpu_queue[zi][m], queue_key(t))
             queued[zi] += 1
             dispatch(zi)
             return
@@ -476,7 +477,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
             take_gpu(g)
             run_on_gpu(t, g)
         else:
-            heapq.heappush(gpu_queue[zi][m], (queue_key(t), t))
+            heapq.heappush(gpu_queue[zi][m], queue_key(t))
 
     def gpu_idle(g: int) -> None:
         zi = gpu_zone[g]
@@ -491,7 +492,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
         queues = gpu_queue[zi]
         m = gpu_model[g]
         if m != none and queues[m]:
-            _, t = heapq.heappop(queues[m])
+            t = heapq.heappop(queues[m])[-1]
             run_on_gpu(t, g)
             return
         best = None
@@ -499,7 +500,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
             if q and (best is None or q[0] < best[0]):
                 best = q
         if best is not None:
-            _, t = heapq.heappop(best)
+            t = heapq.heappop(best)[-1]
             run_on_gpu(t, g)
             return
         heapq.heappush(free[zi][m], (-gpu_speed[g], g))
@@ -597,7 +598,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
 
     def start_queued(zi: int, m: int, heap_index: int, dst: int) -> tuple[int, int]:
         """Pop the head of zone zi's queue for model m and the head idle GPU of ``free[dst][heap_index]``."""
-        _, t = heapq.heappop(gpu_queue[zi][m])
+        t = heapq.heappop(gpu_queue[zi][m])[-1]
         queued[zi] -= 1
         queued_work[zi] -= work[t]
         _, g = heapq.heappop(free[dst][heap_index])
@@ -613,7 +614,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
             else:
                 heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
             for _, m in heads:
-                t = queues[m][0][1]
+                t = queues[m][0][-1]
                 i, _ = best_free_gpu(zi, t)
                 if not faster_soon(zi, t, -free[zi][i][0][0]):
                     run_on_gpu(*start_queued(zi, m, i, zi))
@@ -625,16 +626,19 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
         """Idle GPUs of zone zi take queued work from a backed-up zone when it finishes sooner here,
         inputs and weights shipped over included (spill only when the earlier finish pays for it),
         and only work that ranks above this zone's own queue (studio priority, then path length)."""
-        own_head = min((h[0][0] for h in gpu_queue[zi] if h), default=None) if queued[zi] else None
+        own_head = None
         for other in range(nz):
             if other == zi or not queued[other]:
                 continue
+            if own_head is None and queued[zi]:
+                own_head = min(h[0] for h in gpu_queue[zi] if h)
             queues = gpu_queue[other]
             # There, a task starts once the work queued in that zone has drained to its GPUs.
             first = zone_first_free(other) - now
             for m, q in enumerate(queues):
                 while q and free_count[zi]:
-                    key, t = q[0]
+                    key = q[0]
+                    t = key[-1]
                     if own_head is not None and key > own_head:
                         break
                     there = first + (queued_work[other] - work[t]) / speed_sum[other] + work[t] / max_speed[other]
@@ -821,7 +825,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
             else:
                 cpu_backlog[zi] -= work[t]
                 if cpu_queue[zi]:
-                    _, nxt = heapq.heappop(cpu_queue[zi])
+                    nxt = heapq.heappop(cpu_queue[zi])[-1]
                     push(now + work[nxt], DONE, nxt, -1)
                 else:
                     cpu_free[zi] += 1
