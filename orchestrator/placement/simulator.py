@@ -698,6 +698,26 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
 
     link_at = [links.get((a // nz, a % nz)) for a in range(nz * nz)]  # by src * nz + dst
 
+    def inputs_by_zone(ps: tuple[int, ...]) -> list[tuple[int, float]]:
+        """(zone, largest input bytes there) for the zones holding inputs; usually just one zone."""
+        if not ps:
+            return []
+        first = zone_of[ps[0]]
+        largest = out_bytes[ps[0]]
+        for p in ps:
+            if zone_of[p] != first:
+                break
+            if out_bytes[p] > largest:
+                largest = out_bytes[p]
+        else:
+            return [(first, largest)]
+        in_zone = [-1.0] * nz  # -1 where none
+        for p in ps:
+            pz = zone_of[p]
+            if out_bytes[p] > in_zone[pz]:
+                in_zone[pz] = out_bytes[p]
+        return [(pz, in_zone[pz]) for pz in range(nz) if in_zone[pz] >= 0.0]
+
     def choose_kaipai(t: int) -> int:
         """Earliest estimated finish over zones: inputs shipped in (the largest input per source zone
         decides: transfers from one zone run in parallel), the zone's best idle GPU or its queue,
@@ -708,22 +728,17 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
         ep_home = home.get(ep, -1) if ep >= 0 else -1
         if ep_home >= 0 and ps and stays_home(t, ep_home):
             return ep_home
-        in_zone = [-1.0] * nz  # largest input bytes per source zone, -1 where none
-        for p in ps:
-            pz = zone_of[p]
-            if out_bytes[p] > in_zone[pz]:
-                in_zone[pz] = out_bytes[p]
-        sources = [pz for pz in range(nz) if in_zone[pz] >= 0.0]
+        sources = inputs_by_zone(ps)
         wt = work[t]
         best_z, best_est = -1, 0.0
         for zi in range(nz):
             if m >= 0 and not speed_sum[zi]:
                 continue
             ready = 0.0
-            for pz in sources:
+            for pz, nbytes in sources:
                 if pz != zi:
                     link = link_at[pz * nz + zi]
-                    x = link.latency + in_zone[pz] * (len(link.heap) + 1) / link.bandwidth
+                    x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
                     if x > ready:
                         ready = x
             if m < 0:
