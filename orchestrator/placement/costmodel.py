@@ -49,6 +49,7 @@ MODELS: dict[str, ModelFacts] = {
     "Qwen/Qwen2.5-7B-Instruct": ModelFacts(25.0, "episode", 15e9),  # ~4k tokens out at ~160 tok/s
     "facebook/mms-tts-eng": ModelFacts(0.15, "line", 0.15e9),  # VITS, far faster than real time
     "suno/bark": ModelFacts(6.0, "line", 12e9),
+    "suno/bark-small": ModelFacts(2.0, "line", 1.7e9),  # estimate: autoregressive, a few s per line
 }
 
 # The model a (stage, backend) uses when the profile names none.
