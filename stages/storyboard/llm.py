@@ -80,8 +80,10 @@ class LLMShot(BaseModel):
     def _line_ids(cls, value: Any) -> Any:
         # Accept ["L1"], [1] or [{"id": "L1", ...}]; text in an object is checked against the script later.
         if isinstance(value, list):
-            return [f"L{v}" if isinstance(v, int) else v.get("id", "") if isinstance(v, dict) else v
-                    for v in value]
+            return [
+                f"L{v}" if isinstance(v, int) else v.get("id", "") if isinstance(v, dict) else v
+                for v in value
+            ]
         return value
 
 
@@ -98,7 +100,7 @@ class SceneInvalid(ValueError):
 def extract_json(text: str) -> Any:
     """The JSON object in a reply that may wrap it in a code fence or prose."""
     fenced = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)
-    candidate = fenced.group(1) if fenced else text[text.find("{"): text.rfind("}") + 1]
+    candidate = fenced.group(1) if fenced else text[text.find("{") : text.rfind("}") + 1]
     if not candidate:
         raise SceneInvalid("the answer contains no JSON object")
     try:
@@ -107,16 +109,22 @@ def extract_json(text: str) -> Any:
         raise SceneInvalid(f"the JSON does not parse: {exc}") from None
 
 
-def check_scene(answer: LLMScene, lines: list[Line], cast: list[str], min_shot: float, max_shot: float,
-                raw: Any) -> None:
+def check_scene(
+    answer: LLMScene, lines: list[Line], cast: list[str], min_shot: float, max_shot: float, raw: Any
+) -> None:
     """Every line exactly once, in order, unaltered; known characters; durations in range."""
     wanted = [f"L{i}" for i in range(1, len(lines) + 1)]
     given = [ref for shot in answer.shots for ref in shot.lines]
     if given != wanted:
         missing = [w for w in wanted if w not in given]
         extra = [g for g in given if g not in wanted]
-        problem = (f"missing {missing}" if missing else f"unknown ids {extra}" if extra
-                   else "lines repeated or out of order")
+        problem = (
+            f"missing {missing}"
+            if missing
+            else f"unknown ids {extra}"
+            if extra
+            else "lines repeated or out of order"
+        )
         raise SceneInvalid(f"shots must cover lines {wanted} exactly once in order; got {given} ({problem})")
     texts = {f"L{i}": line.text for i, line in enumerate(lines, 1)}
     for shot in raw.get("shots", []) if isinstance(raw, dict) else []:
@@ -127,8 +135,9 @@ def check_scene(answer: LLMScene, lines: list[Line], cast: list[str], min_shot: 
     for n, shot in enumerate(answer.shots, 1):
         strangers = [c for c in shot.characters if c not in known]
         if strangers:
-            raise SceneInvalid(f"shot {n}: characters {strangers} are not in this scene "
-                               f"(cast: {sorted(known)})")
+            raise SceneInvalid(
+                f"shot {n}: characters {strangers} are not in this scene (cast: {sorted(known)})"
+            )
         if not min_shot <= shot.duration <= max_shot:
             raise SceneInvalid(f"shot {n}: duration {shot.duration} is outside {min_shot}-{max_shot} s")
 
@@ -185,14 +194,20 @@ class LLMStoryboard(Stage):
         temp.write_text(text, encoding="utf-8")
         temp.replace(out / "storyboard.json")
         shots = [shot for ep in storyboard.episodes for shot in ep.shots]
-        return {"file": "storyboard.json", "model": getattr(self.model, "model_id", "?"),
-                "episodes": len(storyboard.episodes), "shots": len(shots),
-                "duration": round(sum(s.duration for s in shots), 2), **report}
+        return {
+            "file": "storyboard.json",
+            "model": getattr(self.model, "model_id", "?"),
+            "episodes": len(storyboard.episodes),
+            "shots": len(shots),
+            "duration": round(sum(s.duration for s in shots), 2),
+            **report,
+        }
 
     # ---------------------------------------------------------------- the storyboard
 
-    def storyboard(self, job: JobContext, script: Script, characters: list[Character],
-                   options: StoryboardOptions) -> tuple[Storyboard, dict[str, Any]]:
+    def storyboard(
+        self, job: JobContext, script: Script, characters: list[Character], options: StoryboardOptions
+    ) -> tuple[Storyboard, dict[str, Any]]:
         """Scene by scene, with the rules backend's ids and line numbering, so the two can mix."""
         report: dict[str, Any] = {"scenes": 0, "by_model": 0, "fallback": 0, "attempts": 0, "problems": []}
         narrator = next((c.name for c in characters if c.name in NARRATOR_NAMES), None)
@@ -208,21 +223,30 @@ class LLMStoryboard(Stage):
                 episode.shots.extend(shots)
                 report["scenes"] += 1
             episodes.append(episode)
-        board = Storyboard(title=job.title or script.title, language=job.language, characters=characters,
-                           episodes=episodes)
+        board = Storyboard(
+            title=job.title or script.title, language=job.language, characters=characters, episodes=episodes
+        )
         return board, report
 
-    def scene_shots(self, job: JobContext, characters: list[Character], scene: Scene,
-                    scene_script: SceneScript, lines: list[Line], options: StoryboardOptions,
-                    report: dict[str, Any]) -> list[Shot]:
+    def scene_shots(
+        self,
+        job: JobContext,
+        characters: list[Character],
+        scene: Scene,
+        scene_script: SceneScript,
+        lines: list[Line],
+        options: StoryboardOptions,
+        report: dict[str, Any],
+    ) -> list[Shot]:
         """The model's cut of one scene, retried with the error fed back; else the rules backend's cut."""
         speakers = [line.character for line in lines if line.character]
         cast = list(dict.fromkeys([*scene_script.cast, *speakers]))
         description = describe_scene(scene_script, lines)
         error = f"scene longer than {MAX_SCENE_CHARS} characters"
         if len(description) <= MAX_SCENE_CHARS:
-            system = (SYSTEM_PROMPT.replace("MIN", f"{options.min_shot:g}")
-                      .replace("MAX", f"{options.max_shot:g}"))
+            system = SYSTEM_PROMPT.replace("MIN", f"{options.min_shot:g}").replace(
+                "MAX", f"{options.max_shot:g}"
+            )
             messages = [{"role": "system", "content": system}, {"role": "user", "content": description}]
             for _attempt in range(1 + self.retries):
                 report["attempts"] += 1
@@ -234,9 +258,14 @@ class LLMStoryboard(Stage):
                     check_scene(answer, lines, cast, options.min_shot, longest, raw)
                 except (SceneInvalid, ValidationError) as exc:
                     error = _short_error(exc)
-                    messages += [{"role": "assistant", "content": reply[:4000]},
-                                 {"role": "user", "content": f"That answer is invalid: {error}\n"
-                                                             "Answer again with corrected JSON only."}]
+                    messages += [
+                        {"role": "assistant", "content": reply[:4000]},
+                        {
+                            "role": "user",
+                            "content": f"That answer is invalid: {error}\n"
+                            "Answer again with corrected JSON only.",
+                        },
+                    ]
                     continue
                 report["by_model"] += 1
                 return self._to_shots(answer, scene, lines, job, options)
@@ -250,20 +279,28 @@ class LLMStoryboard(Stage):
         speech = sum(speech_seconds(line.text, job.language, options) for line in lines)
         return max(options.max_shot, speech + options.max_shot)
 
-    def _to_shots(self, answer: LLMScene, scene: Scene, lines: list[Line], job: JobContext,
-                  options: StoryboardOptions) -> list[Shot]:
+    def _to_shots(
+        self, answer: LLMScene, scene: Scene, lines: list[Line], job: JobContext, options: StoryboardOptions
+    ) -> list[Shot]:
         by_id = {f"L{i}": line for i, line in enumerate(lines, 1)}
         shots = []
         for n, item in enumerate(answer.shots, 1):
             shot_lines = [by_id[ref] for ref in item.lines]
             speakers = [line.character for line in shot_lines if line.character and line.kind != "narration"]
             needed = sum(speech_seconds(line.text, job.language, options) for line in shot_lines)
-            shots.append(Shot(
-                id=shot_id(scene.id, n), scene=scene.id, size=item.size, camera=item.camera,
-                duration=round(max(item.duration, needed, options.min_shot), 1),
-                characters=list(dict.fromkeys([*item.characters, *speakers])),
-                prompt=item.prompt, lines=shot_lines, reason=f"llm: {item.reason}" if item.reason else "llm",
-            ))
+            shots.append(
+                Shot(
+                    id=shot_id(scene.id, n),
+                    scene=scene.id,
+                    size=item.size,
+                    camera=item.camera,
+                    duration=round(max(item.duration, needed, options.min_shot), 1),
+                    characters=list(dict.fromkeys([*item.characters, *speakers])),
+                    prompt=item.prompt,
+                    lines=shot_lines,
+                    reason=f"llm: {item.reason}" if item.reason else "llm",
+                )
+            )
         return shots
 
 
