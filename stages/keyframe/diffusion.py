@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from stages.base import Artifact, Inputs, Resources, Stage
+from stages.base import Artifact, Inputs, Resources
+from stages.model_stage import ModelStage
 from workers.diffusion import ImageRequest, TextToImage
 from workers.shapes import generation_size, stable_seed
 
@@ -27,26 +28,13 @@ SIZE_WORDS = {
 }
 
 
-class _TextToImageStage(Stage):
+class _TextToImageStage(ModelStage):
     """Shared by both stages: options, model loading, and the batch protocol of ``workers.pool``."""
 
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=1)
     file_name: ClassVar[str] = "image.png"
-
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.model = TextToImage(self.options)
-
-    def setup(self) -> None:
-        self.model.load()
-
-    def teardown(self) -> None:
-        self.model.unload()
-
-    def key_settings(self) -> dict[str, Any]:
-        # Where a model runs (device, offload) does not change what it draws; dtype may, so it stays.
-        return {k: v for k, v in self.options.items() if k not in ("device", "cpu_offload")}
+    model_class = TextToImage
 
     # --- what the options say
 

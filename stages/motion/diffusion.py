@@ -12,9 +12,10 @@ import subprocess
 from pathlib import Path
 from typing import Any, ClassVar
 
-from stages.base import Artifact, Inputs, Resources, Stage
+from stages.base import Artifact, Inputs, Resources
 from stages.media.ffmpeg_run import DEFAULT_TIMEOUT, FFMPEG, MediaError, stderr_tail
 from stages.media.probe import probe
+from stages.model_stage import ModelStage
 from workers.shapes import generation_size, stable_seed
 from workers.video import ImageToVideo, VideoRequest
 
@@ -68,24 +69,12 @@ def encode_clip(frames: Any, model_fps: float, out: Path, width: int, height: in
     return total
 
 
-class ImageToVideoMotion(Stage):
+class ImageToVideoMotion(ModelStage):
     name: ClassVar[str] = "motion"
     backend: ClassVar[str] = "diffusers"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=1)
-
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.model = ImageToVideo(self.options)
-
-    def setup(self) -> None:
-        self.model.load()
-
-    def teardown(self) -> None:
-        self.model.unload()
-
-    def key_settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.options.items() if k not in ("device", "cpu_offload")}
+    model_class = ImageToVideo
 
     # --- the batch protocol (workers.pool.BatchableStage)
 

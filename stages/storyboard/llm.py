@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from stages.base import Inputs, Resources, Stage
+from stages.base import Inputs, Resources
+from stages.model_stage import ModelStage
 from stages.models import (
     CameraMove,
     Character,
@@ -157,26 +158,17 @@ def describe_scene(scene: SceneScript, lines: list[Line]) -> str:
     return "\n".join(out)
 
 
-class LLMStoryboard(Stage):
+class LLMStoryboard(ModelStage):
     name: ClassVar[str] = "storyboard"
     backend: ClassVar[str] = "llm"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.5)
 
+    model_class = ChatModel  # tests may swap ``self.model`` for any object with ``chat(messages)``
+
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         super().__init__(options)
-        self.model: Any = ChatModel(self.options)  # tests may swap in any object with ``chat(messages)``
         self.retries = int(self.options.get("retries", 2))
-
-    def setup(self) -> None:
-        self.model.load()
-
-    def teardown(self) -> None:
-        if hasattr(self.model, "unload"):
-            self.model.unload()
-
-    def key_settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.options.items() if k not in ("device", "cpu_offload")}
 
     def rules_options(self, reading_speed: float | None) -> StoryboardOptions:
         """The rules backend's share of our options (reading speeds, shot lengths) for timing and fallback."""

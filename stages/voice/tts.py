@@ -17,8 +17,9 @@ from typing import Any, ClassVar
 
 import ffmpeg
 
-from stages.base import Resources, Stage
+from stages.base import Resources
 from stages.media.ffmpeg_run import run_ffmpeg
+from stages.model_stage import ModelStage
 from stages.models import Character, Line
 from stages.params import JobContext
 from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, guess_gender, speakable_text, wav_duration
@@ -67,24 +68,12 @@ def write_pcm16(path: Path, samples: Any, rate: int) -> None:
         w.writeframes((data * 32767).astype("<i2").tobytes())
 
 
-class TransformersVoice(Stage):
+class TransformersVoice(ModelStage):
     name: ClassVar[str] = "voice"
     backend: ClassVar[str] = "transformers"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.25)
-
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.model = Speech(self.options)
-
-    def setup(self) -> None:
-        self.model.load()
-
-    def teardown(self) -> None:
-        self.model.unload()
-
-    def key_settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.options.items() if k not in ("device", "cpu_offload")}
+    model_class = Speech
 
     def run(self, params: dict[str, Any], inputs: Any, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
