@@ -75,20 +75,16 @@ def run_job(
     store_root = store_root_for(profile, out, store)
     context = frontend.job_context(job, script)
     board_dag = plan_storyboard(frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name)
+    def finish(report: Any, episodes: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return build_manifest(job_path=Path(job_path), title=job.spec.title, profile=profile.name,
+                              store=str(store_root), report=report, episodes=episodes, **extra)
+
     with ray_connection(profile, address):
         executor = Executor(profile, store_root, policy=policy, observer=observer, job_name=job.spec.title)
         board_report = executor.run(board_dag)
         board_id = next(iter(board_dag.nodes))
-        if board_id not in board_report.artifacts:
-            episodes: dict[str, Any] = {}
-            manifest = build_manifest(
-                job_path=Path(job_path),
-                title=job.spec.title,
-                profile=profile.name,
-                store=str(store_root),
-                report=board_report,
-                episodes=episodes,
-            )
+        if board_id not in board_report.artifacts:  # the storyboard failed: nothing else can run
+            manifest = finish(board_report, {})
             return JobResult(out, manifest, write_manifest(out, manifest), None, board_report, warnings)
         artifact = board_report.artifacts[board_id]
         storyboard = Storyboard.model_validate_json(artifact.file("storyboard.json").read_text(encoding="utf-8"))
@@ -97,16 +93,7 @@ def run_job(
         if not dag.nodes:
             raise InputError("the storyboard has no shots; nothing to make", file=job.spec_path)
         report = executor.run(dag)
-    episodes = publish_episodes(out, dag, report)
-    manifest = build_manifest(
-        job_path=Path(job_path),
-        title=job.spec.title,
-        profile=profile.name,
-        store=str(store_root),
-        report=report,
-        episodes=episodes,
-        extra_reports=(board_report,),
-    )
+    manifest = finish(report, publish_episodes(out, dag, report), extra_reports=(board_report,))
     return JobResult(out, manifest, write_manifest(out, manifest), dag, report, warnings)
 
 
