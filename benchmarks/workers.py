@@ -98,7 +98,7 @@ def pooled(ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=24, help="shots per stage and side")
+    parser.add_argument("--tasks", type=int, default=48, help="shots per stage and side")
     parser.add_argument("--threads", type=int, default=1, help="torch threads, bare loop and actor alike")
     parser.add_argument("--model", default="tiny:sd", help="text-to-image model id or path")
     parser.add_argument("--video-model", default="tiny:ltx", help="image-to-video model id or path")
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=1.0, help="shot length, seconds")
     parser.add_argument("--batch", type=int, default=0,
                         help="also time the pool with execute_batch groups of this size (extra lines)")
-    parser.add_argument("--repeats", type=int, default=2,
+    parser.add_argument("--repeats", type=int, default=3,
                         help="alternate bare and pool this many times; keep each side's best (shared machines)")
     args = parser.parse_args()
 
