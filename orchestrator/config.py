@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.errors import InputError
-from orchestrator.jobspec import validation_problems
 from orchestrator.placement.topology import Topology
-from orchestrator.yamlfile import load_yaml_file
+from orchestrator.yamlfile import load_validated
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE = REPO_ROOT / "configs" / "local.yaml"
@@ -69,10 +68,4 @@ def load_profile(path: str | Path | None = None) -> Profile:
     path = Path(path) if path else DEFAULT_PROFILE
     if not path.exists() and not path.is_absolute() and (REPO_ROOT / path).exists():
         path = REPO_ROOT / path
-    data, lines = load_yaml_file(path, "config")
-    if not isinstance(data, dict):
-        raise InputError("a config is a YAML mapping (name:, stages:)", file=path, line=1)
-    try:
-        return Profile.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(problems=validation_problems(exc, path, lines)) from None
+    return load_validated(path, Profile, "config", "name:, stages:")[0]

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from orchestrator.errors import InputError, Problem
-from orchestrator.yamlfile import Loc, line_of, load_yaml_file, read_text_limited
+from orchestrator.errors import InputError
+from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limited
 
 MAX_SCRIPT_BYTES = 2_000_000
 
@@ -151,35 +151,12 @@ def resolve_inside(folder: Path, relative: str, spec_path: Path, line: int | Non
     return resolved
 
 
-def _loc_name(loc: tuple) -> str:
-    return ".".join(str(p) for p in loc)
-
-
-def validation_problems(exc: ValidationError, file: Path, lines: dict[Loc, int]) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        # pydantic adds union branch names ("list[...]", "literal[...]") to loc; drop them for the user.
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (check its spelling)"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        msg = msg.removeprefix("Value error, ")
-        problems.append(Problem(msg, file, line_of(lines, loc), _loc_name(loc) or None))
-    return problems
 
 
 def load_job(spec_path: str | Path) -> Job:
     """Load and validate a job spec and read its script (not parse it). Raises InputError."""
     spec_path = Path(spec_path)
-    data, lines = load_yaml_file(spec_path, "job spec")
-    if not isinstance(data, dict):
-        raise InputError("a job spec is a YAML mapping (studio:, title:, script:)", file=spec_path, line=1)
-    try:
-        spec = JobSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(problems=validation_problems(exc, spec_path, lines)) from None
+    spec, lines = load_validated(spec_path, JobSpec, "job spec", "studio:, title:, script:")
     folder = spec_path.resolve().parent
     job = Job(spec=spec, spec_path=spec_path, folder=folder, script_text="", script_path=None, lines=lines)
     if spec.script_is_inline:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
-from orchestrator.errors import InputError
+from orchestrator.errors import InputError, Problem
 
 MAX_YAML_BYTES = 1_000_000
 
@@ -73,3 +74,37 @@ def line_of(lines: dict[Loc, int], loc: Loc) -> int | None:
         if loc[:n] in lines:
             return lines[loc[:n]]
     return None
+
+
+def _loc_name(loc: tuple) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validation_problems(exc: ValidationError, file: Path, lines: dict[Loc, int]) -> list[Problem]:
+    """pydantic's errors as ``FILE:LINE: field: message`` problems a person can act on."""
+    problems = []
+    for err in exc.errors():
+        # pydantic adds union branch names ("list[...]", "literal[...]") to loc; drop them for the user.
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check its spelling)"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        msg = msg.removeprefix("Value error, ")
+        problems.append(Problem(msg, file, line_of(lines, loc), _loc_name(loc) or None))
+    return problems
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def load_validated(path: Path, model: type[M], what: str, keys_hint: str) -> tuple[M, dict[Loc, int]]:
+    """Read a YAML file into ``model``; every problem names the file, the line and the field."""
+    data, lines = load_yaml_file(path, what)
+    if not isinstance(data, dict):
+        raise InputError(f"a {what} is a YAML mapping ({keys_hint})", file=path, line=1)
+    try:
+        return model.model_validate(data), lines
+    except ValidationError as exc:
+        raise InputError(problems=validation_problems(exc, path, lines)) from None

@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from orchestrator.errors import InputError
-from orchestrator.jobspec import validation_problems
 from orchestrator.placement.topology import Topology
-from orchestrator.yamlfile import load_yaml_file
+from orchestrator.yamlfile import load_validated
 
 MAX_SHOTS = 5_000_000  # a simulation past this would not fit in memory; refuse it up front
 
@@ -82,13 +81,7 @@ class Scenario(BaseModel):
 
 def load_scenario(path: str | Path) -> Scenario:
     path = Path(path)
-    data, lines = load_yaml_file(path, "scenario")
-    if not isinstance(data, dict):
-        raise InputError("a scenario is a YAML mapping (name:, topology: or profile:, workload:)", file=path, line=1)
-    try:
-        spec = ScenarioSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InputError(problems=validation_problems(exc, path, lines)) from None
+    spec, lines = load_validated(path, ScenarioSpec, "scenario", "name:, topology: or profile:, workload:")
     topology = spec.topology
     if topology is None:
         from orchestrator.config import load_profile
