@@ -105,38 +105,33 @@ def test_same_resource_communication_is_free():
     assert result.makespan == 3
 
 
-def test_kaipai_keeps_group_home_when_spilling_does_not_pay():
-    # Episode e: k1 on A; k2 finishes 1 s earlier on B, but its 30 s output must come back to A for mux.
-    data = {
+def two_shot_episode(k1: dict, k2: dict, output_bytes: float) -> dict:
+    """Episode ``e``: two shots on zones A or B, then a mux that needs both outputs (100 MB/s link)."""
+    return {
         "resources": [{"id": "A"}, {"id": "B"}],
         "tasks": [
-            {"id": "k1", "cost": {"A": 10, "B": 10}, "group": "e"},
-            {"id": "k2", "cost": {"A": 10, "B": 9}, "group": "e"},
+            {"id": "k1", "cost": k1, "group": "e"},
+            {"id": "k2", "cost": k2, "group": "e"},
             {"id": "mux", "cost": {"A": 1, "B": 1}, "group": "e"},
         ],
-        "edges": [{"from": "k1", "to": "mux", "bytes": 3e9}, {"from": "k2", "to": "mux", "bytes": 3e9}],
+        "edges": [{"from": k, "to": "mux", "bytes": output_bytes} for k in ("k1", "k2")],
         "links": [{"between": ["A", "B"], "latency": 0.001, "bandwidth": 1e8}],
     }
-    heft = _by_id(schedule(graph_from_data(data), "heft"))
-    kaipai = _by_id(schedule(graph_from_data(data), "kaipai"))
+
+
+def test_kaipai_keeps_group_home_when_spilling_does_not_pay():
+    # k2 finishes 1 s earlier on B, but its 30 s output must come back to A for the mux.
+    graph = graph_from_data(two_shot_episode({"A": 10, "B": 10}, {"A": 10, "B": 9}, 3e9))
+    heft = _by_id(schedule(graph, "heft"))
+    kaipai = _by_id(schedule(graph, "kaipai"))
     assert heft["k2"][0] == "B"  # HEFT grabs the idle resource
     assert kaipai["k1"][0] == kaipai["k2"][0] == kaipai["mux"][0] == "A"
-    graph = graph_from_data(data)
     assert schedule(graph, "kaipai").makespan < schedule(graph, "heft").makespan
 
 
 def test_kaipai_spills_when_the_earlier_finish_pays_for_the_transfer():
-    data = {
-        "resources": [{"id": "A"}, {"id": "B"}],
-        "tasks": [
-            {"id": "k1", "cost": {"A": 100, "B": 100}, "group": "e"},
-            {"id": "k2", "cost": {"A": 100, "B": 100}, "group": "e"},
-            {"id": "mux", "cost": {"A": 1, "B": 1}, "group": "e"},
-        ],
-        "edges": [{"from": "k1", "to": "mux", "bytes": 1e8}, {"from": "k2", "to": "mux", "bytes": 1e8}],
-        "links": [{"between": ["A", "B"], "latency": 0.001, "bandwidth": 1e8}],
-    }
-    result = _by_id(schedule(graph_from_data(data), "kaipai"))
+    graph = graph_from_data(two_shot_episode({"A": 100, "B": 100}, {"A": 100, "B": 100}, 1e8))
+    result = _by_id(schedule(graph, "kaipai"))
     assert {result["k1"][0], result["k2"][0]} == {"A", "B"}
 
 
