@@ -23,13 +23,6 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
 }
 
-STAGE_NAMES = ("storyboard", "character", "keyframe", "motion", "voice", "subtitles", "mux", "assembly")
-
-
-def register(stage: str, backend: str, target: str) -> None:
-    BACKENDS[(stage, backend)] = target
-
-
 def backends_of(stage: str) -> list[str]:
     return sorted(b for (s, b) in BACKENDS if s == stage)
 

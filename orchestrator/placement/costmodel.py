@@ -19,8 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-REFERENCE_GPU = "H100"
-
 # Relative throughput for diffusion / transformer inference, H100 = 1 (estimates from dense BF16 TFLOPS).
 GPU_SPEED: dict[str, float] = {
     "H100": 1.0, "H800": 1.0, "H200": 1.1, "H20": 0.3, "A100": 0.45, "A800": 0.45,

@@ -10,27 +10,16 @@ out (their artifacts are in the shared store), and ``exclude_zones`` drops a zon
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.placement.costmodel import CostModel, model_of
 from orchestrator.placement.graph import EdgeSpec, LinkSpec, ResourceSpec, TaskGraph, TaskSpec
 from orchestrator.placement.scheduler import POLICIES, schedule
 
-
-class NodeLike(Protocol):
-    id: str
-    stage: str
-    episode: str | None
-    params: dict[str, Any]
-
-    @property
-    def deps(self) -> list[str]: ...
-
-
-class DagLike(Protocol):
-    nodes: Mapping[str, Any]
+if TYPE_CHECKING:
+    from orchestrator.dag import Dag
 
 
 @dataclass
@@ -62,7 +51,7 @@ def _pool_zones(profile: Any, stage: str, zones: list[str]) -> list[str]:
     return allowed or zones  # its zones were all lost: anywhere left is better than nowhere
 
 
-def _asap(dag: DagLike, cost: dict[str, float], skip: set[str]) -> tuple[dict[str, float], dict[str, float]]:
+def _asap(dag: Dag, cost: dict[str, float], skip: set[str]) -> tuple[dict[str, float], dict[str, float]]:
     """Earliest start/finish with unlimited resources (a profile without topology)."""
     start: dict[str, float] = {}
     finish: dict[str, float] = {}
@@ -77,7 +66,7 @@ def _asap(dag: DagLike, cost: dict[str, float], skip: set[str]) -> tuple[dict[st
 
 
 def place_dag(
-    dag: DagLike,
+    dag: Dag,
     profile: Any,
     policy: str = "kaipai",
     *,

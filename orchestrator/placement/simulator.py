@@ -55,8 +55,6 @@ POLICIES = ("kaipai", "heft", "zone-blind", "single-zone", "locality")
 
 # Task kinds
 STORYBOARD, CHARACTER, KEYFRAME, MOTION, VOICE, MUX, ASSEMBLY = range(7)
-KIND_NAMES = ("storyboard", "character", "keyframe", "motion", "voice", "mux", "assembly")
-CPU_KINDS = (MUX, ASSEMBLY)
 SHOT_KINDS = (KEYFRAME, MOTION, VOICE, MUX)
 
 # Events

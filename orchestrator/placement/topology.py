@@ -20,10 +20,6 @@ class Zone(_M):
     weights: list[str] = Field(default_factory=list, description="Model ids already on this zone's disks.")
     read_bandwidth: float = Field(2.0e9, gt=0, description="Bytes/s from local disk into one GPU (weights).")
 
-    @property
-    def gpu_count(self) -> int:
-        return sum(self.gpus.values())
-
     def has_weights(self, model: str | None) -> bool:
         return model is None or model in self.weights
 
@@ -92,12 +88,6 @@ class Topology(_M):
         if link is None:
             return 0.002, 1.25e9  # 10 Gb/s metro fibre, 2 ms: a cautious default
         return link.latency, link.bandwidth
-
-    def transfer_seconds(self, a: str, b: str, nbytes: float) -> float:
-        if nbytes <= 0 or a == b:
-            return 0.0
-        latency, bandwidth = self.latency_bandwidth(a, b)
-        return latency + nbytes / bandwidth
 
     def weights_source(self, model: str, to_zone: str) -> str | None:
         """The nearest other zone holding a model's weights (highest bandwidth), or None."""
