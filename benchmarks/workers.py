@@ -38,9 +38,18 @@ os.environ.setdefault("RAY_worker_niceness", "0")
 
 
 def shot(n: int, duration: float) -> dict[str, Any]:
-    return {"id": f"ep01-s01-sh{n:03d}", "scene": "ep01-s01", "size": "medium", "camera": "push-in",
-            "duration": duration, "characters": [], "prompt": f"a lantern-lit city wall at dusk, take {n}",
-            "action": "", "lines": [], "reason": ""}
+    return {
+        "id": f"ep01-s01-sh{n:03d}",
+        "scene": "ep01-s01",
+        "size": "medium",
+        "camera": "push-in",
+        "duration": duration,
+        "characters": [],
+        "prompt": f"a lantern-lit city wall at dusk, take {n}",
+        "action": "",
+        "lines": [],
+        "reason": "",
+    }
 
 
 def tasks_for(stage: str, count: int, job: dict, keyframe: Any, duration: float) -> list[tuple[str, dict, dict]]:
@@ -48,8 +57,9 @@ def tasks_for(stage: str, count: int, job: dict, keyframe: Any, duration: float)
     for n in range(count):
         s = shot(n + 1, duration)
         if stage == "keyframe":
-            out.append((f"bench-kf-{n}", {"job": job, "episode": {"id": "ep01"}, "scene": {}, "shot": s,
-                                          "characters": []}, {}))
+            out.append(
+                (f"bench-kf-{n}", {"job": job, "episode": {"id": "ep01"}, "scene": {}, "shot": s, "characters": []}, {})
+            )
         else:
             out.append((f"bench-mo-{n}", {"job": job, "shot": s}, {"keyframe": keyframe}))
     return out
@@ -69,8 +79,9 @@ def bare(stage: str, options: dict, tasks: list, store: Path) -> float:
     return time.perf_counter() - started
 
 
-def pooled(ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: float,
-           batch: int = 1) -> tuple[float, dict]:
+def pooled(
+    ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: float, batch: int = 1
+) -> tuple[float, dict]:
     """Seconds for the same tasks through one warm pool actor, all submitted at once.
 
     With ``batch`` > 1 the tasks go in groups through ``execute_batch`` (one pipeline call per group).
@@ -78,13 +89,14 @@ def pooled(ray: Any, stage: str, options: dict, tasks: list, store: Path, gpus: 
     from workers.pool import worker_class_for
 
     actor = ray.remote(num_cpus=1, num_gpus=gpus)(worker_class_for(stage, "diffusers")).remote(
-        stage, "diffusers", options)
+        stage, "diffusers", options
+    )
     ray.get(actor.ready.remote())
     ray.get(actor.execute.remote(*tasks[0][:2], tasks[0][2], str(store / "warm")))  # first-call costs
     before = ray.get(actor.stats.remote())
     started = time.perf_counter()
     if batch > 1:
-        refs = [actor.execute_batch.remote(tasks[i:i + batch], str(store)) for i in range(0, len(tasks), batch)]
+        refs = [actor.execute_batch.remote(tasks[i : i + batch], str(store)) for i in range(0, len(tasks), batch)]
     else:
         refs = [actor.execute.remote(key, params, inputs, str(store)) for key, params, inputs in tasks]
     ray.get(refs)
@@ -108,15 +120,24 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=96)
     parser.add_argument("--height", type=int, default=160)
     parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--max-side", type=int, default=128,
-                        help="generation size for tiny models (real models generate at --width/--height)")
+    parser.add_argument(
+        "--max-side",
+        type=int,
+        default=128,
+        help="generation size for tiny models (real models generate at --width/--height)",
+    )
     parser.add_argument("--video-steps", type=int, default=2)
     parser.add_argument("--frames", type=int, default=9)
     parser.add_argument("--duration", type=float, default=1.0, help="shot length, seconds")
-    parser.add_argument("--batch", type=int, default=0,
-                        help="also time the pool with execute_batch groups of this size (extra lines)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="alternate bare and pool this many times; keep each side's best (shared machines)")
+    parser.add_argument(
+        "--batch", type=int, default=0, help="also time the pool with execute_batch groups of this size (extra lines)"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        help="alternate bare and pool this many times; keep each side's best (shared machines)",
+    )
     args = parser.parse_args()
 
     import ray
@@ -126,21 +147,47 @@ def main() -> None:
     gpus = 1.0 if args.device.startswith("cuda") else 0.0
     tiny = args.model.startswith("tiny:")
     common = {"device": args.device, "dtype": args.dtype, "threads": args.threads}
-    image_options = {**common, "model": args.model, "steps": args.steps, "guidance": 0.0,
-                     "max_side": args.max_side if tiny else max(args.width, args.height), "multiple": 8}
-    video_options = {**common, "model": args.video_model, "steps": args.video_steps, "frames": args.frames,
-                     "max_side": (args.max_side if args.video_model.startswith("tiny:")
-                                  else max(args.width, args.height)),
-                     "guidance": 1.0, "preset": "ultrafast"}
+    image_options = {
+        **common,
+        "model": args.model,
+        "steps": args.steps,
+        "guidance": 0.0,
+        "max_side": args.max_side if tiny else max(args.width, args.height),
+        "multiple": 8,
+    }
+    video_options = {
+        **common,
+        "model": args.video_model,
+        "steps": args.video_steps,
+        "frames": args.frames,
+        "max_side": (args.max_side if args.video_model.startswith("tiny:") else max(args.width, args.height)),
+        "guidance": 1.0,
+        "preset": "ultrafast",
+    }
     if args.pipeline:
         video_options["pipeline"] = args.pipeline
-    job = {"title": "bench", "width": args.width, "height": args.height, "fps": 12, "aspect": "9:16",
-           "style": "", "language": "en", "seed": 0}
+    job = {
+        "title": "bench",
+        "width": args.width,
+        "height": args.height,
+        "fps": 12,
+        "aspect": "9:16",
+        "style": "",
+        "language": "en",
+        "seed": 0,
+    }
 
-    ray.init(num_cpus=max(2, args.threads + 1), num_gpus=int(gpus), include_dashboard=False,
-             log_to_driver=False, configure_logging=False)
-    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"cuda: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}")
+    ray.init(
+        num_cpus=max(2, args.threads + 1),
+        num_gpus=int(gpus),
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+    )
+    print(
+        f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"cuda: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}"
+    )
     print(f"tasks per side: {args.tasks}, torch threads: {args.threads}, size {args.width}x{args.height}")
     ratios = {}
     with tempfile.TemporaryDirectory(prefix="kaipai-bench-") as work:
@@ -150,8 +197,9 @@ def main() -> None:
 
         seed_stage = stage_class("keyframe", "diffusers")(image_options)
         seed_stage.setup()
-        keyframe = produce(seed_stage, "bench-keyframe", tasks_for("keyframe", 1, job, None, 1)[0][1], {},
-                           root / "seed")
+        keyframe = produce(
+            seed_stage, "bench-keyframe", tasks_for("keyframe", 1, job, None, 1)[0][1], {}, root / "seed"
+        )
         for stage, options in (("keyframe", image_options), ("motion", video_options)):
             tasks = tasks_for(stage, args.tasks, job, keyframe, args.duration)
             bare_runs, pool_runs = [], []
@@ -162,13 +210,17 @@ def main() -> None:
             pool_s, stats = min(pool_runs, key=lambda run: run[0])
             bare_tp, pool_tp = args.tasks / bare_s, args.tasks / pool_s
             ratios[stage] = pool_tp / bare_tp
-            print(f"{stage:9s} bare loop: {bare_tp:7.2f} shots/s ({bare_s:6.2f} s) | "
-                  f"pool actor: {pool_tp:7.2f} shots/s ({pool_s:6.2f} s, loads={stats['loads']}, "
-                  f"served={stats['served']}, busy {stats['busy_seconds']:.2f} s) | ratio {ratios[stage]:.2f}")
+            print(
+                f"{stage:9s} bare loop: {bare_tp:7.2f} shots/s ({bare_s:6.2f} s) | "
+                f"pool actor: {pool_tp:7.2f} shots/s ({pool_s:6.2f} s, loads={stats['loads']}, "
+                f"served={stats['served']}, busy {stats['busy_seconds']:.2f} s) | ratio {ratios[stage]:.2f}"
+            )
             if args.batch > 1:
                 batch_s, _ = pooled(ray, stage, options, tasks, root / f"batch-{stage}", gpus, args.batch)
-                print(f"{stage:9s} pool actor, batches of {args.batch}: {args.tasks / batch_s:7.2f} shots/s "
-                      f"({batch_s:6.2f} s) | vs bare {bare_s / batch_s:.2f}x (not in the ratio)")
+                print(
+                    f"{stage:9s} pool actor, batches of {args.batch}: {args.tasks / batch_s:7.2f} shots/s "
+                    f"({batch_s:6.2f} s) | vs bare {bare_s / batch_s:.2f}x (not in the ratio)"
+                )
     ray.shutdown()
     worst = min(ratios, key=ratios.get)
     print(f"lowest: {worst}")

@@ -13,7 +13,7 @@ from typing import TypeVar
 import typer
 from rich.console import Console
 
-from orchestrator.errors import InputError, RunFailed
+from stages.errors import InputError, RunFailed
 
 app = typer.Typer(
     name="kaipai",
@@ -28,6 +28,7 @@ console = Console()
 @app.callback()
 def _root() -> None:
     """开拍 kaipai: AI micro-drama production line on Ray."""
+
 
 err_console = Console(stderr=True)
 

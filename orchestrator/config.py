@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.errors import InputError
 from orchestrator.placement.topology import Topology
 from orchestrator.yamlfile import load_validated
+from stages.errors import InputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE = REPO_ROOT / "configs" / "local.yaml"
@@ -60,8 +60,9 @@ class Profile(_M):
         try:
             return self.stages[name]
         except KeyError:
-            raise InputError(f"profile {self.name!r} has no settings for stage {name!r}",
-                             field=f"stages.{name}") from None
+            raise InputError(
+                f"profile {self.name!r} has no settings for stage {name!r}", field=f"stages.{name}"
+            ) from None
 
 
 def load_profile(path: str | Path | None = None) -> Profile:

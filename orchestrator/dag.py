@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.config import Profile
-from orchestrator.errors import InputError
 from orchestrator.frontend import job_context
 from orchestrator.store import artifact_key
 from stages.base import Resources
+from stages.errors import InputError
 from stages.models import Character, Episode, Shot, Storyboard
 from stages.params import JobContext, MusicParams
 from stages.registry import stage_class

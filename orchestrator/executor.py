@@ -29,10 +29,10 @@ from typing import Any
 from orchestrator import store
 from orchestrator.config import Profile
 from orchestrator.dag import Dag, Node, stage_resources
-from orchestrator.errors import InputError, StageFailed
 from orchestrator.metrics import StageMetrics
 from orchestrator.progress import QuietProgress, RunObserver
 from stages.base import Artifact
+from stages.errors import InputError, StageFailed
 from stages.registry import BACKENDS
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.config import Profile
-from orchestrator.errors import InputError, Problem
 from orchestrator.jobspec import Job, load_job
+from stages.errors import InputError, Problem
 from stages.models import Character, Script, Storyboard
 from stages.params import JobContext
 from stages.parsing import parse_script

@@ -13,7 +13,6 @@ from typing import Any
 from orchestrator import frontend
 from orchestrator.config import Profile
 from orchestrator.dag import PIPELINE_STAGES, Dag, plan_dag, plan_storyboard
-from orchestrator.errors import InputError, Problem
 from orchestrator.executor import Executor, RunReport, ray_connection
 from orchestrator.manifest import (
     build_manifest,
@@ -24,6 +23,7 @@ from orchestrator.manifest import (
 )
 from orchestrator.progress import RunObserver
 from orchestrator.yamlfile import line_of, load_yaml_file
+from stages.errors import InputError, Problem
 from stages.models import Storyboard
 
 
@@ -75,9 +75,17 @@ def run_job(
     store_root = store_root_for(profile, out, store)
     context = frontend.job_context(job, script)
     board_dag = plan_storyboard(frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name)
+
     def finish(report: Any, episodes: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return build_manifest(job_path=Path(job_path), title=job.spec.title, profile=profile.name,
-                              store=str(store_root), report=report, episodes=episodes, **extra)
+        return build_manifest(
+            job_path=Path(job_path),
+            title=job.spec.title,
+            profile=profile.name,
+            store=str(store_root),
+            report=report,
+            episodes=episodes,
+            **extra,
+        )
 
     with ray_connection(profile, address):
         executor = Executor(profile, store_root, policy=policy, observer=observer, job_name=job.spec.title)

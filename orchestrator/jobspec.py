@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from orchestrator.errors import InputError
 from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limited
+from stages.errors import InputError
+from stages.models import CharacterSpec
 
 MAX_SCRIPT_BYTES = 2_000_000
 
@@ -28,18 +29,6 @@ PLATFORM_PRESETS: dict[str, dict] = {
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CharacterSpec(_Spec):
-    """How a character looks and sounds. Anything left out is derived from the name."""
-
-    appearance: str = Field("", description="Visual description used in prompts and cards.")
-    voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
-    gender: Literal["female", "male", "neutral"] | None = Field(None, description="Used to pick a default voice.")
-    pitch: Annotated[int, Field(ge=0, le=99)] | None = Field(None, description="Voice pitch, 0-99.")
-    speed: Annotated[int, Field(ge=80, le=450)] | None = Field(None, description="Words per minute.")
-    seed: int | None = Field(None, description="Fixed seed for this character's images (consistency).")
-    reference: str | None = Field(None, description="Reference image, relative to the spec's folder.")
 
 
 class MusicSpec(_Spec):
@@ -62,8 +51,8 @@ class JobSpec(_Spec):
         "all", description="'all' or a list of episode numbers."
     )
     aspect: Literal["9:16", "16:9"] | None = Field(None, description="Default 9:16 (vertical).")
-    resolution: tuple[Annotated[int, Field(ge=64, le=4096)], Annotated[int, Field(ge=64, le=4096)]] | None = (
-        Field(None, description="[width, height]; default from the aspect (720x1280 or 1280x720).")
+    resolution: tuple[Annotated[int, Field(ge=64, le=4096)], Annotated[int, Field(ge=64, le=4096)]] | None = Field(
+        None, description="[width, height]; default from the aspect (720x1280 or 1280x720)."
     )
     fps: Annotated[int, Field(ge=1, le=60)] | None = None
     style: str = Field("", max_length=500, description="Visual style added to every image prompt.")
@@ -142,15 +131,17 @@ def resolve_inside(folder: Path, relative: str, spec_path: Path, line: int | Non
     """A path from the spec, which must stay inside the spec's folder (no ``..``, no absolute paths)."""
     candidate = Path(relative)
     if candidate.is_absolute():
-        raise InputError("absolute paths are not allowed; give a path inside the job's folder",
-                         file=spec_path, line=line, field=field)
+        raise InputError(
+            "absolute paths are not allowed; give a path inside the job's folder",
+            file=spec_path,
+            line=line,
+            field=field,
+        )
     root = folder.resolve()
     resolved = (root / candidate).resolve()
     if not resolved.is_relative_to(root):
         raise InputError(f"{relative!r} is outside the job's folder {root}", file=spec_path, line=line, field=field)
     return resolved
-
-
 
 
 def load_job(spec_path: str | Path) -> Job:
@@ -161,28 +152,43 @@ def load_job(spec_path: str | Path) -> Job:
     job = Job(spec=spec, spec_path=spec_path, folder=folder, script_text="", script_path=None, lines=lines)
     if spec.script_is_inline:
         if len(spec.script.encode()) > MAX_SCRIPT_BYTES:
-            raise InputError(f"inline script is over {MAX_SCRIPT_BYTES} bytes", file=spec_path,
-                             line=job.line_of("script"), field="script")
+            raise InputError(
+                f"inline script is over {MAX_SCRIPT_BYTES} bytes",
+                file=spec_path,
+                line=job.line_of("script"),
+                field="script",
+            )
         job.script_text = spec.script
     else:
         path = job.resolve(spec.script, "script")
         if not path.exists():
-            raise InputError(f"script file {spec.script!r} not found (looked in {folder})",
-                             file=spec_path, line=job.line_of("script"), field="script")
+            raise InputError(
+                f"script file {spec.script!r} not found (looked in {folder})",
+                file=spec_path,
+                line=job.line_of("script"),
+                field="script",
+            )
         job.script_path = path
         job.script_text = read_text_limited(path, MAX_SCRIPT_BYTES, "script")
     for name, character in spec.characters.items():
         if character.reference:
             ref = job.resolve(character.reference, f"characters.{name}.reference")
             if not ref.is_file():
-                raise InputError(f"reference image {character.reference!r} not found", file=spec_path,
-                                 line=job.line_of("characters", name, "reference"),
-                                 field=f"characters.{name}.reference")
+                raise InputError(
+                    f"reference image {character.reference!r} not found",
+                    file=spec_path,
+                    line=job.line_of("characters", name, "reference"),
+                    field=f"characters.{name}.reference",
+                )
     if spec.music:
         music = job.resolve(spec.music.path, "music.path")
         if not music.is_file():
-            raise InputError(f"music file {spec.music.path!r} not found", file=spec_path,
-                             line=job.line_of("music", "path"), field="music.path")
+            raise InputError(
+                f"music file {spec.music.path!r} not found",
+                file=spec_path,
+                line=job.line_of("music", "path"),
+                field="music.path",
+            )
     return job
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.config import REPO_ROOT
-from orchestrator.errors import InputError, RunFailed
 from orchestrator.jobspec import load_job
+from stages.errors import InputError, RunFailed
 
 MAX_WORKING_DIR_BYTES = 100_000_000  # Ray's own upload limit is about 100 MiB (working_dir)
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from orchestrator.errors import InputError, Problem
+from stages.errors import InputError, Problem
 
 MAX_YAML_BYTES = 1_000_000
 

@@ -6,7 +6,7 @@ hashed for content addressing (``model_dump_json`` is deterministic for the same
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,20 @@ TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class CharacterSpec(BaseModel):
+    """How a character looks and sounds, as the job spec gives it. Anything left out is derived from the name."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    appearance: str = Field("", description="Visual description used in prompts and cards.")
+    voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
+    gender: Literal["female", "male", "neutral"] | None = Field(None, description="Used to pick a default voice.")
+    pitch: Annotated[int, Field(ge=0, le=99)] | None = Field(None, description="Voice pitch, 0-99.")
+    speed: Annotated[int, Field(ge=80, le=450)] | None = Field(None, description="Words per minute.")
+    seed: int | None = Field(None, description="Fixed seed for this character's images (consistency).")
+    reference: str | None = Field(None, description="Reference image, relative to the spec's folder.")
 
 
 # ---------------------------------------------------------------- the parsed script

@@ -23,6 +23,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
 }
 
+
 def backends_of(stage: str) -> list[str]:
     return sorted(b for (s, b) in BACKENDS if s == stage)
 

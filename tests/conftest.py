@@ -7,6 +7,8 @@ serves plain local runs (labels ignored) and zone-placement tests (``label_selec
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,21 @@ def ray_cluster():
     import ray
     from ray.cluster_utils import Cluster
 
+    # Loopback only, ports picked by the OS, and a temp dir of its own, so two test sessions on one
+    # machine never share a Ray; Cluster.shutdown() stops exactly the processes it started.
+    temp_root = tempfile.mkdtemp(prefix="kpray-", dir="/tmp")
+    os.environ["RAY_TMPDIR"] = temp_root  # Ray's address file and defaults land here, not in /tmp/ray
+    temp_dir = os.path.join(temp_root, "ray")
+    os.makedirs(temp_dir)
     node_args = {"num_cpus": 2, "object_store_memory": 80_000_000}
     cluster = Cluster(
         initialize_head=True,
-        head_node_args={**node_args, "labels": {"zone": ZONES[0]}, "include_dashboard": False},
+        head_node_args={
+            **node_args,
+            "labels": {"zone": ZONES[0]},
+            "include_dashboard": False,
+            "temp_dir": temp_dir,
+        },
     )
     for zone in ZONES[1:]:
         cluster.add_node(**node_args, labels={"zone": zone})
@@ -39,6 +52,7 @@ def ray_cluster():
     yield cluster
     ray.shutdown()
     cluster.shutdown()
+    shutil.rmtree(temp_root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -42,8 +42,12 @@ class TextToImage(LoadedModel):
         pipe = load_pretrained(self.model_id, AutoPipelineForText2Image.from_pretrained, **kwargs)
         adapter = self.options.get("ip_adapter")
         if adapter and hasattr(pipe, "load_ip_adapter"):
-            load_pretrained(adapter["repo"], lambda repo, **kw: pipe.load_ip_adapter(
-                repo, subfolder=adapter.get("subfolder", "models"), weight_name=adapter["weight_name"], **kw))
+            load_pretrained(
+                adapter["repo"],
+                lambda repo, **kw: pipe.load_ip_adapter(
+                    repo, subfolder=adapter.get("subfolder", "models"), weight_name=adapter["weight_name"], **kw
+                ),
+            )
             pipe.set_ip_adapter_scale(float(adapter.get("scale", 0.6)))
             self.uses_reference = True
         return pipe

@@ -46,13 +46,16 @@ class ChatModel(LoadedModel):
         import torch
 
         self.load()
-        encoded = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                                     return_tensors="pt", return_dict=True)
+        encoded = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
         encoded = {k: v.to(self.pipe.device) for k, v in encoded.items()}
         temperature = float(self.options.get("temperature", 0.0))
-        kwargs: dict[str, Any] = {"max_new_tokens": int(self.options.get("max_new_tokens", 1024)),
-                                  "do_sample": temperature > 0,
-                                  "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id}
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": int(self.options.get("max_new_tokens", 1024)),
+            "do_sample": temperature > 0,
+            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        }
         if temperature > 0:
             kwargs["temperature"] = temperature
             torch.manual_seed(seed)

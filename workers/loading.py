@@ -29,8 +29,10 @@ class ModelMissing(RuntimeError):
         self.reason = reason
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         if model_id.startswith((".", "/", "~")):
-            super().__init__(f"model folder {model_id!r} does not exist; give the folder a model was downloaded "
-                             "to (`hf download <id> --local-dir <folder>`) or a Hugging Face model id")
+            super().__init__(
+                f"model folder {model_id!r} does not exist; give the folder a model was downloaded "
+                "to (`hf download <id> --local-dir <folder>`) or a Hugging Face model id"
+            )
             return
         hint = (
             f"model {model_id!r} is not available{' offline' if offline else ''}"
@@ -51,9 +53,11 @@ class ShotOutOfMemory(RuntimeError):
     def __init__(self, unit: str, detail: str = "") -> None:
         self.unit = unit
         self.detail = detail
-        super().__init__(f"out of memory on {unit} even at batch size 1"
-                         + (f": {detail}" if detail else "") +
-                         "; lower the resolution, frames or steps, use float16/bfloat16, or set cpu_offload")
+        super().__init__(
+            f"out of memory on {unit} even at batch size 1"
+            + (f": {detail}" if detail else "")
+            + "; lower the resolution, frames or steps, use float16/bfloat16, or set cpu_offload"
+        )
 
     def __reduce__(self):
         return (ShotOutOfMemory, (self.unit, self.detail))
@@ -129,9 +133,18 @@ def load_pretrained(model_id: str, loader: Callable[..., T], **kwargs: Any) -> T
         return loader(str(local) if local.exists() else model_id, **kwargs)
     except (OSError, ValueError) as exc:
         text = str(exc)
-        missing_words = ("does not appear to have", "not found", "couldn't connect", "cannot find",
-                         "local_files_only", "offline", "no such file", "is not a local folder",
-                         "repository not found", "not a valid model identifier")
+        missing_words = (
+            "does not appear to have",
+            "not found",
+            "couldn't connect",
+            "cannot find",
+            "local_files_only",
+            "offline",
+            "no such file",
+            "is not a local folder",
+            "repository not found",
+            "not a valid model identifier",
+        )
         if any(word in text.lower() for word in missing_words):
             raise ModelMissing(model_id, text.splitlines()[0][:200]) from None
         raise
@@ -162,8 +175,9 @@ def free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def run_batched(items: list[T], batch_size: int, call: Callable[[list[T]], list[Any]],
-                unit_of: Callable[[T], str]) -> list[Any]:
+def run_batched(
+    items: list[T], batch_size: int, call: Callable[[list[T]], list[Any]], unit_of: Callable[[T], str]
+) -> list[Any]:
     """``call`` over ``items`` in batches; a batch that runs out of memory is halved and retried.
 
     At batch size 1 an out-of-memory becomes :class:`ShotOutOfMemory` naming the unit (shot id).
@@ -173,14 +187,13 @@ def run_batched(items: list[T], batch_size: int, call: Callable[[list[T]], list[
     start = 0
     size = max(1, batch_size)
     while start < len(items):
-        chunk = items[start:start + size]
+        chunk = items[start : start + size]
         try:
             results.extend(call(chunk))
         except errors as exc:
             free_memory()
             if len(chunk) == 1:
-                raise ShotOutOfMemory(unit_of(chunk[0]), str(exc).splitlines()[0][:200] if str(exc) else "") \
-                    from None
+                raise ShotOutOfMemory(unit_of(chunk[0]), str(exc).splitlines()[0][:200] if str(exc) else "") from None
             size = max(1, len(chunk) // 2)
             continue
         start += len(chunk)

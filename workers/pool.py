@@ -84,8 +84,7 @@ class StageWorker:
             self.served += 1
             self.busy_seconds += time.perf_counter() - started
 
-    def execute_batch(self, tasks: list[tuple[str, dict[str, Any], Inputs]],
-                      store_root: str | Path) -> list[Artifact]:
+    def execute_batch(self, tasks: list[tuple[str, dict[str, Any], Inputs]], store_root: str | Path) -> list[Artifact]:
         """Several units at once: one model call for all that are not cached yet (if the stage batches).
 
         A batch that runs out of memory is split in halves down to one unit; then the error names it.

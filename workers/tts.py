@@ -31,8 +31,12 @@ class Speech(LoadedModel):
         if self.engine == "pipeline":
             from transformers import pipeline
 
-            return load_pretrained(self.model_id, lambda mid, **kw: pipeline(
-                "text-to-speech", model=mid, model_kwargs=kw, dtype=self.settings.torch_dtype()))
+            return load_pretrained(
+                self.model_id,
+                lambda mid, **kw: pipeline(
+                    "text-to-speech", model=mid, model_kwargs=kw, dtype=self.settings.torch_dtype()
+                ),
+            )
         from transformers import AutoTokenizer, VitsModel
 
         self.tokenizer = load_pretrained(self.model_id, AutoTokenizer.from_pretrained)
@@ -73,7 +77,8 @@ class Speech(LoadedModel):
         if ids.numel() == 0 or bool((ids == pad).all()):
             raise UnspeakableText(
                 f"model {self.model_id!r} cannot read this text (its tokenizer keeps none of it): "
-                f"{text[:40]!r}; choose a TTS model for the script's language")
+                f"{text[:40]!r}; choose a TTS model for the script's language"
+            )
         kwargs: dict[str, Any] = {k: v.to(self.device) for k, v in encoded.items()}
         if self.speakers > 1:
             kwargs["speaker_id"] = speaker % self.speakers

@@ -41,8 +41,14 @@ TINY_KINDS = {"tiny:ltx": "ltx-i2v"}
 def kind_of(options: dict[str, Any]) -> str:
     """``options.pipeline``, else guessed from the model id (Wan…, CogVideoX…, LTX…), else LTX."""
     model = str(options.get("model", ""))
-    guessed = next((kind for word, kind in (("wan", "wan-i2v"), ("cogvideo", "cogvideox-i2v"),
-                                            ("ltx", "ltx-i2v")) if word in model.lower()), "ltx-i2v")
+    guessed = next(
+        (
+            kind
+            for word, kind in (("wan", "wan-i2v"), ("cogvideo", "cogvideox-i2v"), ("ltx", "ltx-i2v"))
+            if word in model.lower()
+        ),
+        "ltx-i2v",
+    )
     name = str(options.get("pipeline") or TINY_KINDS.get(model, guessed))
     if name not in KINDS:
         raise ValueError(f"options.pipeline must be one of {', '.join(KINDS)}, not {name!r}")
@@ -79,8 +85,9 @@ class ImageToVideo(LoadedModel):
         kwargs: dict[str, Any] = {"torch_dtype": dtype}
         if self.kind_name == "wan-i2v":
             # Wan's VAE and CLIP image encoder lose too much in half precision: keep them float32.
-            kwargs["vae"] = load_pretrained(self.model_id, diffusers.AutoencoderKLWan.from_pretrained,
-                                            subfolder="vae", torch_dtype=torch.float32)
+            kwargs["vae"] = load_pretrained(
+                self.model_id, diffusers.AutoencoderKLWan.from_pretrained, subfolder="vae", torch_dtype=torch.float32
+            )
         pipe = load_pretrained(self.model_id, pipeline_class.from_pretrained, **kwargs)
         tiling = self.options.get("vae_tiling", True)
         if tiling and hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
@@ -91,23 +98,28 @@ class ImageToVideo(LoadedModel):
         """Per request, the frames as a float array (frames, height, width, 3) in [0, 1]."""
         self.load()
         results: dict[int, Any] = {}
-        group_key = (lambda ir: (ir[1].width, ir[1].height, ir[1].frames, ir[1].steps, ir[1].guidance)) \
-            if self.kind.batches else (lambda ir: ir[0])
+        group_key = (
+            (lambda ir: (ir[1].width, ir[1].height, ir[1].frames, ir[1].steps, ir[1].guidance))
+            if self.kind.batches
+            else (lambda ir: ir[0])
+        )
         for _, group in groupby(sorted(enumerate(requests), key=group_key), key=group_key):
             members = list(group)
             first = members[0][1]
             kwargs: dict[str, Any] = {
                 "image": [r.image for _, r in members] if self.kind.batches else first.image,
                 "prompt": [r.prompt for _, r in members] if self.kind.batches else first.prompt,
-                "negative_prompt": ([r.negative_prompt for _, r in members] if self.kind.batches
-                                    else first.negative_prompt),
+                "negative_prompt": (
+                    [r.negative_prompt for _, r in members] if self.kind.batches else first.negative_prompt
+                ),
                 "height": first.height,
                 "width": first.width,
                 "num_frames": first.frames,
                 "num_inference_steps": first.steps,
                 "guidance_scale": first.guidance,
-                "generator": ([self.generator(r.seed) for _, r in members] if self.kind.batches
-                              else self.generator(first.seed)),
+                "generator": (
+                    [self.generator(r.seed) for _, r in members] if self.kind.batches else self.generator(first.seed)
+                ),
                 "output_type": "np",
             }
             if self.kind_name == "ltx-i2v":

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from orchestrator.cli import app, console, user_errors
-from orchestrator.errors import InputError
+from stages.errors import InputError
 
 
 @app.command()
@@ -37,8 +37,9 @@ def schedule(
 @user_errors
 def simulate(
     scenario: Path = typer.Argument(..., help="Scenario YAML (configs/scenarios/*.yaml)."),
-    policy: str = typer.Option("kaipai", "--policy", "-p",
-                               help="kaipai, heft, zone-blind, single-zone, locality, or all."),
+    policy: str = typer.Option(
+        "kaipai", "--policy", "-p", help="kaipai, heft, zone-blind, single-zone, locality, or all."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Discrete-event simulation of the cluster running a scenario's workload under a placement policy."""
@@ -49,8 +50,7 @@ def simulate(
     names = list(POLICIES) if policy == "all" else [policy]
     for name in names:
         if name not in POLICIES:
-            raise InputError(f"unknown policy {name!r}; choose one of {', '.join(POLICIES)} or all",
-                             field="--policy")
+            raise InputError(f"unknown policy {name!r}; choose one of {', '.join(POLICIES)} or all", field="--policy")
     loaded = load_scenario(scenario)
     results = [run_simulation(loaded, name) for name in names]
     if as_json:
@@ -68,11 +68,18 @@ def _print_table(name: str, results: list) -> None:
     for col in columns:
         table.add_column(col, justify="right" if col != "policy" else "left")
     for r in results:
-        table.add_row(r.policy, f"{r.makespan:,.0f}", f"{r.makespan / r.lower_bound:.3f}",
-                      f"{r.gpu_utilization:.1%}", f"{r.cross_zone_bytes / 1e9:,.1f}",
-                      f"{r.job_p50:,.0f}", f"{r.job_p95:,.0f}")
+        table.add_row(
+            r.policy,
+            f"{r.makespan:,.0f}",
+            f"{r.makespan / r.lower_bound:.3f}",
+            f"{r.gpu_utilization:.1%}",
+            f"{r.cross_zone_bytes / 1e9:,.1f}",
+            f"{r.job_p50:,.0f}",
+            f"{r.job_p95:,.0f}",
+        )
     console.print(table)
     if results:
         r = results[0]
-        console.print(f"lower bound {r.lower_bound:,.0f} s; "
-                      f"{r.tasks:,} tasks, {r.shots:,} shots, {r.jobs_count:,} jobs")
+        console.print(
+            f"lower bound {r.lower_bound:,.0f} s; {r.tasks:,} tasks, {r.shots:,} shots, {r.jobs_count:,} jobs"
+        )

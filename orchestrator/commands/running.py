@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from orchestrator.cli import app, console, err_console, user_errors
-from orchestrator.errors import InputError, RunFailed
+from stages.errors import InputError, RunFailed
 
 CONFIG_HELP = "Profile YAML (default configs/local.yaml)."
 ADDRESS_HELP = "Ray dashboard address, e.g. http://HEAD:8265."

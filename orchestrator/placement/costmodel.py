@@ -21,8 +21,15 @@ from typing import Any
 
 # Relative throughput for diffusion / transformer inference, H100 = 1 (estimates from dense BF16 TFLOPS).
 GPU_SPEED: dict[str, float] = {
-    "H100": 1.0, "H800": 1.0, "H200": 1.1, "H20": 0.3, "A100": 0.45, "A800": 0.45,
-    "L40S": 0.45, "L20": 0.3, "RTX4090": 0.4,
+    "H100": 1.0,
+    "H800": 1.0,
+    "H200": 1.1,
+    "H20": 0.3,
+    "A100": 0.45,
+    "A800": 0.45,
+    "L40S": 0.45,
+    "L20": 0.3,
+    "RTX4090": 0.4,
 }
 
 
@@ -37,8 +44,9 @@ class ModelFacts:
 
 
 MODELS: dict[str, ModelFacts] = {
-    "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers": ModelFacts(1491.6 / (81 / 16), "shot-second", 41e9,
-                                                       "published: 1491.6 s per 81-frame 720P clip"),
+    "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers": ModelFacts(
+        1491.6 / (81 / 16), "shot-second", 41e9, "published: 1491.6 s per 81-frame 720P clip"
+    ),
     "THUDM/CogVideoX-5b-I2V": ModelFacts(90.0 / 6.0, "shot-second", 21e9, "published: ~90 s per 6 s clip"),
     "Lightricks/LTX-Video": ModelFacts(10.0 / 5.0, "shot-second", 36e9, "published: ~10 s per HD clip"),
     "black-forest-labs/FLUX.1-schnell": ModelFacts(2.0, "image", 34e9),  # 4 steps at ~1 MP
@@ -146,8 +154,9 @@ class CostModel:
             return unit * (1.0 + len(text) / 20.0)
         return unit
 
-    def estimate(self, stage: str, backend: str, params: dict[str, Any], gpu_kind: str | None = None,
-                 model: str | None = None) -> float:
+    def estimate(
+        self, stage: str, backend: str, params: dict[str, Any], gpu_kind: str | None = None, model: str | None = None
+    ) -> float:
         model = model if model is not None else model_of(stage, backend)
         seconds = self.base_seconds(stage, backend, params, model)
         if model is not None:
@@ -183,8 +192,12 @@ class CostModel:
         return 0.0 if nbytes <= 0 else latency + nbytes / bandwidth
 
     @staticmethod
-    def load_seconds(model: str | None, local: bool, link_bandwidth: float | None = None,
-                     read_bandwidth: float = WEIGHTS_READ_BANDWIDTH) -> float:
+    def load_seconds(
+        model: str | None,
+        local: bool,
+        link_bandwidth: float | None = None,
+        read_bandwidth: float = WEIGHTS_READ_BANDWIDTH,
+    ) -> float:
         """Seconds to get a model onto a GPU: from the zone's disk, or over the link from another zone."""
         if not model:
             return 0.0
@@ -197,7 +210,8 @@ class CostModel:
 DEFAULT_COST_MODEL = CostModel()
 
 
-def estimate_seconds(stage: str, backend: str, params: dict[str, Any], gpu_kind: str | None = None,
-                     *, model: str | None = None) -> float:
+def estimate_seconds(
+    stage: str, backend: str, params: dict[str, Any], gpu_kind: str | None = None, *, model: str | None = None
+) -> float:
     """Interface 4: the default cost model's run time for one node (``kaipai plan``'s critical path)."""
     return DEFAULT_COST_MODEL.estimate(stage, backend, params, gpu_kind, model=model)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orchestrator.errors import InputError, Problem
+from stages.errors import InputError, Problem
 
 MAX_GRAPH_BYTES = 50_000_000
 
@@ -172,10 +172,13 @@ def _semantic_problems(spec: GraphSpec, file: Path | str | None) -> list[Problem
             a, b = spec.tasks[tids[edge.src]], spec.tasks[tids[edge.dst]]
             for ra in a.cost:
                 for rb in b.cost:
-                    if ra != rb and ra in known_resources and rb in known_resources \
-                            and frozenset((ra, rb)) not in links:
-                        bad(f"edge carries bytes but there is no link between {ra!r} and {rb!r}",
-                            f"edges[{i}]")
+                    if (
+                        ra != rb
+                        and ra in known_resources
+                        and rb in known_resources
+                        and frozenset((ra, rb)) not in links
+                    ):
+                        bad(f"edge carries bytes but there is no link between {ra!r} and {rb!r}", f"edges[{i}]")
                         break
                 else:
                     continue
@@ -241,4 +244,3 @@ def topo_order(graph: TaskGraph) -> list[int]:
             if indeg[j] == 0:
                 ready.append(j)
     return order
-

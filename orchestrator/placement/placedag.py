@@ -79,8 +79,9 @@ def place_dag(
         raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     done_ids = set(done)
     topology = profile.topology
-    model = cost_model or CostModel(seconds=dict(topology.seconds) if topology else {},
-                                    gpu_speed=dict(topology.gpu_speed) if topology else {})
+    model = cost_model or CostModel(
+        seconds=dict(topology.seconds) if topology else {}, gpu_speed=dict(topology.gpu_speed) if topology else {}
+    )
 
     def backend_of(node: Any) -> str:
         settings = profile.stages.get(node.stage)
@@ -96,11 +97,15 @@ def place_dag(
     lost = set(exclude_zones)
     zones = [z for z in (topology.zones if topology else []) if z.name not in lost]
     if not zones:
-        cost = {n.id: model.estimate(n.stage, backend_of(n), n.params, None, model=model_for(n))
-                for n in remaining}
+        cost = {n.id: model.estimate(n.stage, backend_of(n), n.params, None, model=model_for(n)) for n in remaining}
         start, finish = _asap(dag, cost, done_ids)
-        return Placement({nid: None for nid in dag.nodes}, start, finish, max(finish.values(), default=0.0),
-                         {nid: None for nid in dag.nodes})
+        return Placement(
+            {nid: None for nid in dag.nodes},
+            start,
+            finish,
+            max(finish.values(), default=0.0),
+            {nid: None for nid in dag.nodes},
+        )
 
     resources: list[ResourceSpec] = []
     zone_of: dict[str, str] = {}
@@ -134,21 +139,26 @@ def place_dag(
                 continue
             cost[r.id] = model.estimate(node.stage, backend_of(node), node.params, kind_of[r.id], model=m)
         if not cost:  # a GPU stage where no zone left has GPUs: run it on CPUs rather than not at all
-            cost = {r.id: model.estimate(node.stage, backend_of(node), node.params, None, model=m)
-                    for r in resources if kind_of[r.id] is None}
+            cost = {
+                r.id: model.estimate(node.stage, backend_of(node), node.params, None, model=m)
+                for r in resources
+                if kind_of[r.id] is None
+            }
         tasks.append(TaskSpec(id=node.id, cost=cost, group=node.episode, model=m))
     remaining_ids = {n.id for n in remaining}
     edges = [
-        EdgeSpec.model_validate({"from": dep, "to": node.id,
-                                 "bytes": model.artifact_bytes(dag.nodes[dep].stage, dag.nodes[dep].params)})
-        for node in remaining for dep in dict.fromkeys(node.deps) if dep in remaining_ids
+        EdgeSpec.model_validate(
+            {"from": dep, "to": node.id, "bytes": model.artifact_bytes(dag.nodes[dep].stage, dag.nodes[dep].params)}
+        )
+        for node in remaining
+        for dep in dict.fromkeys(node.deps)
+        if dep in remaining_ids
     ]
     links = {}
     for i, a in enumerate(resources):
-        for b in resources[i + 1:]:
+        for b in resources[i + 1 :]:
             latency, bandwidth = topology.latency_bandwidth(zone_of[a.id], zone_of[b.id])
-            links[frozenset((a.id, b.id))] = LinkSpec(between=(a.id, b.id), latency=latency,
-                                                      bandwidth=bandwidth)
+            links[frozenset((a.id, b.id))] = LinkSpec(between=(a.id, b.id), latency=latency, bandwidth=bandwidth)
     result = schedule(TaskGraph(resources, tasks, edges, links), policy)
     zone: dict[str, str | None] = {nid: None for nid in done_ids if nid in dag.nodes}
     kinds: dict[str, str | None] = dict(zone)

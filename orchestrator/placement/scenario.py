@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from orchestrator.errors import InputError
 from orchestrator.placement.topology import Topology
 from orchestrator.yamlfile import load_validated
+from stages.errors import InputError
 
 MAX_SHOTS = 5_000_000  # a simulation past this would not fit in memory; refuse it up front
 
@@ -89,8 +89,9 @@ def load_scenario(path: str | Path) -> Scenario:
         profile_path = (path.parent / str(spec.profile)).resolve()
         profile = load_profile(profile_path)
         if profile.topology is None:
-            raise InputError(f"profile {spec.profile!r} has no topology", file=path,
-                             line=lines.get(("profile",)), field="profile")
+            raise InputError(
+                f"profile {spec.profile!r} has no topology", file=path, line=lines.get(("profile",)), field="profile"
+            )
         topology = profile.topology
     if not any(z.gpus for z in topology.zones):
         raise InputError("the topology has no GPUs", file=path, line=lines.get(("topology",)), field="topology")

@@ -164,7 +164,16 @@ def _generate(scenario: Scenario) -> Workload:
     studios = spec.studios
     weights = [s.share for s in studios]
     kind, model, work, out_bytes, job_of, ep_of, rank, preds, succs = (
-        w.kind, w.model, w.work, w.out_bytes, w.job, w.episode, w.rank, w.preds, w.succs)
+        w.kind,
+        w.model,
+        w.work,
+        w.out_bytes,
+        w.job,
+        w.episode,
+        w.rank,
+        w.preds,
+        w.succs,
+    )
 
     def add(k: int, m: int, seconds: float, nbytes: float, j: int, e: int, parents: tuple[int, ...]) -> int:
         t = len(kind)
@@ -346,8 +355,7 @@ def _simulate(scenario: Scenario, policy: str, w: Workload) -> Result:
             src = topo.weights_source(m, z.name) if m not in z.weights else z.name
             row.append(topo.zone_names().index(src) if src else -1)
         weight_source.append(row)
-    load_local = [[MODEL_INIT_SECONDS + model_bytes[m] / z.read_bandwidth for m in range(len(models))]
-                  for z in zones]
+    load_local = [[MODEL_INIT_SECONDS + model_bytes[m] / z.read_bandwidth for m in range(len(models))] for z in zones]
 
     n = len(w.kind)
     model, work, out_bytes, preds, succs = w.model, w.work, w.out_bytes, w.preds, w.succs

@@ -29,12 +29,21 @@ def draw_cover(keyframe: Path, job: JobContext, number: int, title: str, path: P
     image.alpha_composite(shade)
     draw = ImageDraw.Draw(image)
     y = h * 0.72
-    for text, size, colour, rows in ((job.title, round(11 * u), (255, 236, 170), 2),
-                                     (episode_label(job, number, title), round(6 * u), (255, 255, 255), 2)):
+    for text, size, colour, rows in (
+        (job.title, round(11 * u), (255, 236, 170), 2),
+        (episode_label(job, number, title), round(6 * u), (255, 255, 255), 2),
+    ):
         font = load_font(size)
         for row in fit_rows(text, size, round(w - 10 * u), rows):
-            draw.text((w / 2, y), row, font=font, fill=colour, anchor="ma",
-                      stroke_width=max(1, round(size / 14)), stroke_fill=(0, 0, 0))
+            draw.text(
+                (w / 2, y),
+                row,
+                font=font,
+                fill=colour,
+                anchor="ma",
+                stroke_width=max(1, round(size / 14)),
+                stroke_fill=(0, 0, 0),
+            )
             y += size * 1.25
         y += 1.5 * u
     image.convert("RGB").save(path, "JPEG", quality=90)

@@ -16,9 +16,9 @@ from typing import Any
 
 import ffmpeg
 
-from orchestrator.errors import InputError
 from stages.assembly.cover import draw_cover
 from stages.base import Artifact, Inputs, Resources, Stage
+from stages.errors import InputError
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.probe import probe
 from stages.params import JobContext, MusicParams
@@ -39,10 +39,12 @@ def music_bed(music: MusicParams, voice: Any, seconds: float) -> Any:
     """Voice plus looped music, the music ducked under speech when ``music.duck``."""
     if not Path(music.path).is_file():
         raise InputError(f"music file not found: {music.path}", field="music.path")
-    bed = (ffmpeg.input(music.path, stream_loop=-1).audio
-           .filter("atrim", duration=f"{seconds:.6f}")
-           .filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo")
-           .filter("volume", music.volume))
+    bed = (
+        ffmpeg.input(music.path, stream_loop=-1)
+        .audio.filter("atrim", duration=f"{seconds:.6f}")
+        .filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo")
+        .filter("volume", music.volume)
+    )
     if music.duck:
         voice_split = voice.filter_multi_output("asplit")
         voice, key = voice_split[0], voice_split[1]
@@ -82,10 +84,17 @@ class EpisodeAssembly(Stage):
             if music is not None:
                 audio = music_bed(music, audio, seconds)
             stream = ffmpeg.output(
-                video, audio, str(video_path),
-                vcodec="libx264", crf=int(self.options.get("crf", 23)),
-                preset=str(self.options.get("preset", "veryfast")), r=job.fps,
-                acodec="aac", audio_bitrate="160k", ar=SAMPLE_RATE, t=f"{seconds:.6f}",
+                video,
+                audio,
+                str(video_path),
+                vcodec="libx264",
+                crf=int(self.options.get("crf", 23)),
+                preset=str(self.options.get("preset", "veryfast")),
+                r=job.fps,
+                acodec="aac",
+                audio_bitrate="160k",
+                ar=SAMPLE_RATE,
+                t=f"{seconds:.6f}",
                 movflags="+faststart",
             )
             run_ffmpeg(stream, f"assembly {episode['id']}")
@@ -94,6 +103,13 @@ class EpisodeAssembly(Stage):
         draw_cover(cover.file(), job, number, title, out / "cover.jpg")
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
         info = probe(video_path)
-        return {"file": "episode.mp4", "duration": round(info.duration, 3), "shots": len(shots),
-                "subtitles": "episode.srt", "cover": "cover.jpg", "width": info.width, "height": info.height,
-                "episode": episode["id"]}
+        return {
+            "file": "episode.mp4",
+            "duration": round(info.duration, 3),
+            "shots": len(shots),
+            "subtitles": "episode.srt",
+            "cover": "cover.jpg",
+            "width": info.width,
+            "height": info.height,
+            "episode": episode["id"],
+        }

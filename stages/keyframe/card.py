@@ -25,12 +25,23 @@ SIZE_LABEL = {
 }
 CAMERA_LABEL = {
     "zh": {"static": "固定", "push-in": "推", "pull-out": "拉", "pan": "摇", "track": "移", "follow": "跟"},
-    "en": {"static": "static", "push-in": "push in", "pull-out": "pull out", "pan": "pan", "track": "track",
-           "follow": "follow"},
+    "en": {
+        "static": "static",
+        "push-in": "push in",
+        "pull-out": "pull out",
+        "pan": "pan",
+        "track": "track",
+        "follow": "follow",
+    },
 }
 # Figure height as a fraction of the frame height, and where the head's top sits (fraction of height).
-FIGURE_SCALE = {"close-up": (1.6, 0.22), "medium close-up": (1.2, 0.25), "medium": (0.95, 0.28),
-                "full": (0.56, 0.30), "wide": (0.24, 0.52)}
+FIGURE_SCALE = {
+    "close-up": (1.6, 0.22),
+    "medium close-up": (1.2, 0.25),
+    "medium": (0.95, 0.28),
+    "full": (0.56, 0.30),
+    "wide": (0.24, 0.52),
+}
 GROUND_LINE = {"close-up": 0.92, "medium close-up": 0.86, "medium": 0.84, "full": 0.86, "wide": 0.76}
 
 
@@ -67,11 +78,21 @@ class CharacterCard(Stage):
         figure_h = h * 0.5
         draw_figure(image, w * 0.5, h * 0.2 + 8 * u, figure_h, colour, badge)
         notes = person.appearance or ("（未描述）" if job.language == "zh" else "(not described)")
-        draw_text_block(image, (round(5 * u), round(h * 0.72), round(w - 5 * u), round(h - 4 * u)),
-                        [(notes, round(4.5 * u), (236, 236, 236), 8)], pad=round(2 * u))
+        draw_text_block(
+            image,
+            (round(5 * u), round(h * 0.72), round(w - 5 * u), round(h - 4 * u)),
+            [(notes, round(4.5 * u), (236, 236, 236), 8)],
+            pad=round(2 * u),
+        )
         image.convert("RGB").save(out / "sheet.png", optimize=False)
-        return {"file": "sheet.png", "name": person.name, "colour": hex_colour(colour), "badge": badge,
-                "width": w, "height": h}
+        return {
+            "file": "sheet.png",
+            "name": person.name,
+            "colour": hex_colour(colour),
+            "badge": badge,
+            "width": w,
+            "height": h,
+        }
 
 
 class KeyframeCard(Stage):
@@ -125,11 +146,16 @@ def render_panel(job: JobContext, scene: Scene, shot: Shot, colours: dict[str, t
 
     header_rows = [
         (scene.heading or scene.location or scene.id, round(4.6 * u), (255, 255, 255), 2),
-        (f"{shot.id}   {SIZE_LABEL[lang][shot.size]} · {CAMERA_LABEL[lang][shot.camera]}",
-         round(3.6 * u), (255, 214, 120), 1),
+        (
+            f"{shot.id}   {SIZE_LABEL[lang][shot.size]} · {CAMERA_LABEL[lang][shot.camera]}",
+            round(3.6 * u),
+            (255, 214, 120),
+            1,
+        ),
     ]
-    draw_text_block(image, (round(3 * u), round(3 * u), round(w - 3 * u), round(3 * u + 16 * u)), header_rows,
-                    pad=round(1.6 * u))
+    draw_text_block(
+        image, (round(3 * u), round(3 * u), round(w - 3 * u), round(3 * u + 16 * u)), header_rows, pad=round(1.6 * u)
+    )
 
     footer_rows = []
     if shot.action:
@@ -138,12 +164,18 @@ def render_panel(job: JobContext, scene: Scene, shot: Shot, colours: dict[str, t
         line = shot.lines[0]
         speaker = line.character or ("旁白" if lang == "zh" else "NARRATOR")
         colour = colours.get(line.character or "", (200, 200, 200))
-        footer_rows.append((f"{speaker}{'：' if lang == 'zh' else ': '}{line.text}", round(4.2 * u),
-                            _brighter(colour), 3))
+        footer_rows.append(
+            (f"{speaker}{'：' if lang == 'zh' else ': '}{line.text}", round(4.2 * u), _brighter(colour), 3)
+        )
     if footer_rows:
         top = round(h - 3 * u - min(h * 0.3, 34 * u))
-        draw_text_block(image, (round(3 * u), top, round(w - 3 * u), round(h - 3 * u)), footer_rows,
-                        pad=round(1.6 * u), from_bottom=True)
+        draw_text_block(
+            image,
+            (round(3 * u), top, round(w - 3 * u), round(h - 3 * u)),
+            footer_rows,
+            pad=round(1.6 * u),
+            from_bottom=True,
+        )
     return image
 
 
@@ -162,8 +194,7 @@ def _blocking(job: JobContext, shot: Shot) -> list[tuple[str, float, float, floa
     if shot.size in ("close-up", "medium close-up") and len(people) > 1:
         speaker = next((ln.character for ln in shot.lines if ln.character in people), people[0])
         others = [p for p in people if p != speaker]
-        placed = [(p, w * (-0.05 if i % 2 else 1.05), h * head * 0.8, height * 0.9, True)
-                  for i, p in enumerate(others)]
+        placed = [(p, w * (-0.05 if i % 2 else 1.05), h * head * 0.8, height * 0.9, True) for i, p in enumerate(others)]
         return [*placed, (speaker, w * 0.5, h * head, height, False)]
     spread = 0.56 if len(people) > 1 else 0.0
     step = spread / max(1, len(people) - 1)

@@ -39,11 +39,14 @@ class _TextToImageStage(ModelStage):
     # --- what the options say
 
     def _size(self, job: dict[str, Any]) -> tuple[int, int]:
-        return generation_size(int(job["width"]), int(job["height"]),
-                               int(self.options.get("max_side", 1024)), int(self.options.get("multiple", 16)))
+        return generation_size(
+            int(job["width"]),
+            int(job["height"]),
+            int(self.options.get("max_side", 1024)),
+            int(self.options.get("multiple", 16)),
+        )
 
-    def _request(self, unit: str, prompt: str, seed: int, job: dict[str, Any],
-                 reference: Any = None) -> ImageRequest:
+    def _request(self, unit: str, prompt: str, seed: int, job: dict[str, Any], reference: Any = None) -> ImageRequest:
         width, height = self._size(job)
         return ImageRequest(
             unit=unit,
@@ -74,8 +77,13 @@ class _TextToImageStage(ModelStage):
         if final.size != size:
             final = final.resize(size, Image.Resampling.LANCZOS)
         final.save(out / self.file_name)
-        return {"file": self.file_name, "width": size[0], "height": size[1], "model": self.model.model_id,
-                "generated_size": list(image.size)}
+        return {
+            "file": self.file_name,
+            "width": size[0],
+            "height": size[1],
+            "model": self.model.model_id,
+            "generated_size": list(image.size),
+        }
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         request = self.prepare(params, inputs)
@@ -104,8 +112,10 @@ class CharacterSheetDiffusion(_TextToImageStage):
     def prepare(self, params: dict[str, Any], inputs: Inputs) -> ImageRequest:
         job, character = params["job"], params["character"]
         appearance = character.get("appearance") or "a person"
-        prompt = (f"character reference sheet of {character['name']}, {appearance}, full body, front view, "
-                  f"neutral expression, plain light grey background, even studio lighting{_style(job)}")
+        prompt = (
+            f"character reference sheet of {character['name']}, {appearance}, full body, front view, "
+            f"neutral expression, plain light grey background, even studio lighting{_style(job)}"
+        )
         return self._request(character["name"], prompt, character_seed(job, character), job)
 
     def finish(self, image: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -133,12 +143,12 @@ class KeyframeDiffusion(_TextToImageStage):
         for c in characters:
             parts.append(f"{c['name']}: {c.get('appearance') or 'a person'}")
         if scene.get("location"):
-            parts.append(f"{'interior' if scene.get('interior') else 'exterior'} {scene['location']}, "
-                         f"{scene.get('time', '')}")
+            parts.append(
+                f"{'interior' if scene.get('interior') else 'exterior'} {scene['location']}, {scene.get('time', '')}"
+            )
         prompt = ", ".join(p for p in parts if p) + _style(job)
         # The lead character's seed keeps their look (and the framing noise) stable shot to shot.
-        seed = character_seed(job, characters[0]) if characters else stable_seed("shot", job.get("seed", 0),
-                                                                                   shot["id"])
+        seed = character_seed(job, characters[0]) if characters else stable_seed("shot", job.get("seed", 0), shot["id"])
         reference = self._reference(characters, params.get("characters") or [], inputs)
         return self._request(shot["id"], prompt, seed, job, reference=reference)
 

@@ -31,10 +31,20 @@ WALL: dict[str, tuple[RGB, RGB]] = {
     "dusk": ((190, 150, 120), (120, 90, 80)),
     "unknown": ((170, 170, 172), (130, 130, 134)),
 }
-GROUND: dict[str, RGB] = {"day": (112, 128, 96), "night": (24, 28, 30), "dawn": (110, 96, 90),
-                          "dusk": (82, 64, 60), "unknown": (96, 96, 96)}
-FLOOR: dict[str, RGB] = {"day": (150, 112, 80), "night": (44, 34, 32), "dawn": (140, 104, 84),
-                         "dusk": (104, 72, 56), "unknown": (110, 104, 100)}
+GROUND: dict[str, RGB] = {
+    "day": (112, 128, 96),
+    "night": (24, 28, 30),
+    "dawn": (110, 96, 90),
+    "dusk": (82, 64, 60),
+    "unknown": (96, 96, 96),
+}
+FLOOR: dict[str, RGB] = {
+    "day": (150, 112, 80),
+    "night": (44, 34, 32),
+    "dawn": (140, 104, 84),
+    "dusk": (104, 72, 56),
+    "unknown": (110, 104, 100),
+}
 
 
 def lerp(a: RGB, b: RGB, t: float) -> RGB:
@@ -73,8 +83,7 @@ def draw_setting(image: Image.Image, time: str, interior: bool | None, ground_y:
         vertical_gradient(draw, window, *outside)
         draw.rectangle(window, outline=darker(WALL[time][1], 0.7), width=max(2, w // 120))
         mid_x = (window[0] + window[2]) // 2
-        draw.line([(mid_x, window[1]), (mid_x, window[3])], fill=darker(WALL[time][1], 0.7),
-                  width=max(1, w // 200))
+        draw.line([(mid_x, window[1]), (mid_x, window[3])], fill=darker(WALL[time][1], 0.7), width=max(1, w // 200))
         vertical_gradient(draw, (0, ground_y, w, h), FLOOR[time], darker(FLOOR[time], 0.7))
     else:
         vertical_gradient(draw, (0, 0, w, ground_y), *SKY[time])
@@ -88,8 +97,9 @@ def draw_setting(image: Image.Image, time: str, interior: bool | None, ground_y:
     draw.line([(0, ground_y), (w, ground_y)], fill=darker(GROUND[time], 0.5), width=max(1, h // 300))
 
 
-def draw_figure(image: Image.Image, cx: float, head_top: float, height: float, colour: RGB,
-                badge: str, label: str | None = None) -> None:
+def draw_figure(
+    image: Image.Image, cx: float, head_top: float, height: float, colour: RGB, badge: str, label: str | None = None
+) -> None:
     """A framed figure: head and shoulders/body in the character's colour, the badge on the chest."""
     draw = ImageDraw.Draw(image)
     outline = darker(colour, 0.45)
@@ -101,27 +111,47 @@ def draw_figure(image: Image.Image, cx: float, head_top: float, height: float, c
     hip = height * 0.12
     body_bottom = head_top + height
     draw.polygon(
-        [(cx - shoulder * 0.45, neck + r * 0.1), (cx + shoulder * 0.45, neck + r * 0.1),
-         (cx + shoulder, neck + r * 0.6), (cx + hip, body_bottom), (cx - hip, body_bottom),
-         (cx - shoulder, neck + r * 0.6)],
-        fill=colour, outline=outline, width=line,
+        [
+            (cx - shoulder * 0.45, neck + r * 0.1),
+            (cx + shoulder * 0.45, neck + r * 0.1),
+            (cx + shoulder, neck + r * 0.6),
+            (cx + hip, body_bottom),
+            (cx - hip, body_bottom),
+            (cx - shoulder, neck + r * 0.6),
+        ],
+        fill=colour,
+        outline=outline,
+        width=line,
     )
     badge_r = r * 0.62
     by = neck + r * 1.5
-    draw.ellipse([cx - badge_r, by - badge_r, cx + badge_r, by + badge_r], fill=(250, 250, 246),
-                 outline=outline, width=line)
+    draw.ellipse(
+        [cx - badge_r, by - badge_r, cx + badge_r, by + badge_r], fill=(250, 250, 246), outline=outline, width=line
+    )
     font = load_font(round(badge_r * (1.1 if display_width(badge) <= 2 else 0.8)))
     draw.text((cx, by), badge, font=font, fill=darker(colour, 0.55), anchor="mm")
     if label:
         label_font = load_font(round(max(10, r * 0.55)))
-        draw.text((cx, by + badge_r * 1.35), label, font=label_font, fill=text_colour_on(colour), anchor="ma",
-                  stroke_width=max(1, line // 2), stroke_fill=outline)
+        draw.text(
+            (cx, by + badge_r * 1.35),
+            label,
+            font=label_font,
+            fill=text_colour_on(colour),
+            anchor="ma",
+            stroke_width=max(1, line // 2),
+            stroke_fill=outline,
+        )
 
 
-def draw_text_block(image: Image.Image, box: Box,
-                    rows: Sequence[tuple[str, int, RGB, int]], *, pad: int = 8,
-                    background: tuple[int, int, int, int] = (0, 0, 0, 150),
-                    from_bottom: bool = False) -> None:
+def draw_text_block(
+    image: Image.Image,
+    box: Box,
+    rows: Sequence[tuple[str, int, RGB, int]],
+    *,
+    pad: int = 8,
+    background: tuple[int, int, int, int] = (0, 0, 0, 150),
+    from_bottom: bool = False,
+) -> None:
     """Draw paragraphs of (text, font size, colour, max rows) into ``box`` on a translucent panel.
 
     ``image`` must be RGBA. Paragraphs are wrapped by us; a cut paragraph ends in an ellipsis, and
@@ -130,8 +160,10 @@ def draw_text_block(image: Image.Image, box: Box,
     """
     x0, y0, x1, y1 = box
     if from_bottom:
-        needed = sum(round(size * 1.3) * len(fit_rows(text, size, x1 - x0 - 2 * pad, n))
-                     for text, size, _, n in rows) + 2 * pad
+        needed = (
+            sum(round(size * 1.3) * len(fit_rows(text, size, x1 - x0 - 2 * pad, n)) for text, size, _, n in rows)
+            + 2 * pad
+        )
         y0 = max(y0, y1 - needed)
         box = (x0, y0, x1, y1)
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))

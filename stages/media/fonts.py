@@ -30,7 +30,10 @@ def cjk_font_path() -> Path:
         try:
             found = subprocess.run(
                 ["fc-match", "--format=%{file}", f"{CJK_FONT_FAMILY}:lang=zh-cn"],
-                capture_output=True, text=True, timeout=20, check=False,
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
             ).stdout.strip()
         except subprocess.TimeoutExpired:
             found = ""
@@ -39,9 +42,7 @@ def cjk_font_path() -> Path:
     for candidate in KNOWN_CJK_FONTS:
         if Path(candidate).exists():
             return Path(candidate)
-    raise FontMissing(
-        "no CJK font found: install fonts-wqy-microhei (apt-get install fonts-wqy-microhei)"
-    )
+    raise FontMissing("no CJK font found: install fonts-wqy-microhei (apt-get install fonts-wqy-microhei)")
 
 
 def _has_cjk(path: str) -> bool:

@@ -49,7 +49,7 @@ def _wrap_paragraph(text: str, width: int, lookback: float) -> list[str]:
         while display_width(token) > width:  # a word longer than a row: split it by columns
             head = _take_columns(token, width)
             pieces.append(head)
-            token = token[len(head):]
+            token = token[len(head) :]
         pieces.append(token)
 
     rows: list[str] = []

@@ -31,8 +31,17 @@ CAMERA_WORDS = {
 }
 
 
-def encode_clip(frames: Any, model_fps: float, out: Path, width: int, height: int, fps: int,
-                duration: float, crf: int = 20, preset: str = "veryfast") -> int:
+def encode_clip(
+    frames: Any,
+    model_fps: float,
+    out: Path,
+    width: int,
+    height: int,
+    fps: int,
+    duration: float,
+    crf: int = 20,
+    preset: str = "veryfast",
+) -> int:
     """Frames (n, h, w, 3) floats in [0, 1] → H.264 ``out``: ``duration`` s at ``fps``, width×height.
 
     The frames are stretched in time (setpts) to span the duration, the last one held to cover
@@ -46,19 +55,21 @@ def encode_clip(frames: Any, model_fps: float, out: Path, width: int, height: in
     count, h, w, _ = data.shape
     factor = duration / (count / model_fps)
     total = max(1, round(duration * fps))
-    stream = (ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=model_fps)
-              .filter("setpts", f"{factor:.6f}*PTS")
-              .filter("scale", width, height, flags="bicubic")
-              .filter("tpad", stop_mode="clone", stop_duration=f"{max(1.0, 2 * factor / model_fps):.3f}")
-              .filter("fps", fps=fps)
-              .filter("format", pix_fmts="yuv420p")
-              .output(str(out), vcodec="libx264", crf=crf, preset=preset, r=fps,
-                      **{"frames:v": total, "movflags": "+faststart"}))
+    stream = (
+        ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{w}x{h}", framerate=model_fps)
+        .filter("setpts", f"{factor:.6f}*PTS")
+        .filter("scale", width, height, flags="bicubic")
+        .filter("tpad", stop_mode="clone", stop_duration=f"{max(1.0, 2 * factor / model_fps):.3f}")
+        .filter("fps", fps=fps)
+        .filter("format", pix_fmts="yuv420p")
+        .output(
+            str(out), vcodec="libx264", crf=crf, preset=preset, r=fps, **{"frames:v": total, "movflags": "+faststart"}
+        )
+    )
     args = ffmpeg.compile(stream, cmd=FFMPEG, overwrite_output=True)
     args = [args[0], "-nostdin", "-hide_banner", "-loglevel", "error", *args[1:]]
     try:
-        done = subprocess.run(args, input=data.tobytes(), capture_output=True, timeout=DEFAULT_TIMEOUT,
-                              check=False)
+        done = subprocess.run(args, input=data.tobytes(), capture_output=True, timeout=DEFAULT_TIMEOUT, check=False)
     except FileNotFoundError:
         raise MediaError("motion: ffmpeg is not installed (apt-get install ffmpeg)") from None
     except subprocess.TimeoutExpired as exc:
@@ -83,17 +94,25 @@ class ImageToVideoMotion(ModelStage):
 
         job, shot = params["job"], params["shot"]
         kind = self.model.kind
-        width, height = generation_size(int(job["width"]), int(job["height"]),
-                                        int(self.options.get("max_side", 768)),
-                                        max(kind.multiple, int(self.options.get("multiple", kind.multiple))))
+        width, height = generation_size(
+            int(job["width"]),
+            int(job["height"]),
+            int(self.options.get("max_side", 768)),
+            max(kind.multiple, int(self.options.get("multiple", kind.multiple))),
+        )
         keyframe = inputs["keyframe"]
         if isinstance(keyframe, list):
             keyframe = keyframe[0]
         assert isinstance(keyframe, Artifact)
-        image = Image.open(keyframe.file("keyframe.png")).convert("RGB").resize((width, height),
-                                                                              Image.Resampling.LANCZOS)
-        parts = (shot.get("prompt", ""), shot.get("action", ""), CAMERA_WORDS.get(shot.get("camera", ""), ""),
-                 job.get("style", ""))
+        image = (
+            Image.open(keyframe.file("keyframe.png")).convert("RGB").resize((width, height), Image.Resampling.LANCZOS)
+        )
+        parts = (
+            shot.get("prompt", ""),
+            shot.get("action", ""),
+            CAMERA_WORDS.get(shot.get("camera", ""), ""),
+            job.get("style", ""),
+        )
         prompt = ", ".join(p for p in parts if p)
         return VideoRequest(
             unit=shot["id"],
@@ -128,13 +147,31 @@ class ImageToVideoMotion(ModelStage):
         job, shot = params["job"], params["shot"]
         fps = int(job["fps"])
         clip = out / "clip.mp4"
-        frames_out = encode_clip(frames, self.model_fps, clip, int(job["width"]), int(job["height"]), fps,
-                                 float(shot["duration"]), crf=int(self.options.get("crf", 20)),
-                                 preset=str(self.options.get("preset", "veryfast")))
+        frames_out = encode_clip(
+            frames,
+            self.model_fps,
+            clip,
+            int(job["width"]),
+            int(job["height"]),
+            fps,
+            float(shot["duration"]),
+            crf=int(self.options.get("crf", 20)),
+            preset=str(self.options.get("preset", "veryfast")),
+        )
         info = probe(clip)
-        return {"file": "clip.mp4", "duration": round(frames_out / fps, 3), "frames": frames_out, "fps": fps,
-                "width": info.width, "height": info.height, "camera": shot.get("camera"), "shot": shot["id"],
-                "model": self.model.model_id, "generated_frames": len(frames), "model_fps": self.model_fps}
+        return {
+            "file": "clip.mp4",
+            "duration": round(frames_out / fps, 3),
+            "frames": frames_out,
+            "fps": fps,
+            "width": info.width,
+            "height": info.height,
+            "camera": shot.get("camera"),
+            "shot": shot["id"],
+            "model": self.model.model_id,
+            "generated_frames": len(frames),
+            "model_fps": self.model_fps,
+        }
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         request = self.prepare(params, inputs)

@@ -67,13 +67,31 @@ class KenBurnsMotion(Stage):
         stream = (
             ffmpeg.input(str(keyframe.file()))
             .filter("scale", w=job.width * upscale, h=job.height * upscale, flags="lanczos")
-            .filter("zoompan", d=frames, s=f"{job.width}x{job.height}", fps=job.fps,
-                    **zoompan_expressions(shot.camera, frames))
+            .filter(
+                "zoompan",
+                d=frames,
+                s=f"{job.width}x{job.height}",
+                fps=job.fps,
+                **zoompan_expressions(shot.camera, frames),
+            )
             .filter("format", pix_fmts="yuv420p")
-            .output(str(clip), vcodec="libx264", crf=crf, preset="veryfast", r=job.fps,
-                    **{"frames:v": frames, "movflags": "+faststart"})
+            .output(
+                str(clip),
+                vcodec="libx264",
+                crf=crf,
+                preset="veryfast",
+                r=job.fps,
+                **{"frames:v": frames, "movflags": "+faststart"},
+            )
         )
         run_ffmpeg(stream, f"motion {shot.id}")
         info = probe(clip)
-        return {"file": "clip.mp4", "duration": round(frames / job.fps, 3), "frames": frames,
-                "fps": job.fps, "width": info.width, "height": info.height, "camera": shot.camera}
+        return {
+            "file": "clip.mp4",
+            "duration": round(frames / job.fps, 3),
+            "frames": frames,
+            "fps": job.fps,
+            "width": info.width,
+            "height": info.height,
+            "camera": shot.camera,
+        }

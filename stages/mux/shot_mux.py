@@ -47,10 +47,16 @@ def mux_audio(voices: list[Artifact], offsets: list[float], seconds: float) -> A
         ffmpeg.input(str(voice.file())).audio.filter("adelay", delays=round(offset * 1000), all=1)
         for voice, offset in zip(voices, offsets, strict=True)
     ]
-    mixed = placed[0] if len(placed) == 1 else ffmpeg.filter(
-        placed, "amix", inputs=len(placed), normalize=0, duration="longest", dropout_transition=0)
-    return (mixed.filter("apad", whole_dur=f"{seconds:.6f}").filter("atrim", duration=f"{seconds:.6f}")
-            .filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo"))
+    mixed = (
+        placed[0]
+        if len(placed) == 1
+        else ffmpeg.filter(placed, "amix", inputs=len(placed), normalize=0, duration="longest", dropout_transition=0)
+    )
+    return (
+        mixed.filter("apad", whole_dur=f"{seconds:.6f}")
+        .filter("atrim", duration=f"{seconds:.6f}")
+        .filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo")
+    )
 
 
 class ShotMux(Stage):
@@ -75,11 +81,23 @@ class ShotMux(Stage):
         frames = max(1, round(seconds * job.fps))
         path = out / "shot.mp4"
         stream = ffmpeg.output(
-            mux_video(motion, job, planned, frames), mux_audio(voices, offsets, seconds), str(path),
-            vcodec="libx264", crf=int(self.options.get("crf", 18)),
+            mux_video(motion, job, planned, frames),
+            mux_audio(voices, offsets, seconds),
+            str(path),
+            vcodec="libx264",
+            crf=int(self.options.get("crf", 18)),
             preset=str(self.options.get("preset", "veryfast")),
-            r=job.fps, acodec="aac", audio_bitrate="160k", ar=SAMPLE_RATE,
+            r=job.fps,
+            acodec="aac",
+            audio_bitrate="160k",
+            ar=SAMPLE_RATE,
         )
         run_ffmpeg(stream, f"mux {shot.id}")
-        return {"file": "shot.mp4", "duration": round(seconds, 3), "frames": frames, "planned": planned,
-                "offsets": offsets, "shot": shot.id}
+        return {
+            "file": "shot.mp4",
+            "duration": round(seconds, 3),
+            "frames": frames,
+            "planned": planned,
+            "offsets": offsets,
+            "shot": shot.id,
+        }

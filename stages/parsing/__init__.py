@@ -1,7 +1,7 @@
 """Script parsing: Chinese micro-drama text and Fountain into one :class:`stages.models.Script`.
 
 ``parse_script`` is the one entry point. Every problem a user can fix comes out as
-:class:`orchestrator.errors.InputError` naming the file and line; nothing else escapes.
+:class:`stages.errors.InputError` naming the file and line; nothing else escapes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.models import Script
 from stages.parsing.detect import detect_format, detect_language
 from stages.parsing.fountain import parse_fountain

@@ -18,7 +18,7 @@ from screenplain.parsers.fountain import InputParagraph, parse_title_page, secti
 from screenplain.richstring import parse_emphasis
 from screenplain.types import Action, Dialog, DualDialog, Section, Slug, Transition
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.models import Beat, SceneScript, Script, TimeOfDay
 from stages.parsing.detect import detect_language
 from stages.parsing.text import Builder, clean_name, source_lines

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.models import Beat, EpisodeScript, SceneScript
 
 LINE_BREAK = re.compile(r"\r\n|\n|\r")

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.models import Beat, SceneScript, Script, TimeOfDay
 from stages.parsing.text import Builder, clean_name, source_lines, split_names
 

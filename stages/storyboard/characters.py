@@ -12,8 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Literal
 
-from orchestrator.jobspec import CharacterSpec
-from stages.models import Character, Script
+from stages.models import Character, CharacterSpec, Script
 
 NARRATOR_NAMES = ("旁白", "NARRATOR", "Narrator", "narrator")
 Gender = Literal["female", "male", "neutral"]

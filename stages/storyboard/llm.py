@@ -81,10 +81,7 @@ class LLMShot(BaseModel):
     def _line_ids(cls, value: Any) -> Any:
         # Accept ["L1"], [1] or [{"id": "L1", ...}]; text in an object is checked against the script later.
         if isinstance(value, list):
-            return [
-                f"L{v}" if isinstance(v, int) else v.get("id", "") if isinstance(v, dict) else v
-                for v in value
-            ]
+            return [f"L{v}" if isinstance(v, int) else v.get("id", "") if isinstance(v, dict) else v for v in value]
         return value
 
 
@@ -120,11 +117,7 @@ def check_scene(
         missing = [w for w in wanted if w not in given]
         extra = [g for g in given if g not in wanted]
         problem = (
-            f"missing {missing}"
-            if missing
-            else f"unknown ids {extra}"
-            if extra
-            else "lines repeated or out of order"
+            f"missing {missing}" if missing else f"unknown ids {extra}" if extra else "lines repeated or out of order"
         )
         raise SceneInvalid(f"shots must cover lines {wanted} exactly once in order; got {given} ({problem})")
     texts = {f"L{i}": line.text for i, line in enumerate(lines, 1)}
@@ -136,9 +129,7 @@ def check_scene(
     for n, shot in enumerate(answer.shots, 1):
         strangers = [c for c in shot.characters if c not in known]
         if strangers:
-            raise SceneInvalid(
-                f"shot {n}: characters {strangers} are not in this scene (cast: {sorted(known)})"
-            )
+            raise SceneInvalid(f"shot {n}: characters {strangers} are not in this scene (cast: {sorted(known)})")
         if not min_shot <= shot.duration <= max_shot:
             raise SceneInvalid(f"shot {n}: duration {shot.duration} is outside {min_shot}-{max_shot} s")
 
@@ -236,9 +227,7 @@ class LLMStoryboard(ModelStage):
         description = describe_scene(scene_script, lines)
         error = f"scene longer than {MAX_SCENE_CHARS} characters"
         if len(description) <= MAX_SCENE_CHARS:
-            system = SYSTEM_PROMPT.replace("MIN", f"{options.min_shot:g}").replace(
-                "MAX", f"{options.max_shot:g}"
-            )
+            system = SYSTEM_PROMPT.replace("MIN", f"{options.min_shot:g}").replace("MAX", f"{options.max_shot:g}")
             messages = [{"role": "system", "content": system}, {"role": "user", "content": description}]
             for _attempt in range(1 + self.retries):
                 report["attempts"] += 1
@@ -254,8 +243,7 @@ class LLMStoryboard(ModelStage):
                         {"role": "assistant", "content": reply[:4000]},
                         {
                             "role": "user",
-                            "content": f"That answer is invalid: {error}\n"
-                            "Answer again with corrected JSON only.",
+                            "content": f"That answer is invalid: {error}\nAnswer again with corrected JSON only.",
                         },
                     ]
                     continue

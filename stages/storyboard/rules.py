@@ -24,8 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orchestrator.errors import InputError
 from stages.base import Inputs, Stage
+from stages.errors import InputError
 from stages.models import (
     Beat,
     CameraMove,

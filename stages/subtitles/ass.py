@@ -24,8 +24,10 @@ from stages.timing import episode_layout
 ROWS_PER_EVENT = 2
 # Per aspect: font size and bottom margin as fractions of the height, side margins of the width.
 # Vertical platforms put buttons and captions over the lower part of the frame, hence the high margin.
-STYLE_BY_ASPECT = {"9:16": {"size": 0.042, "bottom": 0.16, "side": 0.08},
-                   "16:9": {"size": 0.058, "bottom": 0.07, "side": 0.06}}
+STYLE_BY_ASPECT = {
+    "9:16": {"size": 0.042, "bottom": 0.16, "side": 0.08},
+    "16:9": {"size": 0.058, "bottom": 0.07, "side": 0.06},
+}
 NARRATOR = {"zh": "旁白", "en": "NARRATOR"}
 
 
@@ -33,11 +35,17 @@ def subtitle_style(job: JobContext) -> pysubs2.SSAStyle:
     shape = STYLE_BY_ASPECT[job.aspect]
     size = max(10, round(job.height * shape["size"]))
     return pysubs2.SSAStyle(
-        fontname=CJK_FONT_FAMILY, fontsize=size,
-        primarycolor=pysubs2.Color(255, 255, 255, 0), outlinecolor=pysubs2.Color(0, 0, 0, 0),
-        backcolor=pysubs2.Color(0, 0, 0, 128), bold=False, outline=max(1.0, round(size * 0.08, 1)),
-        shadow=max(0.0, round(size * 0.03, 1)), alignment=pysubs2.Alignment.BOTTOM_CENTER,
-        marginl=round(job.width * shape["side"]), marginr=round(job.width * shape["side"]),
+        fontname=CJK_FONT_FAMILY,
+        fontsize=size,
+        primarycolor=pysubs2.Color(255, 255, 255, 0),
+        outlinecolor=pysubs2.Color(0, 0, 0, 0),
+        backcolor=pysubs2.Color(0, 0, 0, 128),
+        bold=False,
+        outline=max(1.0, round(size * 0.08, 1)),
+        shadow=max(0.0, round(size * 0.03, 1)),
+        alignment=pysubs2.Alignment.BOTTOM_CENTER,
+        marginl=round(job.width * shape["side"]),
+        marginr=round(job.width * shape["side"]),
         marginv=round(job.height * shape["bottom"]),
     )
 
@@ -61,7 +69,7 @@ Chunk = tuple[int, int, list[str]]
 def timed_chunks(text: str, start_ms: int, duration_ms: int, columns: int) -> list[Chunk]:
     """(start, end, rows) per event: two rows each, sharing the line's time by length."""
     rows = [r for r in wrap_text(text, columns) if r] or [text]
-    groups = [rows[i:i + ROWS_PER_EVENT] for i in range(0, len(rows), ROWS_PER_EVENT)]
+    groups = [rows[i : i + ROWS_PER_EVENT] for i in range(0, len(rows), ROWS_PER_EVENT)]
     weights = [max(1, sum(display_width(r) for r in g)) for g in groups]
     total = sum(weights)
     chunks, elapsed = [], 0
@@ -94,32 +102,46 @@ class AssSubtitles(Stage):
         per_shot, i = [], 0
         for shot in shots:
             n = len(shot["lines"])
-            per_shot.append((float(shot["duration"]), durations[i:i + n]))
+            per_shot.append((float(shot["duration"]), durations[i : i + n]))
             i += n
 
         style = subtitle_style(job)
         columns = columns_per_row(job, style)
         ass, srt = _new_file(job, style), pysubs2.SSAFile()
         line_iter = iter(zip(lines, durations, strict=True))
-        for (shot_start, _, offsets) in episode_layout(per_shot, job.fps):
+        for shot_start, _, offsets in episode_layout(per_shot, job.fps):
             for offset in offsets:
                 line, duration = next(line_iter)
                 start_ms = round((shot_start + offset) * 1000)
-                for begin, end, rows in timed_chunks(line_text(line, job.language, with_speaker), start_ms,
-                                                     round(duration * 1000), columns):
+                for begin, end, rows in timed_chunks(
+                    line_text(line, job.language, with_speaker), start_ms, round(duration * 1000), columns
+                ):
                     ass.append(pysubs2.SSAEvent(start=begin, end=end, text=ass_join(rows), name=line.id))
                     srt_text = ass_join(rows, escape_braces=False)
                     srt.append(pysubs2.SSAEvent(start=begin, end=end, text=srt_text))
         ass.save(str(out / "episode.ass"), format_="ass")
         # keep_ssa_tags: SRT has no override blocks, so braces typed in a line stay as they are.
         srt.save(str(out / "episode.srt"), format_="srt", keep_ssa_tags=True)
-        return {"file": "episode.ass", "srt": "episode.srt", "events": len(ass.events), "lines": len(lines),
-                "duration": round(sum(d for _, d, _ in episode_layout(per_shot, job.fps)), 3)}
+        return {
+            "file": "episode.ass",
+            "srt": "episode.srt",
+            "events": len(ass.events),
+            "lines": len(lines),
+            "duration": round(sum(d for _, d, _ in episode_layout(per_shot, job.fps)), 3),
+        }
 
 
 def _new_file(job: JobContext, style: pysubs2.SSAStyle) -> pysubs2.SSAFile:
     subs = pysubs2.SSAFile()
-    subs.info.update({"Title": job.title, "PlayResX": str(job.width), "PlayResY": str(job.height),
-                      "WrapStyle": "2", "ScaledBorderAndShadow": "yes", "YCbCr Matrix": "TV.709"})
+    subs.info.update(
+        {
+            "Title": job.title,
+            "PlayResX": str(job.width),
+            "PlayResY": str(job.height),
+            "WrapStyle": "2",
+            "ScaledBorderAndShadow": "yes",
+            "YCbCr Matrix": "TV.709",
+        }
+    )
     subs.styles = {"Default": style}
     return subs

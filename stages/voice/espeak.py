@@ -20,8 +20,8 @@ from typing import Any
 
 import ffmpeg
 
-from orchestrator.errors import InputError
 from stages.base import Resources, Stage
+from stages.errors import InputError
 from stages.media.ffmpeg_run import run_ffmpeg, run_tool
 from stages.models import Character, Line
 from stages.params import JobContext
@@ -30,10 +30,16 @@ from stages.voice.numerals import spoken_digits_zh
 LANGUAGE_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
 FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
 MALE_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
-FEMALE_WORDS = re.compile(r"女|她|姑娘|小姐|妈|姐|妹|奶奶|阿姨|夫人|太太"
-                          r"|\b(woman|girl|she|her|female|lady|mother|sister|wife|queen|daughter)\b", re.I)
-MALE_WORDS = re.compile(r"男|他|先生|爸|哥|弟|爷|叔|少爷|总裁"
-                        r"|\b(man|boy|he|his|male|gentleman|father|brother|husband|king|son)\b", re.I)
+FEMALE_WORDS = re.compile(
+    r"女|她|姑娘|小姐|妈|姐|妹|奶奶|阿姨|夫人|太太"
+    r"|\b(woman|girl|she|her|female|lady|mother|sister|wife|queen|daughter)\b",
+    re.I,
+)
+MALE_WORDS = re.compile(
+    r"男|他|先生|爸|哥|弟|爷|叔|少爷|总裁"
+    r"|\b(man|boy|he|his|male|gentleman|father|brother|husband|king|son)\b",
+    re.I,
+)
 VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\+[A-Za-z][A-Za-z0-9_-]*)?$|^\+?[A-Za-z][A-Za-z0-9_-]*$")
 MAX_LINE_CHARS = 2000
 SAMPLE_RATE = 48_000
@@ -61,15 +67,17 @@ def guess_gender(appearance: str) -> str | None:
     return "f" if female > male else "m"
 
 
-def cast_voice(character: Character | None, language: str,
-               options: dict[str, Any] | None = None) -> EspeakVoiceSpec:
+def cast_voice(character: Character | None, language: str, options: dict[str, Any] | None = None) -> EspeakVoiceSpec:
     """The voice for ``character`` (None: the narrator), from the spec where given, derived otherwise."""
     options = options or {}
     base = LANGUAGE_VOICE[language]
     if character is None:
         narrator = options.get("narrator_voice", "m3")
-        return EspeakVoiceSpec(_compose(base, narrator, "narrator"), int(options.get("narrator_pitch", 42)),
-                               int(options.get("narrator_speed", 160)))
+        return EspeakVoiceSpec(
+            _compose(base, narrator, "narrator"),
+            int(options.get("narrator_pitch", 42)),
+            int(options.get("narrator_speed", 160)),
+        )
     key = (character.name, character.seed)
     gender = guess_gender(character.appearance) or ("f" if _hash_unit(*key, "gender") < 0.5 else "m")
     variants = FEMALE_VARIANTS if gender == "f" else MALE_VARIANTS
@@ -87,8 +95,10 @@ def _compose(base: str, given: str, who: str) -> str:
     """``given`` may be a variant (``f3``, ``+f3``), a language voice (``en-gb``) or both (``en-gb+f3``)."""
     given = given.strip()
     if not VOICE_NAME.match(given):
-        raise InputError(f"voice {given!r} is not an espeak-ng voice name (like 'f3', 'en-gb' or 'en-gb+m2')",
-                         field=f"characters.{who}.voice")
+        raise InputError(
+            f"voice {given!r} is not an espeak-ng voice name (like 'f3', 'en-gb' or 'en-gb+m2')",
+            field=f"characters.{who}.voice",
+        )
     if given.startswith("+"):
         return base + given
     if "+" in given:
@@ -100,8 +110,9 @@ def _compose(base: str, given: str, who: str) -> str:
 def speakable_text(line: Line, language: str) -> str:
     text = line.text.strip()
     if len(text) > MAX_LINE_CHARS:
-        raise InputError(f"line is {len(text)} characters; at most {MAX_LINE_CHARS} are spoken",
-                         field=f"lines.{line.id}.text")
+        raise InputError(
+            f"line is {len(text)} characters; at most {MAX_LINE_CHARS} are spoken", field=f"lines.{line.id}.text"
+        )
     return spoken_digits_zh(text) if language == "zh" else text
 
 
@@ -123,8 +134,25 @@ class EspeakVoice(Stage):
         with tempfile.TemporaryDirectory(prefix="kaipai-voice-") as work:
             text_file, raw = Path(work) / "line.txt", Path(work) / "raw.wav"
             text_file.write_text(speakable_text(line, job.language) + "\n", encoding="utf-8")
-            run_tool(["espeak-ng", "-b", "1", "-v", spec.voice, "-p", str(spec.pitch), "-s", str(spec.speed),
-                      "-w", str(raw), "-f", str(text_file)], f"voice {line.id}", timeout=120)
+            run_tool(
+                [
+                    "espeak-ng",
+                    "-b",
+                    "1",
+                    "-v",
+                    spec.voice,
+                    "-p",
+                    str(spec.pitch),
+                    "-s",
+                    str(spec.speed),
+                    "-w",
+                    str(raw),
+                    "-f",
+                    str(text_file),
+                ],
+                f"voice {line.id}",
+                timeout=120,
+            )
             stream = (
                 ffmpeg.input(str(raw))
                 .filter("apad", whole_dur=MIN_SECONDS)
@@ -132,8 +160,14 @@ class EspeakVoice(Stage):
             )
             run_ffmpeg(stream, f"voice {line.id}")
         duration = wav_duration(wav)
-        return {"file": "line.wav", "duration": round(duration, 3), "line": line.id,
-                "voice": spec.voice, "pitch": spec.pitch, "speed": spec.speed}
+        return {
+            "file": "line.wav",
+            "duration": round(duration, 3),
+            "line": line.id,
+            "voice": spec.voice,
+            "pitch": spec.pitch,
+            "speed": spec.speed,
+        }
 
 
 def wav_duration(path: Path) -> float:

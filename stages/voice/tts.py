@@ -98,8 +98,15 @@ class TransformersVoice(ModelStage):
                 stream = stream.filter("asetrate", round(rate * factor)).filter("aresample", SAMPLE_RATE)
             if abs(tempo - 1.0) > 1e-3:
                 stream = stream.filter("atempo", min(2.0, max(0.5, tempo)))
-            stream = stream.filter("apad", whole_dur=MIN_SECONDS).output(str(wav), ar=SAMPLE_RATE, ac=1,
-                                                                         acodec="pcm_s16le")
+            stream = stream.filter("apad", whole_dur=MIN_SECONDS).output(
+                str(wav), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le"
+            )
             run_ffmpeg(stream, f"voice {line.id}")
-        return {"file": "line.wav", "duration": round(wav_duration(wav), 3), "line": line.id,
-                "model": self.model.model_id, "speaker": speaker, "pitch_factor": factor}
+        return {
+            "file": "line.wav",
+            "duration": round(wav_duration(wav), 3),
+            "line": line.id,
+            "model": self.model.model_id,
+            "speaker": speaker,
+            "pitch_factor": factor,
+        }

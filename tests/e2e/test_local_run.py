@@ -33,8 +33,14 @@ SCRIPT = """第1集 试镜
 def write_job(folder, edit="就一定会来。"):
     folder.mkdir(exist_ok=True)
     (folder / "script.txt").write_text(SCRIPT.format(edit=edit), encoding="utf-8")
-    spec = {"studio": "测试", "title": "城墙{夜}\\N", "script": "script.txt", "resolution": "180x320", "fps": 12,
-            "characters": {"林晚": {"appearance": "短发，蓝色风衣"}, "陈砚": {"appearance": "黑色冲锋衣"}}}
+    spec = {
+        "studio": "测试",
+        "title": "城墙{夜}\\N",
+        "script": "script.txt",
+        "resolution": "180x320",
+        "fps": 12,
+        "characters": {"林晚": {"appearance": "短发，蓝色风衣"}, "陈砚": {"appearance": "黑色冲锋衣"}},
+    }
     (folder / "job.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     return folder / "job.yaml"
 
@@ -46,8 +52,11 @@ def run(job, out):
 
 
 def audio_rms(path) -> float:
-    pcm = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "16000", "-"],
-                         capture_output=True, check=True).stdout
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "16000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float64)
     return float(np.sqrt(np.mean(samples**2)))
 

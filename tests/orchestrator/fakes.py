@@ -44,7 +44,7 @@ class FakeStage(Stage):
         if unit in self.options.get("fail", ()):
             raise ValueError(f"fake failure in {self.name} {unit}")
         if unit in self.options.get("invalid", ()):
-            from orchestrator.errors import InputError
+            from stages.errors import InputError
 
             raise InputError(f"fake bad input in {self.name} {unit}")
         flaky = self.options.get("flaky_dir")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.dag import plan_dag
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from tests.orchestrator.conftest import fake_profile, make_job
 from tests.orchestrator.storyboards import make_storyboard
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import InputError
 from orchestrator.frontend import load
 from orchestrator.jobspec import load_job
+from stages.errors import InputError
 
 
 def write(folder: Path, spec: str, script: str | None = "林晚：你好。\n") -> Path:

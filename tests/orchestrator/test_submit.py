@@ -8,7 +8,7 @@ import pytest
 
 from orchestrator import submit
 from orchestrator.config import REPO_ROOT
-from orchestrator.errors import InputError, RunFailed
+from stages.errors import InputError, RunFailed
 
 EXAMPLE = REPO_ROOT / "examples" / "fountain-short" / "job.yaml"
 

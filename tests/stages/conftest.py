@@ -20,18 +20,39 @@ CHARACTERS = [
     {"name": "林晚", "appearance": "二十五岁的女律师，短发，黑色风衣", "seed": 7},
     {"name": "顾沉", "appearance": "冷面总裁，男，西装", "seed": 3},
 ]
-SCENE = {"id": "ep01-s01", "heading": "1-1 夜 内 总裁办公室", "location": "总裁办公室", "time": "night",
-         "interior": True}
+SCENE = {
+    "id": "ep01-s01",
+    "heading": "1-1 夜 内 总裁办公室",
+    "location": "总裁办公室",
+    "time": "night",
+    "interior": True,
+}
 LINES = [
     {"id": "ep01-l001", "kind": "dialogue", "character": "林晚", "text": "你以为我还会回来吗？"},
     {"id": "ep01-l002", "kind": "dialogue", "character": "顾沉", "text": "-{\\b1}回来。"},
 ]
 SHOTS = [
-    {"id": "ep01-s01-sh001", "scene": "ep01-s01", "size": "medium", "camera": "push-in", "duration": 1.5,
-     "characters": ["林晚", "顾沉"], "prompt": "two people in an office", "action": "林晚推门而入。",
-     "lines": LINES},
-    {"id": "ep01-s01-sh002", "scene": "ep01-s01", "size": "wide", "camera": "pan", "duration": 1.0,
-     "characters": [], "prompt": "the city at night", "lines": []},
+    {
+        "id": "ep01-s01-sh001",
+        "scene": "ep01-s01",
+        "size": "medium",
+        "camera": "push-in",
+        "duration": 1.5,
+        "characters": ["林晚", "顾沉"],
+        "prompt": "two people in an office",
+        "action": "林晚推门而入。",
+        "lines": LINES,
+    },
+    {
+        "id": "ep01-s01-sh002",
+        "scene": "ep01-s01",
+        "size": "wide",
+        "camera": "pan",
+        "duration": 1.0,
+        "characters": [],
+        "prompt": "the city at night",
+        "lines": [],
+    },
 ]
 EPISODE = {"id": "ep01", "number": 1, "title": "重逢"}
 
@@ -46,8 +67,11 @@ def run_stage(stage: Stage, params: dict[str, Any], inputs: dict, out: Path) -> 
 
 def decoded_pcm(path: Path) -> np.ndarray:
     """A media file's audio as mono 16 kHz float samples (ffmpeg decodes, numpy measures)."""
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "16000",
-                          "-"], capture_output=True, check=True).stdout
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "16000", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
     return np.frombuffer(raw, dtype=np.int16).astype(np.float64) / 32768.0
 
 
@@ -58,8 +82,7 @@ def rms(samples: np.ndarray) -> float:
 @pytest.fixture(scope="session")
 def sample() -> SimpleNamespace:
     """The tiny job's data (JOB, CHARACTERS, SCENE, LINES, SHOTS, EPISODE) for tests to build params from."""
-    return SimpleNamespace(JOB=JOB, CHARACTERS=CHARACTERS, SCENE=SCENE, LINES=LINES, SHOTS=SHOTS,
-                           EPISODE=EPISODE)
+    return SimpleNamespace(JOB=JOB, CHARACTERS=CHARACTERS, SCENE=SCENE, LINES=LINES, SHOTS=SHOTS, EPISODE=EPISODE)
 
 
 @pytest.fixture(scope="session")
@@ -86,8 +109,10 @@ def media_dir(tmp_path_factory) -> Path:
 def sheets(media_dir) -> list[Artifact]:
     from stages.keyframe.card import CharacterCard
 
-    return [run_stage(CharacterCard(), {"job": JOB, "character": c}, {}, media_dir / f"sheet-{i}")
-            for i, c in enumerate(CHARACTERS)]
+    return [
+        run_stage(CharacterCard(), {"job": JOB, "character": c}, {}, media_dir / f"sheet-{i}")
+        for i, c in enumerate(CHARACTERS)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -107,8 +132,10 @@ def motions(media_dir, keyframes) -> list[Artifact]:
     from stages.motion.kenburns import KenBurnsMotion
 
     pairs = enumerate(zip(SHOTS, keyframes, strict=True))
-    return [run_stage(KenBurnsMotion(), {"job": JOB, "shot": shot}, {"keyframe": kf},
-                      media_dir / f"motion-{i}") for i, (shot, kf) in pairs]
+    return [
+        run_stage(KenBurnsMotion(), {"job": JOB, "shot": shot}, {"keyframe": kf}, media_dir / f"motion-{i}")
+        for i, (shot, kf) in pairs
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -116,8 +143,15 @@ def voices(media_dir) -> list[Artifact]:
     from stages.voice.espeak import EspeakVoice
 
     by_name = {c["name"]: c for c in CHARACTERS}
-    return [run_stage(EspeakVoice(), {"job": JOB, "line": line, "character": by_name.get(line["character"])},
-                      {}, media_dir / f"voice-{i}") for i, line in enumerate(LINES)]
+    return [
+        run_stage(
+            EspeakVoice(),
+            {"job": JOB, "line": line, "character": by_name.get(line["character"])},
+            {},
+            media_dir / f"voice-{i}",
+        )
+        for i, line in enumerate(LINES)
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -126,10 +160,11 @@ def muxes(media_dir, motions, voices) -> list[Artifact]:
 
     out, used = [], 0
     for i, (shot, motion) in enumerate(zip(SHOTS, motions, strict=True)):
-        mine = voices[used:used + len(shot["lines"])]
+        mine = voices[used : used + len(shot["lines"])]
         used += len(shot["lines"])
-        out.append(run_stage(ShotMux(), {"job": JOB, "shot": shot}, {"motion": motion, "voices": mine},
-                             media_dir / f"mux-{i}"))
+        out.append(
+            run_stage(ShotMux(), {"job": JOB, "shot": shot}, {"motion": motion, "voices": mine}, media_dir / f"mux-{i}")
+        )
     return out
 
 
@@ -138,5 +173,6 @@ def subtitles(media_dir, voices) -> Artifact:
     from stages.subtitles.ass import AssSubtitles
 
     shots = [{"id": s["id"], "duration": s["duration"], "lines": s["lines"]} for s in SHOTS]
-    return run_stage(AssSubtitles(), {"job": JOB, "episode": EPISODE, "shots": shots}, {"voices": voices},
-                     media_dir / "subtitles")
+    return run_stage(
+        AssSubtitles(), {"job": JOB, "episode": EPISODE, "shots": shots}, {"voices": voices}, media_dir / "subtitles"
+    )

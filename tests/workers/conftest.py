@@ -5,15 +5,22 @@ from __future__ import annotations
 import pytest
 
 TINY_IMAGE = {"model": "tiny:sd", "device": "cpu", "max_side": 64, "multiple": 8, "steps": 2}
-TINY_VIDEO = {"model": "tiny:ltx", "device": "cpu", "max_side": 64, "frames": 9, "steps": 2,
-              "preset": "ultrafast"}
+TINY_VIDEO = {"model": "tiny:ltx", "device": "cpu", "max_side": 64, "frames": 9, "steps": 2, "preset": "ultrafast"}
 TINY_VOICE = {"model": "tiny:vits", "device": "cpu"}
 
 
 @pytest.fixture
 def job() -> dict:
-    return {"title": "城墙", "width": 96, "height": 160, "fps": 12, "aspect": "9:16", "style": "cinematic",
-            "language": "zh", "seed": 7}
+    return {
+        "title": "城墙",
+        "width": 96,
+        "height": 160,
+        "fps": 12,
+        "aspect": "9:16",
+        "style": "cinematic",
+        "language": "zh",
+        "seed": 7,
+    }
 
 
 @pytest.fixture
@@ -27,9 +34,18 @@ def hero() -> dict:
 
 
 def make_shot(number: int, characters: list[str], duration: float = 1.5) -> dict:
-    return {"id": f"ep01-s01-sh{number:03d}", "scene": "ep01-s01", "size": "close-up", "camera": "push-in",
-            "duration": duration, "characters": characters, "prompt": f"shot {number} on the city wall",
-            "action": "", "lines": [], "reason": ""}
+    return {
+        "id": f"ep01-s01-sh{number:03d}",
+        "scene": "ep01-s01",
+        "size": "close-up",
+        "camera": "push-in",
+        "duration": duration,
+        "characters": characters,
+        "prompt": f"shot {number} on the city wall",
+        "action": "",
+        "lines": [],
+        "reason": "",
+    }
 
 
 @pytest.fixture

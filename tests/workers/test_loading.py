@@ -32,8 +32,10 @@ def test_settings_reject_unknown_device_and_dtype():
     assert settings.torch_dtype() == torch.float32  # half precision is for GPUs
 
 
-@pytest.mark.parametrize("family", ["workers.diffusion:TextToImage", "workers.video:ImageToVideo",
-                                    "workers.llm:ChatModel", "workers.tts:Speech"])
+@pytest.mark.parametrize(
+    "family",
+    ["workers.diffusion:TextToImage", "workers.video:ImageToVideo", "workers.llm:ChatModel", "workers.tts:Speech"],
+)
 def test_missing_model_names_the_id_and_how_to_fetch_it(family, monkeypatch):
     import importlib
 

@@ -40,9 +40,15 @@ def test_image_and_video_actors_load_once_and_serve_many_shots(ray_session, tmp_
     assert sheet.file().name == "sheet.png" and sheet.meta["character"] == "林晚"
 
     keyframes = actor(ray, "keyframe", "diffusers", TINY_IMAGE)
-    refs = [keyframes.execute.remote(f"kf-{i}", {"job": job, "episode": {"id": "ep01"}, "scene": {},
-                                                  "shot": shot, "characters": [heroine]},
-                                     {"characters": [sheet]}, store) for i, shot in enumerate(shots)]
+    refs = [
+        keyframes.execute.remote(
+            f"kf-{i}",
+            {"job": job, "episode": {"id": "ep01"}, "scene": {}, "shot": shot, "characters": [heroine]},
+            {"characters": [sheet]},
+            store,
+        )
+        for i, shot in enumerate(shots)
+    ]
     frames = ray.get(refs)
     stats = ray.get(keyframes.stats.remote())
     assert stats["loads"] == 1 and stats["served"] == len(shots) and stats["model"] == "tiny:sd"
@@ -52,8 +58,12 @@ def test_image_and_video_actors_load_once_and_serve_many_shots(ray_session, tmp_
         assert image.size == (job["width"], job["height"])  # resized to the job's exact size
 
     clips = actor(ray, "motion", "diffusers", TINY_VIDEO)
-    made = ray.get([clips.execute.remote(f"clip-{i}", {"job": job, "shot": shot}, {"keyframe": frame}, store)
-                    for i, (shot, frame) in enumerate(zip(shots[:3], frames, strict=False))])
+    made = ray.get(
+        [
+            clips.execute.remote(f"clip-{i}", {"job": job, "shot": shot}, {"keyframe": frame}, store)
+            for i, (shot, frame) in enumerate(zip(shots[:3], frames, strict=False))
+        ]
+    )
     assert ray.get(clips.stats.remote())["loads"] == 1
     info = probe(made[0].file())
     assert (info.width, info.height) == (job["width"], job["height"])
@@ -73,9 +83,26 @@ def test_voice_actor_speaks_lines_per_character(ray_session, tmp_path, job, hero
     store = str(tmp_path / "store")
     voices = actor(ray, "voice", "transformers", TINY_VOICE)
     lines = [("林晚", heroine, "你好，陆沉。"), ("陆沉", hero, "走吧！"), (None, None, "那一年，城墙下。")]
-    made = ray.get([voices.execute.remote(f"v{i}", {"job": job, "character": who, "line": {
-        "id": f"ep01-l{i + 1:03d}", "kind": "narration" if who is None else "dialogue",
-        "character": name, "text": text}}, {}, store) for i, (name, who, text) in enumerate(lines)])
+    made = ray.get(
+        [
+            voices.execute.remote(
+                f"v{i}",
+                {
+                    "job": job,
+                    "character": who,
+                    "line": {
+                        "id": f"ep01-l{i + 1:03d}",
+                        "kind": "narration" if who is None else "dialogue",
+                        "character": name,
+                        "text": text,
+                    },
+                },
+                {},
+                store,
+            )
+            for i, (name, who, text) in enumerate(lines)
+        ]
+    )
     assert ray.get(voices.stats.remote())["loads"] == 1
     for artifact in made:
         info = probe(artifact.file())
@@ -96,8 +123,10 @@ def test_batch_runs_one_pipeline_call_and_writes_each_through_the_store(tmp_path
         return pipe(**kwargs)
 
     worker.stage.model.pipe = counting
-    tasks = [(f"kf-{i}", {"job": job, "episode": {}, "scene": {}, "shot": s, "characters": [heroine]},
-              {"characters": []}) for i, s in enumerate(shots)]
+    tasks = [
+        (f"kf-{i}", {"job": job, "episode": {}, "scene": {}, "shot": s, "characters": [heroine]}, {"characters": []})
+        for i, s in enumerate(shots)
+    ]
     made = worker.execute_batch(tasks, tmp_path)
     assert calls == [len(shots)]
     assert [a.key for a in made] == [t[0] for t in tasks]
@@ -122,8 +151,10 @@ def test_batch_out_of_memory_retries_smaller_then_names_the_shot(tmp_path, job, 
 
     worker.stage.model.pipe = small_gpu
     shots = [make_shot(n, []) for n in range(1, 4)]
-    tasks = [(f"k{n}", {"job": job, "episode": {}, "scene": {}, "shot": s, "characters": []}, {})
-             for n, s in enumerate(shots)]
+    tasks = [
+        (f"k{n}", {"job": job, "episode": {}, "scene": {}, "shot": s, "characters": []}, {})
+        for n, s in enumerate(shots)
+    ]
     made = worker.execute_batch(tasks, tmp_path)
     assert len(made) == 3 and sizes[:2] == [3, 1] and sizes.count(1) == 3
 
@@ -134,8 +165,9 @@ def test_batch_out_of_memory_retries_smaller_then_names_the_shot(tmp_path, job, 
     from workers.loading import ShotOutOfMemory
 
     with pytest.raises(ShotOutOfMemory, match="ep01-s01-sh009"):
-        worker.execute_batch([("k9", {"job": job, "episode": {}, "scene": {}, "shot": make_shot(9, []),
-                                      "characters": []}, {})], tmp_path)
+        worker.execute_batch(
+            [("k9", {"job": job, "episode": {}, "scene": {}, "shot": make_shot(9, []), "characters": []}, {})], tmp_path
+        )
     assert lookup(tmp_path, "keyframe", "k9") is None  # nothing half-written under the key
 
 
@@ -153,9 +185,11 @@ def test_same_inputs_same_pixels(tmp_path, job, heroine, shots):
 @pytest.mark.slow
 def test_missing_model_fails_the_actor_at_start_up_with_the_fetch_hint(ray_session, monkeypatch):
     ray = ray_session
-    handle = ray.remote(num_cpus=1)(worker_class_for("keyframe", "diffusers")).options(
-        runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1"}}).remote(
-        "keyframe", "diffusers", {"model": "kaipai-test/no-such-model"})
+    handle = (
+        ray.remote(num_cpus=1)(worker_class_for("keyframe", "diffusers"))
+        .options(runtime_env={"env_vars": {"HF_HUB_OFFLINE": "1"}})
+        .remote("keyframe", "diffusers", {"model": "kaipai-test/no-such-model"})
+    )
     with pytest.raises(Exception) as err:
         ray.get(handle.ready.remote(), timeout=120)
     cause = startup_failure(err.value)

@@ -23,10 +23,10 @@ def test_whole_dag_runs_on_tiny_models(ray_session, tmp_path):
     job, script, _ = frontend.load(EXAMPLES / "fountain-short" / "job.yaml")
     characters, _ = frontend.characters_for(job, script)
     settings = profile.stage("storyboard")
-    storyboarder = worker_class_for("storyboard", settings.backend)("storyboard", settings.backend,
-                                                                    settings.options)
-    made = storyboarder.execute("storyboard", frontend.storyboard_params(job, script, characters), {},
-                                tmp_path / "store")
+    storyboarder = worker_class_for("storyboard", settings.backend)("storyboard", settings.backend, settings.options)
+    made = storyboarder.execute(
+        "storyboard", frontend.storyboard_params(job, script, characters), {}, tmp_path / "store"
+    )
     assert made.meta["fallback"] == made.meta["scenes"]  # a random LM never passes validation
     board = Storyboard.model_validate(json.loads(made.file().read_text(encoding="utf-8")))
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from orchestrator.errors import InputError
 from orchestrator.placement.graph import graph_from_data, load_graph
+from stages.errors import InputError
 
 BASE = {
     "resources": [{"id": "A"}, {"id": "B"}],

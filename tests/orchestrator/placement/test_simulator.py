@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from orchestrator.errors import InputError
 from orchestrator.placement.scenario import load_scenario
 from orchestrator.placement.simulator import POLICIES, generate, simulate
+from stages.errors import InputError
 
 SMALL = """\
 name: small

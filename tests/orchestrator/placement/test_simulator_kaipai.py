@@ -64,8 +64,12 @@ def test_each_zone_fetches_a_model_it_lacks_at_most_once(tmp_path):
     scenario = _scenario(tmp_path, TWO_ZONES)
     result = simulate(scenario, "kaipai")
     zones = scenario.topology.zones
-    most = sum(MODELS[m].weights_bytes for z in zones for m in MODELS
-               if m not in z.weights and any(m in other.weights for other in zones))
+    most = sum(
+        MODELS[m].weights_bytes
+        for z in zones
+        for m in MODELS
+        if m not in z.weights and any(m in other.weights for other in zones)
+    )
     assert result.weight_bytes_streamed <= most
     # Zone-blind streams a copy per GPU that loads a model its zone lacks.
     assert simulate(scenario, "zone-blind").weight_bytes_streamed > result.weight_bytes_streamed
@@ -74,9 +78,11 @@ def test_each_zone_fetches_a_model_it_lacks_at_most_once(tmp_path):
 def test_kaipai_spills_work_when_one_zone_is_backed_up(tmp_path):
     # All weights in zone a, an idle zone b: stealing over the link must pay off against a alone.
     text = TWO_ZONES.replace("weights: [facebook/mms-tts-eng, Qwen/Qwen2.5-7B-Instruct]", "weights: []")
-    text = text.replace("weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell]",
-                        "weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell, facebook/mms-tts-eng, "
-                        "Qwen/Qwen2.5-7B-Instruct]")
+    text = text.replace(
+        "weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell]",
+        "weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell, facebook/mms-tts-eng, "
+        "Qwen/Qwen2.5-7B-Instruct]",
+    )
     scenario = _scenario(tmp_path, text)
     result = simulate(scenario, "kaipai")
     assert result.per_zone_tasks["b"] > 0

@@ -11,9 +11,12 @@ from stages.media.probe import probe
 @pytest.fixture(scope="module")
 def episode(stage_run, muxes, subtitles, keyframes, sample, tmp_path_factory):
     out = tmp_path_factory.mktemp("odd 'name', with: colon") / "episode"
-    return stage_run(EpisodeAssembly({"crf": 30, "preset": "ultrafast"}),
-                     {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
-                     {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]}, out)
+    return stage_run(
+        EpisodeAssembly({"crf": 30, "preset": "ultrafast"}),
+        {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
+        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
+        out,
+    )
 
 
 def test_episode_joins_the_shots_with_sound(episode, muxes, sample):
@@ -31,14 +34,31 @@ def test_cover_and_srt_beside_the_video(episode, subtitles):
 
 
 def test_subtitles_are_burned_in(stage_run, muxes, subtitles, keyframes, sample, episode, tmp_path):
-    plain = stage_run(EpisodeAssembly({"crf": 30, "preset": "ultrafast", "burn_subtitles": False}),
-                      {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
-                      {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]}, tmp_path / "plain")
+    plain = stage_run(
+        EpisodeAssembly({"crf": 30, "preset": "ultrafast", "burn_subtitles": False}),
+        {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
+        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
+        tmp_path / "plain",
+    )
     t = muxes[0].meta["offsets"][0] + 0.3
 
     def grab(path):
-        args = ["ffmpeg", "-v", "error", "-ss", f"{t}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
-                "-pix_fmt", "gray", "-"]
+        args = [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-ss",
+            f"{t}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ]
         return subprocess.run(args, capture_output=True, check=True).stdout
 
     burned, clean = grab(episode.file()), grab(plain.file())
@@ -51,20 +71,32 @@ def test_music_bed_is_ducked_under_speech(stage_run, muxes, subtitles, keyframes
     import hashlib
 
     music = tmp_path / "bed.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=220:duration=1.5",
-                    str(music)], check=True)
-    params = {"job": sample.JOB, "episode": sample.EPISODE,
-              "music": {"path": str(music), "sha256": hashlib.sha256(music.read_bytes()).hexdigest(),
-                        "volume": 0.5, "duck": True}}
-    art = stage_run(EpisodeAssembly({"preset": "ultrafast"}), params,
-                    {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]}, tmp_path / "music")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=220:duration=1.5", str(music)], check=True
+    )
+    params = {
+        "job": sample.JOB,
+        "episode": sample.EPISODE,
+        "music": {
+            "path": str(music),
+            "sha256": hashlib.sha256(music.read_bytes()).hexdigest(),
+            "volume": 0.5,
+            "duck": True,
+        },
+    }
+    art = stage_run(
+        EpisodeAssembly({"preset": "ultrafast"}),
+        params,
+        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
+        tmp_path / "music",
+    )
     audio = pcm(art.file())
     rate = 16000
     total = sum(m.meta["duration"] for m in muxes)
     assert abs(len(audio) / rate - total) < 0.1  # the 1.5 s bed loops to the episode's length
-    tail = audio[int((total - 0.6) * rate):]  # the last shot has no voices: the bed alone
+    tail = audio[int((total - 0.6) * rate) :]  # the last shot has no voices: the bed alone
     offset = muxes[0].meta["offsets"][0]
-    speech = audio[int((offset + 0.2) * rate): int((offset + 0.8) * rate)]
+    speech = audio[int((offset + 0.2) * rate) : int((offset + 0.8) * rate)]
     assert tone_level(tail, rate) > 0.01  # the bed plays where nobody speaks
     assert tone_level(speech, rate) < 0.6 * tone_level(tail, rate)  # and ducks under the voice
 

@@ -18,8 +18,12 @@ def test_keyframe_is_deterministic_and_sized(keyframes, sheets, stage_run, tmp_p
     SHOTS, CHARACTERS = sample.SHOTS, sample.CHARACTERS
     first = keyframes[0]
     assert Image.open(first.file()).size == (180, 320)
-    again = stage_run(KeyframeCard(), {"job": JOB, "episode": EPISODE, "scene": SCENE, "shot": SHOTS[0],
-                                       "characters": CHARACTERS}, {"characters": sheets}, tmp_path / "again")
+    again = stage_run(
+        KeyframeCard(),
+        {"job": JOB, "episode": EPISODE, "scene": SCENE, "shot": SHOTS[0], "characters": CHARACTERS},
+        {"characters": sheets},
+        tmp_path / "again",
+    )
     assert np.array_equal(np.asarray(Image.open(first.file())), np.asarray(Image.open(again.file())))
 
 
@@ -36,8 +40,12 @@ def test_shot_size_changes_the_framing(stage_run, sheets, tmp_path, sample):
 
     def coverage(size: str) -> int:
         shot = {**SHOTS[0], "size": size, "characters": ["林晚"], "lines": [], "action": ""}
-        art = stage_run(KeyframeCard(), {"job": JOB, "episode": EPISODE, "scene": SCENE, "shot": shot,
-                                         "characters": CHARACTERS}, {"characters": sheets}, tmp_path / size)
+        art = stage_run(
+            KeyframeCard(),
+            {"job": JOB, "episode": EPISODE, "scene": SCENE, "shot": shot, "characters": CHARACTERS},
+            {"characters": sheets},
+            tmp_path / size,
+        )
         pixels = np.asarray(Image.open(art.file()).convert("RGB")).reshape(-1, 3)
         colour = np.array(parse_hex_colour(sheets[0].meta["colour"]))
         return int((np.abs(pixels - colour).sum(axis=1) < 6).sum())
@@ -49,6 +57,10 @@ def test_horizontal_job_gets_horizontal_panel(stage_run, sheets, tmp_path, sampl
     JOB, EPISODE, SCENE = sample.JOB, sample.EPISODE, sample.SCENE
     SHOTS, CHARACTERS = sample.SHOTS, sample.CHARACTERS
     job = {**JOB, "width": 320, "height": 180, "aspect": "16:9", "language": "en"}
-    art = stage_run(KeyframeCard(), {"job": job, "episode": EPISODE, "scene": SCENE, "shot": SHOTS[0],
-                                     "characters": CHARACTERS}, {"characters": sheets}, tmp_path / "wide")
+    art = stage_run(
+        KeyframeCard(),
+        {"job": job, "episode": EPISODE, "scene": SCENE, "shot": SHOTS[0], "characters": CHARACTERS},
+        {"characters": sheets},
+        tmp_path / "wide",
+    )
     assert Image.open(art.file()).size == (320, 180)

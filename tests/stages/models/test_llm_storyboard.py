@@ -48,11 +48,29 @@ class ScriptedLM:
 
 def good_answer(ids, cast, attempt):
     """Two lines per shot, each shot a close-up push-in; an establishing shot first."""
-    shots = [{"lines": [], "size": "wide", "camera": "pan", "duration": 2.5, "characters": [],
-              "prompt": "establishing view of the scene", "reason": "open wide"}]
+    shots = [
+        {
+            "lines": [],
+            "size": "wide",
+            "camera": "pan",
+            "duration": 2.5,
+            "characters": [],
+            "prompt": "establishing view of the scene",
+            "reason": "open wide",
+        }
+    ]
     for i in range(0, len(ids), 2):
-        shots.append({"lines": ids[i:i + 2], "size": "close-up", "camera": "push-in", "duration": 3.0,
-                      "characters": cast[:1], "prompt": "faces in tension", "reason": "exchange"})
+        shots.append(
+            {
+                "lines": ids[i : i + 2],
+                "size": "close-up",
+                "camera": "push-in",
+                "duration": 3.0,
+                "characters": cast[:1],
+                "prompt": "faces in tension",
+                "reason": "exchange",
+            }
+        )
     return "Here you go:\n```json\n" + json.dumps({"shots": shots}) + "\n```"
 
 
@@ -62,13 +80,11 @@ def run_board(stage, params, tmp_path):
 
 
 def script_lines(script):
-    return [(b.kind, b.text) for ep in script.episodes for sc in ep.scenes for b in sc.beats
-            if b.spoken]
+    return [(b.kind, b.text) for ep in script.episodes for sc in ep.scenes for b in sc.beats if b.spoken]
 
 
 def board_lines(board):
-    return [(ln["kind"], ln["text"]) for ep in board["episodes"] for shot in ep["shots"]
-            for ln in shot["lines"]]
+    return [(ln["kind"], ln["text"]) for ep in board["episodes"] for shot in ep["shots"] for ln in shot["lines"]]
 
 
 def test_valid_answers_become_shots_with_every_line_verbatim(example, tmp_path):
@@ -89,8 +105,9 @@ def test_invalid_answer_is_sent_back_with_the_error_then_accepted(example, tmp_p
 
     def drops_a_line_first(ids, cast, attempt):
         if attempt == 0 and len(ids) > 1:
-            return json.dumps({"shots": [{"lines": ids[1:], "size": "medium", "camera": "static",
-                                          "duration": 3, "prompt": "p"}]})
+            return json.dumps(
+                {"shots": [{"lines": ids[1:], "size": "medium", "camera": "static", "duration": 3, "prompt": "p"}]}
+            )
         return good_answer(ids, cast, attempt)
 
     stage = LLMStoryboard({"retries": 2})
@@ -102,15 +119,18 @@ def test_invalid_answer_is_sent_back_with_the_error_then_accepted(example, tmp_p
     assert board_lines(board) == script_lines(script)
 
 
-@pytest.mark.parametrize("bad", [
-    "no json at all",
-    '{"shots": [{"lines": ["L2", "L1"], "size": "medium", "camera": "static", "duration": 3, "prompt": "p"}]}',
-    '{"shots": [{"lines": [{"id": "L1", "text": "a changed line"}], "size": "medium", "camera": "static",'
-    ' "duration": 3, "prompt": "p"}]}',
-    '{"shots": [{"lines": [], "size": "huge", "camera": "static", "duration": 3, "prompt": "p"}]}',
-    '{"shots": [{"lines": [], "size": "wide", "camera": "static", "duration": 3, "prompt": "p",'
-    ' "characters": ["Nobody"]}]}',
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "no json at all",
+        '{"shots": [{"lines": ["L2", "L1"], "size": "medium", "camera": "static", "duration": 3, "prompt": "p"}]}',
+        '{"shots": [{"lines": [{"id": "L1", "text": "a changed line"}], "size": "medium", "camera": "static",'
+        ' "duration": 3, "prompt": "p"}]}',
+        '{"shots": [{"lines": [], "size": "huge", "camera": "static", "duration": 3, "prompt": "p"}]}',
+        '{"shots": [{"lines": [], "size": "wide", "camera": "static", "duration": 3, "prompt": "p",'
+        ' "characters": ["Nobody"]}]}',
+    ],
+)
 def test_bad_answers_fall_back_to_the_rules_scene(example, tmp_path, bad):
     job, script, _, params = example
     stage = LLMStoryboard({"retries": 1})
@@ -127,8 +147,9 @@ def test_tiny_random_lm_exercises_retry_and_fallback(example, tmp_path):
     from workers.pool import worker_class_for
 
     job, script, _, params = example
-    worker = worker_class_for("storyboard", "llm")("storyboard", "llm",
-                                                   {"model": "tiny:qwen2", "max_new_tokens": 16, "retries": 1})
+    worker = worker_class_for("storyboard", "llm")(
+        "storyboard", "llm", {"model": "tiny:qwen2", "max_new_tokens": 16, "retries": 1}
+    )
     artifact = worker.execute("sb", params, {}, tmp_path)
     scenes = artifact.meta["scenes"]
     assert artifact.meta["fallback"] == scenes and artifact.meta["attempts"] == 2 * scenes

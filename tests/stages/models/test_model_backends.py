@@ -12,22 +12,41 @@ from stages.motion.diffusion import ImageToVideoMotion, encode_clip
 from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
 from workers.video import KINDS, kind_of
 
-JOB = {"title": "t", "width": 180, "height": 320, "fps": 12, "aspect": "9:16", "style": "ink wash",
-       "language": "zh", "seed": 5}
+JOB = {
+    "title": "t",
+    "width": 180,
+    "height": 320,
+    "fps": 12,
+    "aspect": "9:16",
+    "style": "ink wash",
+    "language": "zh",
+    "seed": 5,
+}
 LIN = {"name": "林晚", "appearance": "young woman, red coat", "voice": "", "seed": 3}
 GU = {"name": "顾沉", "appearance": "man in a black suit", "voice": "", "seed": 1}
 OPTIONS = {"model": "tiny:sd", "max_side": 64, "multiple": 8, "negative_prompt": "blurry"}
 
 
 def shot(characters, **extra):
-    return {"id": "ep01-s02-sh003", "scene": "ep01-s02", "size": "close-up", "camera": "pan", "duration": 2.0,
-            "characters": characters, "prompt": "she turns away", "action": "", "lines": [], **extra}
+    return {
+        "id": "ep01-s02-sh003",
+        "scene": "ep01-s02",
+        "size": "close-up",
+        "camera": "pan",
+        "duration": 2.0,
+        "characters": characters,
+        "prompt": "she turns away",
+        "action": "",
+        "lines": [],
+        **extra,
+    }
 
 
 def test_keyframe_uses_the_lead_characters_seed_and_appearance():
     sheet = CharacterSheetDiffusion(OPTIONS).prepare({"job": JOB, "character": LIN}, {})
-    frame = KeyframeDiffusion(OPTIONS).prepare({"job": JOB, "shot": shot(["林晚", "顾沉"]), "scene": {},
-                                                "characters": [LIN, GU]}, {})
+    frame = KeyframeDiffusion(OPTIONS).prepare(
+        {"job": JOB, "shot": shot(["林晚", "顾沉"]), "scene": {}, "characters": [LIN, GU]}, {}
+    )
     assert frame.seed == sheet.seed == character_seed(JOB, LIN)
     assert "young woman, red coat" in frame.prompt and "man in a black suit" in frame.prompt
     assert "close-up" in frame.prompt and frame.prompt.endswith("ink wash")
@@ -48,8 +67,10 @@ def test_key_settings_leave_out_where_the_model_runs():
     assert stage.key_settings() == {**OPTIONS, "dtype": "float16"}
 
 
-@pytest.mark.parametrize(("pipeline", "wanted", "frames"), [("ltx-i2v", 48, 49), ("wan-i2v", 81, 81),
-                                                            ("wan-i2v", 30, 29), ("cogvideox-i2v", 2, 9)])
+@pytest.mark.parametrize(
+    ("pipeline", "wanted", "frames"),
+    [("ltx-i2v", 48, 49), ("wan-i2v", 81, 81), ("wan-i2v", 30, 29), ("cogvideox-i2v", 2, 9)],
+)
 def test_frame_counts_follow_each_pipelines_rule(pipeline, wanted, frames):
     assert KINDS[pipeline].frames(wanted) == frames
 
@@ -97,8 +118,11 @@ def test_voice_per_character_on_multi_and_single_speaker_models():
 def test_same_line_same_voice_bytes(tmp_path):
     stage = TransformersVoice({"model": "tiny:vits"})
     stage.setup()
-    params = {"job": JOB, "character": LIN, "line": {"id": "ep01-l001", "kind": "dialogue", "character": "林晚",
-                                                     "text": "你好，顾沉。"}}
+    params = {
+        "job": JOB,
+        "character": LIN,
+        "line": {"id": "ep01-l001", "kind": "dialogue", "character": "林晚", "text": "你好，顾沉。"},
+    }
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     meta = stage.run(params, {}, tmp_path / "a")
@@ -120,10 +144,13 @@ def test_lead_characters_sheet_is_the_ip_adapter_reference(tmp_path):
         sheets.append(Artifact(name, folder, {"file": "sheet.png", "name": name}))
     stage = KeyframeDiffusion(OPTIONS)
     stage.model.uses_reference = True  # as after loading a pipeline with an IP-Adapter
-    request = stage.prepare({"job": JOB, "shot": shot(["顾沉", "林晚"]), "characters": [LIN, GU]},
-                            {"characters": sheets})
+    request = stage.prepare(
+        {"job": JOB, "shot": shot(["顾沉", "林晚"]), "characters": [LIN, GU]}, {"characters": sheets}
+    )
     assert request.reference.getpixel((0, 0)) == (0, 0, 200)  # the lead (first in the shot) is 顾沉
     assert request.seed == character_seed(JOB, GU)
     stage.model.uses_reference = False
-    assert stage.prepare({"job": JOB, "shot": shot(["顾沉"]), "characters": [GU]},
-                         {"characters": sheets[1:]}).reference is None
+    assert (
+        stage.prepare({"job": JOB, "shot": shot(["顾沉"]), "characters": [GU]}, {"characters": sheets[1:]}).reference
+        is None
+    )

@@ -19,7 +19,7 @@ def test_voices_sound_at_their_offsets_and_not_before(muxes, voices, pcm, loudne
     offsets = muxes[0].meta["offsets"]
     lead_in = audio[: int(offsets[0] * rate) - 800]
     assert loudness(lead_in) < 0.002
-    first = audio[int(offsets[0] * rate): int((offsets[0] + voices[0].meta["duration"]) * rate)]
+    first = audio[int(offsets[0] * rate) : int((offsets[0] + voices[0].meta["duration"]) * rate)]
     assert loudness(first) > 0.01
     # normalize=0: the mixed voice is as loud as the voice alone (amix would otherwise halve it)
     alone = pcm(voices[0].file())

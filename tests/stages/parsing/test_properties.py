@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.parsing import parse_script
 
 # Fragments of both formats, so random text often looks almost like a script.

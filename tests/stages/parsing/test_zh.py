@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.models import Beat, Script
 from stages.parsing import MAX_SCRIPT_CHARS, parse_script
 from stages.parsing.zh import cn_number, match_dialogue, match_heading

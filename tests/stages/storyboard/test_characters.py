@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.jobspec import CharacterSpec
+from stages.models import CharacterSpec
 from stages.parsing import parse_script
 from stages.storyboard.characters import default_voice, derive_seed, guess_gender, reconcile
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orchestrator.errors import InputError
 from orchestrator.frontend import characters_for, job_context, load, storyboard_params
+from stages.errors import InputError
 from stages.models import Script, Storyboard
 from stages.params import JobContext
 from stages.parsing import parse_script
@@ -125,6 +125,7 @@ def test_rewording_a_line_recuts_nothing():
     """Cuts and framing read who speaks and how, never the words: only durations may change."""
     base = "1-1 日 内 家\n△灯亮着。\n林晚：你来了。\n顾沉：{}\n林晚：走吧。\n"
     short, long = shots_of(base.format("嗯。")), shots_of(base.format("我来了，" * 30 + "你信吗！"))
+
     def cut(shots):
         return [(s.id, s.size, s.camera, s.characters, s.prompt, [x.id for x in s.lines]) for s in shots]
 

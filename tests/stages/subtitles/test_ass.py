@@ -51,7 +51,11 @@ def test_style_follows_aspect(sample):
 
 def test_speaker_names_option(stage_run, voices, sample, tmp_path):
     shots = [{"id": s["id"], "duration": s["duration"], "lines": s["lines"]} for s in sample.SHOTS]
-    art = stage_run(AssSubtitles({"speaker_names": True}), {"job": sample.JOB, "episode": sample.EPISODE,
-                                                            "shots": shots}, {"voices": voices}, tmp_path)
+    art = stage_run(
+        AssSubtitles({"speaker_names": True}),
+        {"job": sample.JOB, "episode": sample.EPISODE, "shots": shots},
+        {"voices": voices},
+        tmp_path,
+    )
     subs = pysubs2.load(str(art.path / "episode.ass"))
     assert ass_plaintext(subs.events[0].text).startswith("林晚：")

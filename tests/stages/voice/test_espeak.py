@@ -3,7 +3,7 @@ import wave
 import numpy as np
 import pytest
 
-from orchestrator.errors import InputError
+from stages.errors import InputError
 from stages.models import Character
 from stages.voice.espeak import EspeakVoice, cast_voice
 from stages.voice.numerals import spoken_digits_zh
@@ -32,9 +32,15 @@ def test_characters_get_distinct_voices(sample):
 
 def test_different_pitch_gives_different_audio(stage_run, sample, tmp_path, pcm):
     line = {"id": "l1", "kind": "dialogue", "character": "x", "text": "你好"}
-    outs = [stage_run(EspeakVoice(), {"job": sample.JOB, "line": line,
-                                      "character": {"name": "x", "pitch": p, "voice": "m1"}},
-                      {}, tmp_path / str(p)) for p in (20, 80)]
+    outs = [
+        stage_run(
+            EspeakVoice(),
+            {"job": sample.JOB, "line": line, "character": {"name": "x", "pitch": p, "voice": "m1"}},
+            {},
+            tmp_path / str(p),
+        )
+        for p in (20, 80)
+    ]
     low, high = (pcm(o.file()) for o in outs)
     n = min(len(low), len(high))
     assert not np.allclose(low[:n], high[:n])
