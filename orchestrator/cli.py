@@ -58,7 +58,7 @@ def user_errors(fn: F) -> F:
 
 def main() -> None:
     # Import the command modules so they register on ``app``.
-    from orchestrator.commands import front, placement, running  # noqa: F401
+    from orchestrator.commands import cluster, front, placement, running, studio  # noqa: F401
 
     try:
         app()

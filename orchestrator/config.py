@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.placement.topology import Topology
+from orchestrator.service.settings import ClusterSettings
 from orchestrator.yamlfile import load_validated
 from stages.errors import InputError
 
@@ -55,6 +56,7 @@ class Profile(_M):
     ray: RaySettings = Field(default_factory=RaySettings)
     topology: Topology | None = None
     store: str | None = None  # artifact store folder; default <out>/.store
+    cluster: ClusterSettings | None = None  # the kaipai service's settings (`kaipai cluster up`)
 
     def stage(self, name: str) -> StageSettings:
         try:

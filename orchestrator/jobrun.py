@@ -63,8 +63,10 @@ def run_job(
     observer: RunObserver | None = None,
     store: str | Path | None = None,
     config_path: str | Path | None = None,
+    executor_options: dict[str, Any] | None = None,
 ) -> JobResult:
-    """``config_path``: the profile's file, so that a missing model is reported at its line."""
+    """``config_path``: the profile's file, so that a missing model is reported at its line.
+    ``executor_options``: seams for the executor (the cluster service's admission and pools)."""
     job, script, warnings = frontend.load(job_path)
     characters, notes = frontend.characters_for(job, script)
     warnings += notes
@@ -88,7 +90,9 @@ def run_job(
         )
 
     with ray_connection(profile, address):
-        executor = Executor(profile, store_root, policy=policy, observer=observer, job_name=job.spec.title)
+        executor = Executor(
+            profile, store_root, policy=policy, observer=observer, job_name=job.spec.title, **(executor_options or {})
+        )
         board_report = executor.run(board_dag)
         board_id = next(iter(board_dag.nodes))
         if board_id not in board_report.artifacts:  # the storyboard failed: nothing else can run

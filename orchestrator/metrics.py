@@ -83,3 +83,78 @@ class StageMetrics:
     @_never_raises
     def task_status(self, stage: str, status: str) -> None:
         self.tasks.inc(1, tags={"stage": stage, "status": status})
+
+
+class ServiceMetrics:
+    """The cluster service's series, every one tagged ``studio`` and ``zone`` (and ``stage`` where it
+    means something): ``kaipai_service_queued`` and ``kaipai_service_running`` (nodes waiting for and
+    holding a grant), ``kaipai_service_task_seconds`` and ``kaipai_service_gpu_seconds`` (granted work
+    by what it used), ``kaipai_model_loads`` (pool actors started) and ``kaipai_zone_bytes`` (bytes of
+    artifacts read in another zone than the one that made them). A no-op without Ray."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self._shown: dict[str, set[tuple[str, str]]] = {"queued": set(), "running": set()}
+        try:
+            from ray.util.metrics import Counter, Gauge
+
+            self.queued = Gauge(
+                "kaipai_service_queued", description="Nodes waiting for a grant.", tag_keys=("studio", "zone")
+            )
+            self.running = Gauge(
+                "kaipai_service_running", description="Nodes holding a grant.", tag_keys=("studio", "zone")
+            )
+            self.seconds = Counter(
+                "kaipai_service_task_seconds",
+                description="Seconds of granted work, per studio, zone and stage.",
+                tag_keys=("studio", "zone", "stage"),
+            )
+            self.gpu = Counter(
+                "kaipai_service_gpu_seconds",
+                description="GPU-seconds of granted work, per studio, zone and stage.",
+                tag_keys=("studio", "zone", "stage"),
+            )
+            self.loads = Counter(
+                "kaipai_model_loads",
+                description="Pool actors started (models loaded).",
+                tag_keys=("stage", "zone", "model"),
+            )
+            self.bytes = Counter(
+                "kaipai_zone_bytes",
+                description="Artifact bytes read in another zone than the one that made them.",
+                tag_keys=("studio", "zone", "source_zone"),
+            )
+            self.enabled = True
+        except Exception as exc:  # metrics must never break the service
+            log.debug("service metrics disabled: %s", exc)
+
+    @_never_raises
+    def snapshot(self, queued: dict[tuple[str, str], int], running: dict[tuple[str, str], int]) -> None:
+        """Set both gauges; series that went to zero are set to zero, not left at their last value."""
+        for name, gauge, values in (("queued", self.queued, queued), ("running", self.running, running)):
+            tagged: dict[tuple[str, str], int] = {}
+            for (studio, zone), value in values.items():
+                key = (ascii_tag(studio), ascii_tag(zone))
+                tagged[key] = tagged.get(key, 0) + value
+            for key in self._shown[name] - set(tagged):
+                gauge.set(0, tags={"studio": key[0], "zone": key[1]})
+            for (studio, zone), value in tagged.items():
+                gauge.set(value, tags={"studio": studio, "zone": zone})
+            self._shown[name] = set(tagged)
+
+    @_never_raises
+    def task_seconds(self, studio: str, zone: str, stage: str, kind: str, seconds: float) -> None:
+        tags = {"studio": ascii_tag(studio), "zone": ascii_tag(zone), "stage": stage or "unknown"}
+        self.seconds.inc(max(seconds, 0.0), tags=tags)
+        if kind == "gpu":
+            self.gpu.inc(max(seconds, 0.0), tags=tags)
+
+    @_never_raises
+    def model_load(self, stage: str, zone: str, model: str) -> None:
+        self.loads.inc(1, tags={"stage": stage, "zone": ascii_tag(zone), "model": ascii_tag(model)})
+
+    @_never_raises
+    def zone_bytes(self, studio: str, zone: str, source_zone: str, nbytes: float) -> None:
+        if nbytes > 0:
+            tags = {"studio": ascii_tag(studio), "zone": ascii_tag(zone), "source_zone": ascii_tag(source_zone)}
+            self.bytes.inc(nbytes, tags=tags)

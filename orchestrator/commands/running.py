@@ -1,5 +1,5 @@
-"""Running commands: ``plan`` (the DAG without running it), ``run`` (on Ray), ``submit`` / ``status`` /
-``logs`` / ``cancel`` (as a Ray job on a cluster)."""
+"""Running commands: ``plan`` (the DAG without running it) and ``run`` (on Ray, here or on a cluster).
+A studio's commands against the shared cluster are in ``studio.py``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from pathlib import Path
 import typer
 
 from orchestrator.cli import app, console, err_console, user_errors
-from stages.errors import InputError, RunFailed
+from stages.errors import RunFailed
 
 CONFIG_HELP = "Profile YAML (default configs/local.yaml)."
-ADDRESS_HELP = "Ray dashboard address, e.g. http://HEAD:8265."
 
 
 def _profile(config: Path | None):
@@ -82,65 +81,3 @@ def plan(
         return
     for line in summary["text"]:
         console.print(line, highlight=False, soft_wrap=True, markup=False)
-
-
-@app.command()
-@user_errors
-def submit(
-    job: Path = typer.Argument(..., help="Job spec YAML (its folder is uploaded as the Ray job's working_dir)."),
-    address: str = typer.Option(..., "--address", help=ADDRESS_HELP),
-    config: str | None = typer.Option(
-        None, "--config", "-c", help="Profile on the cluster (e.g. configs/datong.yaml)."
-    ),
-    out: str | None = typer.Option(None, "--out", "-o", help="Output folder on the cluster."),
-    policy: str = typer.Option("kaipai", "--policy", "-p"),
-    submission_id: str | None = typer.Option(None, "--id", help="Submission id (default: Ray picks one)."),
-) -> None:
-    """Submit the job to a cluster as a Ray job; follow it with `kaipai status|logs|cancel ID --address`."""
-    from orchestrator.submit import submit as submit_job
-
-    job_id = submit_job(job, address, config=config, out=out, policy=policy, submission_id=submission_id)
-    console.print(f"submitted {job_id}", highlight=False)
-    console.print(
-        f"follow it: kaipai status {job_id} --address {address}  (logs, cancel likewise)",
-        highlight=False,
-        markup=False,
-    )
-
-
-@app.command()
-@user_errors
-def status(
-    job_id: str = typer.Argument(..., help="Submission id."),
-    address: str = typer.Option(..., "--address", help=ADDRESS_HELP),
-) -> None:
-    """Status of a submitted job."""
-    from orchestrator.submit import status as job_status
-
-    typer.echo(json.dumps(job_status(job_id, address), ensure_ascii=False, indent=2))
-
-
-@app.command()
-@user_errors
-def logs(
-    job_id: str = typer.Argument(..., help="Submission id."),
-    address: str = typer.Option(..., "--address", help=ADDRESS_HELP),
-) -> None:
-    """Logs of a submitted job."""
-    from orchestrator.submit import logs as job_logs
-
-    typer.echo(job_logs(job_id, address))
-
-
-@app.command()
-@user_errors
-def cancel(
-    job_id: str = typer.Argument(..., help="Submission id."),
-    address: str = typer.Option(..., "--address", help=ADDRESS_HELP),
-) -> None:
-    """Stop a submitted job (finished artifacts stay in the store; submit again to resume)."""
-    from orchestrator.submit import cancel as job_cancel
-
-    if not job_cancel(job_id, address):
-        raise InputError(f"job {job_id} was not running", field="JOB_ID")
-    console.print(f"stopping {job_id}", highlight=False)

@@ -1,0 +1,208 @@
+"""The driver's side of the service: the executor's admission and pool seams, backed by the service.
+
+``ServiceAdmission`` implements ``orchestrator.execution.admission.Admission``: a ready node is
+offered to the service and held until the service grants it a slot (and names the zone); a grant is
+given back, with the seconds the node used, when its call ends. Offers and releases are batched
+into one ``exchange`` call per turn of the dispatch loop (at most every ``EXCHANGE_SECONDS``), so
+six drivers cost the service a few calls a second, not one per node. If the service restarted
+(its epoch changed) everything still waiting is offered again: the service's queue is rebuilt by
+the drivers that own it.
+
+``SharedPools`` implements ``orchestrator.execution.pools.PoolProvider``: the actors are the
+service's named, detached pool actors per (stage, model, zone), shared by every job; this run only
+counts its own calls on them and never stops them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from orchestrator.execution.admission import Grant, Request
+from orchestrator.service.settings import NAMESPACE, SERVICE_NAME
+from stages.errors import RunFailed
+
+EXCHANGE_SECONDS = 0.2
+DEFAULT_ESTIMATE = 1.0  # seconds a stage's node is guessed to take before one was measured
+
+
+class JobCancelled(RunFailed):
+    """The studio (or an operator) cancelled the job: the run stops, finished artifacts stay."""
+
+
+def service_handle() -> Any:
+    """The running service actor, or a clear fault telling the operator how to start it."""
+    import ray
+
+    try:
+        return ray.get_actor(SERVICE_NAME, namespace=NAMESPACE)
+    except ValueError:
+        raise RunFailed(
+            f"no kaipai service on this cluster (actor {SERVICE_NAME!r} in namespace {NAMESPACE!r}); "
+            "an operator starts it with `kaipai cluster up --address ADDR`"
+        ) from None
+
+
+class ServiceAdmission:
+    """Grants from the service, by fair share across studios and by zone."""
+
+    def __init__(self, service: Any, job_id: str, epoch: str, *, clock=time.monotonic) -> None:
+        self.service = service
+        self.job_id = job_id
+        self.epoch = epoch
+        self.clock = clock
+        self.offered: dict[str, dict[str, Any]] = {}  # node -> offer, not granted yet
+        self.outbox: list[dict[str, Any]] = []  # offers not sent yet
+        self.granted: dict[str, str] = {}  # node -> zone, granted, not yet dispatched
+        self.leased: dict[str, float] = {}  # node -> when dispatched (clock)
+        self.finished: list[dict[str, Any]] = []
+        self.seconds: dict[str, float] = {}  # stage -> moving average of measured seconds
+        self.stage_of: dict[str, str] = {}
+        self.offers: dict[str, dict[str, Any]] = {}  # node -> its offer, until released
+        self.last_exchange = float("-inf")
+        self.cancelled = False
+
+    # ---------------------------------------------------------------- the seam
+
+    def admit(self, request: Request) -> Grant | None:
+        if request.node in self.granted:
+            zone = self.granted.pop(request.node)
+            self.leased[request.node] = self.clock()
+            return Grant(zone, lease=request.node)
+        if request.node not in self.offered:
+            offer = {
+                "node": request.node,
+                "stage": request.stage,
+                "kind": "gpu" if request.gpus > 0 else "cpu",
+                "zone": request.zone,
+                "cost": self.estimate(request.stage) * max(request.gpus, 1.0),
+            }
+            self.offered[request.node] = self.offers[request.node] = offer
+            self.outbox.append(offer)
+            self.stage_of[request.node] = request.stage
+        self.sync()
+        if request.node in self.granted:
+            return self.admit(request)
+        return None
+
+    def release(self, node: str, grant: Grant) -> None:
+        started = self.leased.pop(node, None)
+        seconds = None if started is None else self.clock() - started
+        if seconds is not None and node in self.stage_of:
+            self._learn(self.stage_of[node], seconds)
+        self.offers.pop(node, None)
+        self.finished.append({"node": node, "seconds": seconds})
+
+    # ---------------------------------------------------------------- talking to the service
+
+    def sync(self, force: bool = False) -> None:
+        """One ``exchange`` with the service (rate-limited unless ``force``)."""
+        import ray
+
+        now = self.clock()
+        if not force and now - self.last_exchange < EXCHANGE_SECONDS:
+            return
+        self.last_exchange = now
+        outbox, finished = self.outbox, self.finished
+        self.outbox, self.finished = [], []
+        try:
+            answer = ray.get(self.service.exchange.remote(self.job_id, outbox, finished))
+        except Exception:  # the service is restarting: keep everything for the next turn
+            self.outbox, self.finished = outbox + self.outbox, finished + self.finished
+            return
+        if answer.get("cancelled"):
+            self.cancelled = True
+            raise JobCancelled(f"job {self.job_id} was cancelled")
+        if answer["epoch"] != self.epoch or answer.get("unknown"):
+            self._reoffer(answer["epoch"])
+            return
+        for node, zone in answer["grants"]:
+            if self.offered.pop(node, None) is not None:
+                self.granted[node] = zone
+
+    def estimate(self, stage: str) -> float:
+        return self.seconds.get(stage, DEFAULT_ESTIMATE)
+
+    def close(self) -> None:
+        """Hand back whatever this run still holds (a run that stopped early)."""
+        self.finished += [{"node": node, "seconds": None} for node in [*self.granted, *self.leased]]
+        self.granted.clear()
+        self.leased.clear()
+        self.sync(force=True)
+
+    def _reoffer(self, epoch: str) -> None:
+        """A new service (restarted from its journal): offer again what still waits.
+
+        Grants the old service gave and this run has not used yet go back into the offer; nodes
+        already running finish under no lease (the new service learns of them when they end).
+        """
+        self.epoch = epoch
+        for node in list(self.granted):
+            del self.granted[node]
+            self.offered[node] = self.offers[node]
+        self.outbox = list(self.offered.values())
+        self.finished = []
+
+    def _learn(self, stage: str, seconds: float) -> None:
+        old = self.seconds.get(stage)
+        self.seconds[stage] = seconds if old is None else 0.7 * old + 0.3 * seconds
+
+
+class SharedPools:
+    """The service's shared pool actors, per (stage, zone); this run only counts its own calls."""
+
+    def __init__(self, service: Any, runtimes: Any) -> None:
+        self.service = service
+        self.runtimes = runtimes
+        self.actors: dict[tuple[str, str | None], list[Any]] = {}
+        self.loads: dict[Any, int] = {}
+
+    def actor_for(self, stage: str, zone: str | None) -> Any:
+        import ray
+
+        actors = self.actors.get((stage, zone))
+        if not actors:
+            names = ray.get(self.service.pool.remote(self.spec(stage, zone)))
+            actors = [ray.get_actor(name, namespace=NAMESPACE) for name in names]
+            self.actors[(stage, zone)] = actors
+        return min(actors, key=lambda a: self.loads.get(a, 0))
+
+    def spec(self, stage: str, zone: str | None) -> dict[str, Any]:
+        """What identifies the pool: the same settings in the same zone share one set of actors."""
+        runtime = self.runtimes(stage)
+        pool = runtime.pool
+        size = pool.size.get(zone or "*", pool.size.get("*", 1)) if pool is not None else 1
+        return {
+            "stage": stage,
+            "backend": runtime.backend,
+            "options": dict(runtime.options),
+            "resources": dict(runtime.resources),
+            "zone": zone,
+            "max_size": size,
+            "max_concurrency": pool.max_concurrency if pool is not None else 1,
+        }
+
+    def load(self, actor: Any) -> int:
+        return self.loads.get(actor, 0)
+
+    def acquire(self, actor: Any) -> None:
+        self.loads[actor] = self.loads.get(actor, 0) + 1
+
+    def release(self, actor: Any) -> None:
+        self.loads[actor] = max(0, self.loads.get(actor, 1) - 1)
+
+    def stage_done(self, stage: str) -> None:
+        """The actors stay warm for the other jobs; the service stops them when idle."""
+
+    def actor_lost(self, stage: str, zone: str | None) -> None:
+        self.actors.pop((stage, zone), None)  # ask the service again: it restarts dead ones
+
+    def zones_lost(self, zones: set[str]) -> None:
+        for key in [k for k in self.actors if k[1] in zones]:
+            del self.actors[key]
+
+    def tick(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.actors.clear()

@@ -1,0 +1,98 @@
+"""A studio job's driver on the cluster: ``python -m orchestrator.cli driver JOB --job-id ID ...``.
+
+``kaipai submit`` starts this as the entrypoint of the job's own Ray job, so the dashboard shows
+every task under the studio's job. It runs the same ``run_job`` as ``kaipai run``, with two seams
+swapped: admission asks the service for grants (fair share, zone slots) and pools are the service's
+shared actors. Its output goes to the job's folder in the shared store (never Ray's temporary
+upload folder), with ``delivery.json`` listing every file a studio fetches and its sha256.
+
+Steps: (1) register with the service (re-attaching if this job id is known: the store makes the
+re-run resume); (2) run the job with the service's seams; (3) measure the bytes that crossed zones
+and add them to the manifest next to the cost model's estimate; (4) write ``delivery.json``;
+(5) tell the service how it ended.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestrator.manifest import write_manifest
+from orchestrator.service.client import JobCancelled, ServiceAdmission, SharedPools, service_handle
+from orchestrator.service.delivery import write_delivery
+from orchestrator.service.transfers import cross_zone_bytes
+
+
+def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str, observer: Any = None) -> Any:
+    """Run one submitted job under the service. Returns the ``JobResult``."""
+    import ray
+
+    from orchestrator.config import load_profile
+    from orchestrator.jobrun import run_job
+    from orchestrator.jobspec import load_job
+
+    job = load_job(job_path)
+    profile = load_profile(config)
+    ray.init(address="auto", log_to_driver=True, configure_logging=False)
+    service = service_handle()
+    # 1. register (or re-attach)
+    desc = ray.get(service.register.remote(job_id, job.spec.studio, str(job.spec.title), int(job.spec.priority)))
+    out = Path(desc["out"])
+    admission = ServiceAdmission(service, job_id, desc["epoch"])
+    seams = {
+        "admission": admission,
+        "pool_provider": lambda backend, runtimes: SharedPools(service, runtimes),
+    }
+    try:
+        # 2. run it
+        result = run_job(
+            job_path,
+            profile,
+            out,
+            address="auto",
+            policy=policy,
+            observer=observer,
+            store=desc["store"],
+            config_path=config,
+            executor_options=seams,
+        )
+        # 3. bytes between zones, measured against the estimate
+        if result.dag is not None:
+            result.manifest["cross_zone"] = cross_zone_bytes(result.dag, result.report, _zone_of_node())
+            write_manifest(out, result.manifest)
+        # 4. what a studio fetches
+        write_delivery(out)
+    except JobCancelled as exc:
+        _finish(service, job_id, "CANCELLED", str(exc))
+        raise
+    except Exception as exc:  # bad input, a failed run, a fault: the service must hear of it
+        admission.close()
+        _finish(service, job_id, "FAILED", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise
+    # 5. how it ended
+    admission.close()
+    _finish(service, job_id, "SUCCEEDED" if result.ok else "FAILED", "" if result.ok else "some tasks failed")
+    return result
+
+
+def _finish(service: Any, job_id: str, state: str, message: str) -> None:
+    import ray
+
+    try:
+        ray.get(service.finish.remote(job_id, state, message), timeout=30)
+    except Exception as exc:  # the job's own outcome stands; `kaipai status` also reads Ray's job state
+        print(f"kaipai: could not tell the service that {job_id} is {state}: {exc}", file=sys.stderr)
+
+
+@functools.cache
+def _node_zones() -> dict[str, str]:
+    import ray
+
+    return {n["NodeID"]: (n.get("Labels") or {}).get("zone", "") for n in ray.nodes()}
+
+
+def _zone_of_node() -> Any:
+    """Ray node id -> its zone label (the zone a task actually ran in)."""
+    return lambda node_id: _node_zones().get(node_id or "", None)

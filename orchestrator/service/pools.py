@@ -1,0 +1,116 @@
+"""Shared warm pools: named, detached actors per (stage, backend, options, zone), one set for all jobs.
+
+A GPU that has a model loaded serves every studio's shots: the first job that needs the model in a
+zone makes the service start its actor, later jobs (and re-attached drivers) get the same one by
+name. A pool grows by one actor when its queue passes ``grow_when_queued`` per actor (up to the
+stage's ``pool.size`` for the zone) and an actor idle for ``idle_seconds`` is stopped. Actors are
+detached, so a restarted service finds them again by name instead of loading the model twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import time
+from typing import Any
+
+from orchestrator.service.settings import NAMESPACE, PoolLimits
+from orchestrator.store import canonical_json
+
+
+def pool_name(spec: dict[str, Any], index: int) -> str:
+    """``kaipai-pool keyframe-diffusers lingqiu-guangling 3f2a1c 0``-like, ASCII, unique per settings."""
+    settings = {k: spec.get(k) for k in ("stage", "backend", "options", "resources")}
+    digest = hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:8]
+    return f"kaipai-pool:{spec['stage']}-{spec['backend']}:{spec.get('zone') or 'any'}:{digest}:{index}"
+
+
+class PoolRegistry:
+    """The pools the service started, by key; sized by the queue in front of them."""
+
+    def __init__(self, limits: PoolLimits, metrics: Any) -> None:
+        self.limits = limits
+        self.metrics = metrics
+        self.actors: dict[str, list[str]] = {}  # key (name without index) -> actor names
+        self.specs: dict[str, dict[str, Any]] = {}
+        self.last_used: dict[str, float] = {}
+        self.loads = 0
+
+    def actor(self, spec: dict[str, Any], queued: int) -> list[str]:
+        """Names of the pool's live actors, starting or growing it as the queue asks."""
+        key = pool_name(spec, 0).rsplit(":", 1)[0]
+        self.specs[key] = spec
+        self.last_used[key] = time.time()
+        names = [n for n in self.actors.get(key, []) if self._alive(n)]
+        wanted = max(1, -(-queued // self.limits.grow_when_queued))
+        size = min(max(len(names), wanted), max(1, int(spec.get("max_size", 1))))
+        index = 0
+        while len(names) < size:
+            name = pool_name(spec, index)
+            index += 1
+            if name not in names:
+                self._start(spec, name)
+                names.append(name)
+        self.actors[key] = names
+        return names
+
+    def reap(self, busy: set[tuple[str, str]]) -> list[str]:
+        """Stop the pools nobody used for ``idle_seconds`` (their stage has no lease in their zone)."""
+        now, stopped = time.time(), []
+        for key, names in list(self.actors.items()):
+            spec = self.specs[key]
+            if (spec["stage"], spec.get("zone")) in busy or now - self.last_used[key] < self.limits.idle_seconds:
+                continue
+            for name in names:
+                self._kill(name)
+                stopped.append(name)
+            del self.actors[key]
+        return stopped
+
+    def view(self) -> list[dict[str, Any]]:
+        return [
+            {"stage": s["stage"], "backend": s["backend"], "model": (s.get("options") or {}).get("model"),
+             "zone": s.get("zone"), "actors": len(self.actors.get(k, []))}
+            for k, s in self.specs.items() if self.actors.get(k)
+        ]  # fmt: skip
+
+    # ---------------------------------------------------------------- Ray
+
+    def _start(self, spec: dict[str, Any], name: str) -> None:
+        import ray
+
+        from orchestrator.service.worker import shared_worker_class
+
+        cls = ray.remote(shared_worker_class(spec["stage"], spec["backend"]))
+        options: dict[str, Any] = {
+            "name": name,
+            "namespace": NAMESPACE,
+            "lifetime": "detached",
+            "get_if_exists": True,
+            "max_concurrency": int(spec.get("max_concurrency", 1)),
+            "max_restarts": 3,
+            **(spec.get("resources") or {}),
+        }
+        if spec.get("zone"):
+            options["label_selector"] = {"zone": spec["zone"]}
+        cls.options(**options).remote(spec["stage"], spec["backend"], spec.get("options") or {})
+        self.loads += 1
+        model = str((spec.get("options") or {}).get("model") or spec["backend"])
+        self.metrics.model_load(spec["stage"], spec.get("zone") or "any", model)
+
+    @staticmethod
+    def _alive(name: str) -> bool:
+        import ray
+
+        try:
+            ray.get_actor(name, namespace=NAMESPACE)
+        except ValueError:
+            return False
+        return True
+
+    @staticmethod
+    def _kill(name: str) -> None:
+        import ray
+
+        with contextlib.suppress(Exception):
+            ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)

@@ -1,0 +1,148 @@
+"""Studios' and operators' commands that talk to the service from outside the cluster.
+
+They connect with Ray Client (``ray://HEAD:10001``, token auth through Ray's own interceptors), call
+the service actor, and disconnect: ``status`` (the service's record of a job), ``cancel``, ``fetch``
+(the job's delivered files, chunk by chunk, each checked against ``delivery.json``) and the cluster
+view. The Ray Client address defaults to the dashboard's host on port 10001 (``--client`` or
+``KAIPAI_RAY_CLIENT`` to change it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlparse
+
+from orchestrator.service.delivery import DELIVERY
+from orchestrator.service.settings import NAMESPACE
+from stages.errors import InputError, RunFailed
+
+CHUNK = 4 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024**3  # a delivered file larger than this is refused (a corrupt delivery.json)
+DEFAULT_CLIENT_PORT = 10001
+
+
+def client_address(dashboard: str, client: str | None = None) -> str:
+    """Where Ray Client listens: ``--client``, ``KAIPAI_RAY_CLIENT``, or the dashboard's host:10001."""
+    chosen = client or os.environ.get("KAIPAI_RAY_CLIENT")
+    if chosen:
+        return chosen if chosen.startswith("ray://") else f"ray://{chosen}"
+    host = urlparse(dashboard if "://" in dashboard else f"http://{dashboard}").hostname
+    if not host:
+        raise InputError(f"cannot tell the head's host from {dashboard!r}", field="--address")
+    return f"ray://{host}:{DEFAULT_CLIENT_PORT}"
+
+
+@contextlib.contextmanager
+def connected_ray(address: str) -> Iterator[None]:
+    """Ray Client to the cluster for the length of one command; one clear fault line if unreachable."""
+    import ray
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    try:
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, configure_logging=False)
+    except Exception as exc:
+        raise RunFailed(f"cannot reach the cluster's Ray Client at {address}: {_last_line(exc)}") from None
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@contextlib.contextmanager
+def connected(address: str) -> Iterator[Any]:
+    """Ray Client and the service's handle."""
+    from orchestrator.service.client import service_handle
+
+    with connected_ray(address):
+        yield service_handle()
+
+
+def _last_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def _call(method: Any, *args: Any) -> Any:
+    import ray
+
+    try:
+        return ray.get(method.remote(*args), timeout=120)
+    except (InputError, RunFailed):
+        raise
+    except Exception as exc:
+        raise RunFailed(f"the kaipai service: {_last_line(exc)}") from None
+
+
+def job_record(address: str, job_id: str) -> dict[str, Any] | None:
+    with connected(address) as service:
+        return _call(service.job, job_id)
+
+
+def cluster_view(address: str) -> dict[str, Any]:
+    with connected(address) as service:
+        return _call(service.status)
+
+
+def cancel(address: str, job_id: str) -> bool:
+    with connected(address) as service:
+        return bool(_call(service.cancel, job_id))
+
+
+def fetch(address: str, job_id: str, dest: Path) -> list[Path]:
+    """Download the job's delivered files into ``dest``; every file's sha256 checked before it lands."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    with connected(address) as service:
+        record = _call(service.job, job_id)
+        if record is None:
+            raise InputError(f"the service knows no job {job_id!r}", field="JOB_ID")
+        if record["state"] != "SUCCEEDED":
+            raise RunFailed(f"job {job_id} is {record['state']}; nothing to fetch yet")
+        delivery = json.loads(_read_all(service, job_id, DELIVERY, None).decode("utf-8"))
+        for relpath, entry in sorted(delivery["files"].items()):
+            target = dest / _safe_relpath(relpath)
+            data = _read_all(service, job_id, relpath, entry)
+            _write_atomic(target, data)
+            written.append(target)
+    return written
+
+
+def _safe_relpath(relpath: str) -> Path:
+    path = PurePosixPath(relpath)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise RunFailed(f"delivery.json names {relpath!r}, which is not a path inside the job's folder")
+    return Path(*path.parts)
+
+
+def _read_all(service: Any, job_id: str, relpath: str, entry: dict[str, Any] | None) -> bytes:
+    """The whole file, in chunks; checked against its size and sha256 when ``entry`` gives them."""
+    expected = None if entry is None else int(entry["size"])
+    if expected is not None and not 0 <= expected <= MAX_FILE_BYTES:
+        raise RunFailed(f"{relpath}: size {expected} in delivery.json is out of range")
+    parts, offset = [], 0
+    while True:
+        chunk = _call(service.read, job_id, relpath, offset, CHUNK)
+        if not chunk:
+            break
+        parts.append(chunk)
+        offset += len(chunk)
+        if expected is not None and offset > expected:
+            break
+    data = b"".join(parts)
+    if entry is not None:
+        if len(data) != expected or hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            raise RunFailed(f"{relpath} of job {job_id} does not match delivery.json (size or sha256): not written")
+    return data
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, target)

@@ -1,0 +1,293 @@
+"""The kaipai service: one detached, named Ray actor holding the queue of every studio's work.
+
+Each studio job is its own Ray job whose driver plans its DAG; before dispatching a ready node the
+driver offers it here and waits for a grant (a lease on one slot of a zone). The service decides by
+fair share (``fairshare``) over the zone's free slots (``slots``), keeps the job registry durable in
+the shared store (``registry``), hands out the shared pool actors (``pools``) and exports the
+cluster-wide metrics tagged by studio, zone and stage. It runs with ``max_concurrency=1``: every
+method sees a consistent state without locks. Nothing here does stage work.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from orchestrator.metrics import ServiceMetrics
+from orchestrator.service.fairshare import FairShare, Request
+from orchestrator.service.pools import PoolRegistry
+from orchestrator.service.registry import FINAL, JobRecord, Registry
+from orchestrator.service.settings import ClusterSettings
+from orchestrator.service.slots import Slots
+
+LEASE_SECONDS = 120.0  # a driver silent this long lost its grants and its queue (it re-offers on return)
+USAGE_LOG_LIMIT = 100_000
+MAX_READ_BYTES = 8 * 1024 * 1024
+REAP_EVERY_SECONDS = 10.0
+
+
+class KaipaiService:
+    """The global view: jobs, the queue, grants, pools. Wrapped with ``ray.remote`` by ``service.up``."""
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        settings = dict(settings)
+        self.config = settings.pop("config", None)  # the profile's path on the cluster (configs/...)
+        self.settings = ClusterSettings.model_validate(settings)
+        self.store = Path(self.settings.store)
+        self.epoch = uuid.uuid4().hex[:12]
+        self.started = time.time()
+        self.registry = Registry(self.store)
+        self.fair = FairShare(self.settings.fair_share.policy(), clock=time.time)
+        self.fair.charged = dict(self.registry.charged)
+        self.slots = Slots(self.settings.slots)
+        self.grants: dict[str, list[tuple[str, str]]] = {}  # job -> (node, zone) granted, not yet picked up
+        self.leases: dict[tuple[str, str], dict[str, Any]] = {}  # (job, node) -> zone, kind, stage, since
+        self.stage_of: dict[tuple[str, str], str] = {}
+        self.last_seen: dict[str, float] = {}
+        self.usage: list[dict[str, Any]] = []
+        self.metrics = ServiceMetrics()
+        self.pools = PoolRegistry(self.settings.pools, self.metrics)
+        self._last_reap = time.time()
+
+    # ---------------------------------------------------------------- jobs
+
+    def describe(self) -> dict[str, Any]:
+        """What a driver or a command needs to know about this service."""
+        return {
+            "epoch": self.epoch,
+            "store": str(self.store),
+            "started": self.started,
+            "settings": {**self.settings.model_dump(), "config": self.config},
+        }
+
+    def register(self, job_id: str, studio: str, title: str, priority: int) -> dict[str, Any]:
+        """A driver starts (or re-attaches after its own restart): the job's folder in the store."""
+        record = self.registry.jobs.get(job_id)
+        if record is None:
+            if len(self.registry.active()) >= self.settings.max_jobs:
+                raise RuntimeError(f"the service holds {self.settings.max_jobs} jobs already; try later")
+            record = JobRecord(job_id, studio, title, min(priority, self.settings.max_priority), time.time())
+            record.out = str(self.store / "jobs" / job_id)
+            self.registry.add(record)
+        elif record.state in FINAL:
+            self.registry.update(job_id, state="QUEUED", finished=None, message="resubmitted")
+        self.last_seen[job_id] = time.time()
+        return {"epoch": self.epoch, "out": record.out, "store": str(self.store), "config": self.config}
+
+    def exchange(
+        self,
+        job_id: str,
+        offers: list[dict[str, Any]] | None = None,
+        finished: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The driver's one call per loop: new ready nodes in, finished ones back, grants out.
+
+        ``offers``: {node, stage, kind, zone, cost}; ``finished``: {node, seconds}. The answer carries
+        the epoch, so a driver that sees it change offers again everything it still waits for.
+        """
+        now = time.time()
+        self.last_seen[job_id] = now
+        record = self.registry.jobs.get(job_id)
+        if record is None or record.state == "CANCELLED":
+            return {"epoch": self.epoch, "grants": [], "cancelled": record is not None, "unknown": record is None}
+        for item in finished or []:
+            self._release(job_id, item["node"], item.get("seconds"))
+        for offer in offers or []:
+            self._offer(record, offer)
+        self._expire_leases(now)
+        if now - self._last_reap > REAP_EVERY_SECONDS:
+            self._last_reap = now
+            self.pools_reap()
+        self._allocate()
+        grants = self.grants.pop(job_id, [])
+        if grants and record.state == "QUEUED":
+            self.registry.update(job_id, state="RUNNING", started=now)
+        self._export()
+        return {"epoch": self.epoch, "grants": grants, "cancelled": False, "unknown": False}
+
+    def progress(self, job_id: str, stages: dict[str, dict[str, int]], estimate_left: float | None) -> None:
+        if job_id in self.registry.jobs:
+            record = self.registry.jobs[job_id]
+            record.stages, record.estimate_left = stages, estimate_left  # in memory: redone by the driver
+
+    def finish(self, job_id: str, state: str, message: str = "") -> None:
+        """The driver is done (SUCCEEDED or FAILED): its queue and leases go, its record is final."""
+        if job_id not in self.registry.jobs:
+            return
+        self._drop(job_id)
+        current = self.registry.jobs[job_id].state
+        if current != "CANCELLED":
+            self.registry.update(job_id, state=state, finished=time.time(), message=message[:2000])
+        self.registry.account(self.fair.charged)
+        self._allocate()
+        self._export()
+
+    def cancel(self, job_id: str) -> bool:
+        """Stop granting to a job and free its slots; its finished artifacts stay in the store."""
+        record = self.registry.jobs.get(job_id)
+        if record is None or record.state in FINAL:
+            return False
+        self._drop(job_id)
+        self.registry.update(job_id, state="CANCELLED", finished=time.time(), message="cancelled")
+        self._allocate()
+        return True
+
+    # ---------------------------------------------------------------- pools
+
+    def pool(self, spec: dict[str, Any]) -> Any:
+        """The shared warm actor for (stage, backend, options, zone): one per key, made on first use."""
+        return self.pools.actor(spec, queued=self._queued_for(spec.get("stage"), spec.get("zone")))
+
+    def pools_reap(self) -> list[str]:
+        """Stop pool actors idle past ``pools.idle_seconds``; returns their names."""
+        busy = {(lease["stage"], lease["zone"]) for lease in self.leases.values()}
+        return self.pools.reap(busy)
+
+    # ---------------------------------------------------------------- views
+
+    def status(self) -> dict[str, Any]:
+        """``kaipai cluster status``: jobs per studio, running work per zone, pools, shares vs weights."""
+        studios: dict[str, dict[str, int]] = {}
+        for record in self.registry.jobs.values():
+            counts = studios.setdefault(record.studio, {"QUEUED": 0, "RUNNING": 0, "done": 0})
+            counts[record.state if record.state in ("QUEUED", "RUNNING") else "done"] += 1
+        running: dict[str, dict[str, int]] = {}
+        for lease in self.leases.values():
+            zone = running.setdefault(lease["zone"], {})
+            zone[lease["kind"]] = zone.get(lease["kind"], 0) + 1
+        policy = self.fair.policy
+        weights = {s: policy.weight(s) for s in {*studios, *self.fair.charged}}
+        return {
+            "epoch": self.epoch,
+            "store": str(self.store),
+            "studios": studios,
+            "running": running,
+            "slots": {f"{z}/{k}": n for (z, k), n in self.slots.capacity.items()},
+            "queued": self.fair.queued(),
+            "pools": self.pools.view(),
+            "charged": dict(self.fair.charged),
+            "weights": weights,
+            "jobs": [r.to_json() for r in self.registry.jobs.values()],
+        }
+
+    def job(self, job_id: str) -> dict[str, Any] | None:
+        """``kaipai status ID``: the record, its queue position and an ETA from its remaining estimate."""
+        record = self.registry.jobs.get(job_id)
+        if record is None:
+            return None
+        order = self.fair.order()
+        data = record.to_json()
+        data["queue_position"] = order.index(job_id) + 1 if job_id in order else None
+        data["queued_nodes"] = self.fair.queued(job_id)
+        data["running_nodes"] = sum(1 for (job, _) in self.leases if job == job_id)
+        share = self._share_of(record.studio)
+        if record.estimate_left is not None and share > 0:
+            data["eta_seconds"] = round(record.estimate_left / share, 1)
+        return data
+
+    def usage_log(self, since: float = 0.0) -> list[dict[str, Any]]:
+        """Each finished grant: when, whose, where, and the seconds it used (for benchmarks)."""
+        return [u for u in self.usage if u["finish"] >= since]
+
+    def read(self, job_id: str, relpath: str, offset: int = 0, size: int = MAX_READ_BYTES) -> bytes:
+        """A chunk of a file in a job's folder (``kaipai fetch``); only inside that folder."""
+        record = self.registry.jobs.get(job_id)
+        if record is None:
+            raise FileNotFoundError(f"no job {job_id}")
+        root = Path(record.out).resolve()
+        path = (root / relpath).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise FileNotFoundError(f"{relpath} is not a file of job {job_id}")
+        with path.open("rb") as handle:
+            handle.seek(max(0, offset))
+            return handle.read(max(0, min(size, MAX_READ_BYTES)))
+
+    # ---------------------------------------------------------------- helpers
+
+    def _offer(self, record: JobRecord, offer: dict[str, Any]) -> None:
+        key = (record.id, offer["node"])
+        if key in self.leases or any(n == offer["node"] for n, _ in self.grants.get(record.id, [])):
+            return  # re-offered after an epoch change, but still held
+        kind, zone = offer.get("kind", "cpu"), offer.get("zone")
+        if zone is not None and not self.slots.knows(zone, kind):
+            zone = None  # a zone the config gives no slots of this kind: let the service choose
+        self.stage_of[key] = offer.get("stage", "")
+        cost = float(offer.get("cost", 1.0)) * self._kind_weight(kind)
+        self.fair.submit(Request(record.id, record.studio, offer["node"], kind, zone, cost, record.priority))
+
+    def _allocate(self) -> None:
+        """Hand out every free slot, one fair-share pick at a time."""
+        while True:
+            request = self.fair.grant(self.slots.fits)
+            if request is None:
+                return
+            zone = self.slots.take(request)
+            stage = self.stage_of.get((request.job, request.node), "")
+            self.leases[(request.job, request.node)] = {
+                "zone": zone,
+                "kind": request.kind,
+                "stage": stage,
+                "studio": request.studio,
+                "since": time.time(),
+            }
+            self.grants.setdefault(request.job, []).append((request.node, zone))
+
+    def _release(self, job_id: str, node: str, seconds: float | None) -> None:
+        lease = self.leases.pop((job_id, node), None)
+        if lease is None:
+            return
+        self.slots.give(lease["zone"], lease["kind"])
+        charged = None if seconds is None else seconds * self._kind_weight(lease["kind"])
+        self.fair.settle(job_id, node, charged)
+        self.stage_of.pop((job_id, node), None)
+        if seconds is not None:
+            entry = {**lease, "job": job_id, "node": node, "seconds": seconds, "finish": time.time()}
+            self.usage.append(entry)
+            del self.usage[:-USAGE_LOG_LIMIT]
+            self.metrics.task_seconds(lease["studio"], lease["zone"], lease["stage"], lease["kind"], seconds)
+
+    def _drop(self, job_id: str) -> None:
+        self.fair.withdraw(job_id)
+        self.grants.pop(job_id, None)
+        for job, node in [k for k in self.leases if k[0] == job_id]:
+            self._release(job, node, None)
+
+    def _expire_leases(self, now: float) -> None:
+        for job_id, seen in list(self.last_seen.items()):
+            if now - seen > LEASE_SECONDS:
+                self._drop(job_id)
+                del self.last_seen[job_id]
+
+    def _queued_for(self, stage: str | None, zone: str | None) -> int:
+        return sum(
+            1
+            for items in self.fair.waiting.values()
+            for w in items
+            if w.request.zone == zone and self.stage_of.get((w.request.job, w.request.node)) == stage
+        )
+
+    def _kind_weight(self, kind: str) -> float:
+        return 1.0 if kind == "gpu" else self.settings.fair_share.cpu_seconds_weight
+
+    def _share_of(self, studio: str) -> float:
+        """The studio's fair fraction of the slots among the studios with work now."""
+        busy = {w.request.studio for items in self.fair.waiting.values() for w in items}
+        busy |= {lease["studio"] for lease in self.leases.values()}
+        busy.add(studio)
+        total = sum(self.fair.policy.weight(s) for s in busy)
+        slots = sum(n for (_, k), n in self.slots.capacity.items() if k == "gpu") or 1
+        return slots * self.fair.policy.weight(studio) / total
+
+    def _export(self) -> None:
+        queued: dict[tuple[str, str], int] = {}
+        for items in self.fair.waiting.values():
+            for w in items:
+                key = (w.request.studio, w.request.zone or "any")
+                queued[key] = queued.get(key, 0) + 1
+        running: dict[tuple[str, str], int] = {}
+        for lease in self.leases.values():
+            key = (lease["studio"], lease["zone"])
+            running[key] = running.get(key, 0) + 1
+        self.metrics.snapshot(queued, running)

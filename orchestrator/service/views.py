@@ -1,0 +1,36 @@
+"""``kaipai cluster status`` as text: a few aligned lines an operator reads at a glance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def shares(view: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """Studio -> (its share of charged device-seconds, its weight's share)."""
+    charged, weights = view["charged"], view["weights"]
+    studios = sorted(set(charged) | set(weights))
+    total_c = sum(charged.get(s, 0.0) for s in studios) or 1.0
+    total_w = sum(weights.get(s, 1.0) for s in studios) or 1.0
+    return {s: (charged.get(s, 0.0) / total_c, weights.get(s, 1.0) / total_w) for s in studios}
+
+
+def status_lines(view: dict[str, Any]) -> list[str]:
+    lines = [f"kaipai service (epoch {view['epoch']}), store {view['store']}, {view['queued']} node(s) queued"]
+    lines.append("jobs per studio            queued  running  done   share  weight")
+    share = shares(view)
+    for studio in sorted(set(view["studios"]) | set(share)):
+        counts = view["studios"].get(studio, {"QUEUED": 0, "RUNNING": 0, "done": 0})
+        used, weight = share.get(studio, (0.0, 0.0))
+        jobs = f"{counts['QUEUED']:>6} {counts['RUNNING']:>8} {counts['done']:>5}"
+        lines.append(f"  {studio:<24} {jobs}  {used:6.1%} {weight:6.1%}")
+    lines.append("running per zone (grants in use / slots)")
+    for key, slots in sorted(view["slots"].items()):
+        zone, kind = key.split("/")
+        lines.append(f"  {zone:<24} {kind:<4} {view['running'].get(zone, {}).get(kind, 0)}/{slots}")
+    lines.append("warm pools per (model, zone)")
+    for pool in view["pools"] or []:
+        model = pool["model"] or pool["backend"]
+        lines.append(f"  {pool['stage']:<10} {model:<28} {pool['zone'] or 'any':<20} {pool['actors']} actor(s)")
+    if not view["pools"]:
+        lines.append("  (none)")
+    return lines
