@@ -104,11 +104,10 @@ def fetch(address: str, job_id: str, dest: Path) -> list[Path]:
             raise InputError(f"the service knows no job {job_id!r}", field="JOB_ID")
         if record["state"] != "SUCCEEDED":
             raise RunFailed(f"job {job_id} is {record['state']}; nothing to fetch yet")
-        delivery = json.loads(_read_all(service, job_id, DELIVERY, None).decode("utf-8"))
+        delivery = json.loads(_read_small(service, job_id, DELIVERY).decode("utf-8"))
         for relpath, entry in sorted(delivery["files"].items()):
             target = dest / _safe_relpath(relpath)
-            data = _read_all(service, job_id, relpath, entry)
-            _write_atomic(target, data)
+            _download(service, job_id, relpath, entry, target)
             written.append(target)
     return written
 
@@ -120,29 +119,32 @@ def _safe_relpath(relpath: str) -> Path:
     return Path(*path.parts)
 
 
-def _read_all(service: Any, job_id: str, relpath: str, entry: dict[str, Any] | None) -> bytes:
-    """The whole file, in chunks; checked against its size and sha256 when ``entry`` gives them."""
-    expected = None if entry is None else int(entry["size"])
-    if expected is not None and not 0 <= expected <= MAX_FILE_BYTES:
-        raise RunFailed(f"{relpath}: size {expected} in delivery.json is out of range")
-    parts, offset = [], 0
-    while True:
-        chunk = _call(service.read, job_id, relpath, offset, CHUNK)
-        if not chunk:
-            break
-        parts.append(chunk)
-        offset += len(chunk)
-        if expected is not None and offset > expected:
-            break
-    data = b"".join(parts)
-    if entry is not None:
-        if len(data) != expected or hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            raise RunFailed(f"{relpath} of job {job_id} does not match delivery.json (size or sha256): not written")
+def _read_small(service: Any, job_id: str, relpath: str) -> bytes:
+    data = _call(service.read, job_id, relpath, 0, CHUNK)
+    if len(data) >= CHUNK:
+        raise RunFailed(f"{relpath} of job {job_id} is larger than {CHUNK} bytes")
     return data
 
 
-def _write_atomic(target: Path, data: bytes) -> None:
+def _download(service: Any, job_id: str, relpath: str, entry: dict[str, Any], target: Path) -> None:
+    """Chunks into a temp file beside ``target``, renamed into place only if size and sha256 match."""
+    expected = int(entry["size"])
+    if not 0 <= expected <= MAX_FILE_BYTES:
+        raise RunFailed(f"{relpath}: size {expected} in delivery.json is out of range")
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temp.write_bytes(data)
-    os.replace(temp, target)
+    digest, offset = hashlib.sha256(), 0
+    try:
+        with temp.open("wb") as out:
+            while offset <= expected:
+                chunk = _call(service.read, job_id, relpath, offset, CHUNK)
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                offset += len(chunk)
+        if offset != expected or digest.hexdigest() != entry["sha256"]:
+            raise RunFailed(f"{relpath} of job {job_id} does not match delivery.json (size or sha256): not written")
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
