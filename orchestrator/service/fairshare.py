@@ -23,6 +23,7 @@ robin; Kueue and YuniKorn share by the same idea per Kubernetes job, we share pe
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ class _Waiting:
     request: Request
     seq: int
     since: float
+    order: tuple[float, int] = (0.0, 0)  # place in its studio's queue (see FairShare._order_key)
 
 
 @dataclass
@@ -74,7 +76,7 @@ class FairShare:
         self.policy = policy
         self.clock = clock
         self.charged: dict[str, float] = {}
-        self.waiting: dict[str, list[_Waiting]] = {}  # studio -> its requests, unordered
+        self.waiting: dict[str, list[_Waiting]] = {}  # studio -> its requests, in serving order
         self.running: dict[tuple[str, str], Request] = {}  # (job, node) -> granted request
         self._seq = 0
 
@@ -85,7 +87,9 @@ class FairShare:
         if not self._busy(request.studio):
             self._catch_up(request.studio)
         self._seq += 1
-        self.waiting.setdefault(request.studio, []).append(_Waiting(request, self._seq, self.clock()))
+        item = _Waiting(request, self._seq, self.clock())
+        item.order = self._order_key(item)
+        bisect.insort(self.waiting.setdefault(request.studio, []), item, key=lambda w: w.order)
 
     def withdraw(self, job: str) -> list[Request]:
         """Drop a job's queued requests (cancelled, or its driver went away); returns them."""
@@ -110,7 +114,7 @@ class FairShare:
         if chosen is None:
             return None
         request = chosen.request
-        self.waiting[request.studio].remove(chosen)
+        self.waiting[request.studio].remove(chosen)  # near the front: the head, or close to it
         self.running[(request.job, request.node)] = request
         self._charge(request.studio, max(request.cost, MIN_CHARGE))
         return request
@@ -137,7 +141,7 @@ class FairShare:
         heads: list[tuple[tuple[float, int], str]] = []
         seen: set[str] = set()
         for studio, items in self.waiting.items():
-            for w in sorted(items, key=lambda w: self._within_studio_key(w)):
+            for w in items:
                 if w.request.job in seen:
                     continue
                 seen.add(w.request.job)
@@ -148,12 +152,12 @@ class FairShare:
     # ---------------------------------------------------------------- helpers
 
     def _head(self, items: list[_Waiting], fits: Callable[[Request], bool]) -> _Waiting | None:
-        candidates = [w for w in items if fits(w.request)]
-        return min(candidates, key=self._within_studio_key) if candidates else None
+        return next((w for w in items if fits(w.request)), None)
 
-    def _within_studio_key(self, w: _Waiting) -> tuple[float, int]:
-        aged = w.request.priority + (self.clock() - w.since) / max(self.policy.aging_seconds, 1e-9)
-        return (-aged, w.seq)
+    def _order_key(self, w: _Waiting) -> tuple[float, int]:
+        """Aged priority, then age. Every request of a studio ages at the same rate, so the order by
+        ``priority + (now - since) / aging`` never changes once queued: it is ``since / aging - priority``."""
+        return (w.since / max(self.policy.aging_seconds, 1e-9) - w.request.priority, w.seq)
 
     def _busy(self, studio: str) -> bool:
         return bool(self.waiting.get(studio)) or any(r.studio == studio for r in self.running.values())

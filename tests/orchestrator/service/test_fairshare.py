@@ -1,0 +1,165 @@
+"""The fair-share policy on its own, with a fake clock: weights, work conservation, priority, no starvation."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.service.fairshare import FairShare, Policy, Request
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def backlog(fair: FairShare, studio: str, n: int, *, job: str | None = None, priority: int = 5, cost: float = 1.0):
+    for i in range(n):
+        fair.submit(Request(job or f"{studio}-job", studio, f"{studio}-{job}-{i}", "gpu", None, cost, priority))
+
+
+def run(fair: FairShare, clock: Clock, grants: int, slots: int = 1) -> list[Request]:
+    """Grant and finish one request at a time on ``slots`` slots, each using exactly its estimate."""
+    out: list[Request] = []
+    running: list[Request] = []
+    for _ in range(grants):
+        while len(running) < slots:
+            request = fair.grant(lambda r: True)
+            if request is None:
+                break
+            running.append(request)
+        if not running:
+            break
+        done = running.pop(0)
+        clock.now += done.cost
+        fair.settle(done.job, done.node, done.cost)
+        out.append(done)
+    return out
+
+
+def shares(granted: list[Request]) -> dict[str, float]:
+    total = sum(r.cost for r in granted)
+    result: dict[str, float] = {}
+    for r in granted:
+        result[r.studio] = result.get(r.studio, 0.0) + r.cost / total
+    return result
+
+
+def test_contended_time_is_divided_by_weight():
+    clock = Clock()
+    fair = FairShare(Policy(weights={"a": 3, "b": 2, "c": 1}), clock)
+    for studio in "abc":
+        backlog(fair, studio, 1000)
+    got = shares(run(fair, clock, 600))
+    assert got["a"] == pytest.approx(3 / 6, abs=0.01)
+    assert got["b"] == pytest.approx(2 / 6, abs=0.01)
+    assert got["c"] == pytest.approx(1 / 6, abs=0.01)
+
+
+def test_uneven_costs_are_shared_by_seconds_not_by_count():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    backlog(fair, "long", 300, cost=10.0)
+    backlog(fair, "short", 3000, cost=1.0)
+    got = shares(run(fair, clock, 1000))
+    assert got["long"] == pytest.approx(0.5, abs=0.02)
+
+
+def test_an_idle_cluster_gives_one_studio_everything():
+    clock = Clock()
+    fair = FairShare(Policy(weights={"small": 1, "big": 100}), clock)
+    backlog(fair, "small", 50)
+    granted = [fair.grant(lambda r: True) for _ in range(50)]
+    assert all(r is not None and r.studio == "small" for r in granted)
+    assert fair.grant(lambda r: True) is None
+
+
+def test_a_studio_back_from_idle_banks_no_credit():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    backlog(fair, "a", 500)
+    run(fair, clock, 100)  # a alone for 100 s
+    backlog(fair, "b", 500)
+    got = run(fair, clock, 100)
+    b_share = sum(1 for r in got if r.studio == "b") / len(got)
+    assert b_share == pytest.approx(0.5, abs=0.05)  # not 100 grants in a row to catch up
+
+
+def test_priority_orders_work_within_a_studio():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    backlog(fair, "a", 5, job="low", priority=1)
+    backlog(fair, "a", 5, job="high", priority=9)
+    granted = run(fair, clock, 10)
+    assert [r.job for r in granted] == ["high"] * 5 + ["low"] * 5
+
+
+def test_priority_jumps_across_studios_only_up_to_the_limit():
+    clock = Clock()
+    policy = Policy(jump_per_priority=10.0, max_jump=20.0)
+    fair = FairShare(policy, clock)
+    backlog(fair, "urgent", 500, priority=9)  # bonus capped at 20 virtual seconds
+    backlog(fair, "normal", 500, priority=5)
+    granted = run(fair, clock, 400)
+    first_normal = next(i for i, r in enumerate(granted) if r.studio == "normal")
+    assert first_normal == 21  # max_jump seconds ahead, and the tie at the limit goes to the older request
+    lead = sum(1 for r in granted if r.studio == "urgent") - sum(1 for r in granted if r.studio == "normal")
+    assert lead <= 21
+
+
+def test_no_studio_starves_behind_higher_priorities():
+    clock = Clock()
+    fair = FairShare(Policy(jump_per_priority=100.0, max_jump=30.0), clock)
+    for studio in ("p9a", "p9b", "p9c"):
+        backlog(fair, studio, 300, priority=9)
+    backlog(fair, "p0", 5, priority=0)
+    granted = run(fair, clock, 200)
+    assert sum(1 for r in granted if r.studio == "p0") == 5
+
+
+def test_an_old_low_priority_job_ages_past_new_urgent_ones():
+    clock = Clock()
+    fair = FairShare(Policy(aging_seconds=10.0), clock)
+    backlog(fair, "a", 1, job="old", priority=1)
+    served_old_at = None
+    for step in range(200):
+        fair.submit(Request(f"new{step}", "a", f"n{step}", "gpu", None, 1.0, 9))
+        request = fair.grant(lambda r: True)
+        clock.now += 1.0
+        fair.settle(request.job, request.node, 1.0)
+        if request.job == "old":
+            served_old_at = step
+            break
+    assert served_old_at is not None and served_old_at <= 81  # 8 levels x 10 s, then the tie goes to age
+
+
+def test_a_request_only_goes_where_a_slot_fits():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    fair.submit(Request("j1", "a", "x", "gpu", "zone-a", 1.0))
+    fair.submit(Request("j2", "b", "y", "gpu", "zone-b", 1.0))
+    granted = fair.grant(lambda r: r.zone == "zone-b")
+    assert granted is not None and granted.node == "y"
+    assert fair.grant(lambda r: r.zone == "zone-b") is None
+    assert fair.queued() == 1
+
+
+def test_withdraw_drops_only_that_jobs_queue():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    backlog(fair, "a", 3, job="j1")
+    backlog(fair, "a", 2, job="j2")
+    assert len(fair.withdraw("j1")) == 3
+    assert fair.queued() == 2 and fair.queued("j1") == 0
+
+
+def test_measured_seconds_replace_the_estimate():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    backlog(fair, "a", 1, cost=1.0)
+    request = fair.grant(lambda r: True)
+    assert fair.charged["a"] == pytest.approx(1.0)
+    fair.settle(request.job, request.node, 7.5)
+    assert fair.charged["a"] == pytest.approx(7.5)

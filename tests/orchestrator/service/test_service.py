@@ -1,0 +1,101 @@
+"""The service object in-process (no Ray): registry, grants by zone and fair share, cancel, restart."""
+
+from __future__ import annotations
+
+import json
+
+from orchestrator.service.service import KaipaiService
+from tests.conftest import ZONES
+
+
+def offer(node: str, zone: str | None = ZONES[0], kind: str = "gpu", cost: float = 1.0) -> dict:
+    return {"node": node, "stage": "keyframe", "kind": kind, "zone": zone, "cost": cost}
+
+
+def test_a_grant_is_a_slot_of_the_planned_zone_and_is_given_back(service):
+    service.register("j1", "a", "t", 5)
+    answer = service.exchange("j1", [offer("n1"), offer("n2")])
+    assert answer["grants"] == [("n1", ZONES[0])]  # one gpu slot in that zone
+    assert service.exchange("j1")["grants"] == []
+    answer = service.exchange("j1", finished=[{"node": "n1", "seconds": 2.0}])
+    assert answer["grants"] == [("n2", ZONES[0])]
+    assert service.usage_log()[0]["seconds"] == 2.0
+
+
+def test_unplaced_work_goes_to_any_zone_with_a_free_slot(service):
+    service.register("j1", "a", "t", 5)
+    grants = service.exchange("j1", [offer(f"n{i}", zone=None, kind="cpu") for i in range(4)])["grants"]
+    assert sorted(zone for _, zone in grants) == sorted(ZONES)
+
+
+def test_the_job_registry_survives_a_restart(settings):
+    first = KaipaiService(settings)
+    first.register("j1", "a", "first", 5)
+    first.register("j2", "b", "second", 3)
+    first.exchange("j1", [offer("n1")])
+    first.finish("j2", "SUCCEEDED")
+    second = KaipaiService(settings)  # a restarted actor: same store, new epoch
+    assert second.epoch != first.epoch
+    assert second.registry.jobs["j1"].state == "RUNNING"
+    assert second.registry.jobs["j2"].state == "SUCCEEDED"
+    assert second.exchange("j1")["epoch"] == second.epoch  # the driver sees the change and re-offers
+
+
+def test_a_torn_last_journal_line_loses_nothing_before_it(settings):
+    first = KaipaiService(settings)
+    first.register("j1", "a", "first", 5)
+    first.registry.close()
+    with first.registry.path.open("a") as journal:
+        journal.write('{"at": 1, "job": {"id": "j2", "stud')
+    second = KaipaiService(settings)
+    assert list(second.registry.jobs) == ["j1"]
+    lines = second.registry.path.read_text().splitlines()
+    assert all(json.loads(line) for line in lines)  # compacted on start: the torn line is gone
+
+
+def test_cancel_frees_the_slots_and_stops_the_grants(service):
+    service.register("j1", "a", "t", 5)
+    service.register("j2", "b", "t", 5)
+    service.exchange("j1", [offer("n1"), offer("n2")])
+    service.exchange("j2", [offer("m1")])
+    assert service.cancel("j1")
+    assert service.exchange("j1")["cancelled"]
+    assert service.exchange("j2")["grants"] == [("m1", ZONES[0])]
+    assert service.job("j1")["state"] == "CANCELLED"
+    assert not service.cancel("j1")
+
+
+def test_queue_position_follows_the_fair_share_order(service):
+    service.register("busy", "a", "t", 5)
+    service.register("urgent", "b", "t", 9)
+    service.exchange("busy", [offer("n1"), offer("n2"), offer("n3")])
+    service.exchange("urgent", [offer("m1")])
+    assert service.job("busy")["running_nodes"] == 1
+    positions = {job: service.job(job)["queue_position"] for job in ("busy", "urgent")}
+    assert positions == {"urgent": 1, "busy": 2}  # priority 9 jumps ahead (within max_jump)
+    service.exchange("busy", finished=[{"node": "n1", "seconds": 1.0}])
+    assert service.job("urgent")["running_nodes"] == 1
+
+
+def test_a_file_outside_the_jobs_folder_cannot_be_read(service, tmp_path):
+    service.register("j1", "a", "t", 5)
+    (tmp_path / "store" / "secret.txt").write_text("no")
+    try:
+        service.read("j1", "../../secret.txt")
+    except FileNotFoundError as exc:
+        assert "not a file of job" in str(exc)
+    else:
+        raise AssertionError("read outside the job's folder")
+
+
+def test_cluster_status_shows_jobs_slots_and_shares(service):
+    from orchestrator.service.views import status_lines
+
+    service.register("j1", "a", "t", 5)
+    service.exchange("j1", [offer("n1")])
+    service.exchange("j1", finished=[{"node": "n1", "seconds": 3.0}])
+    view = service.status()
+    assert view["studios"]["a"]["RUNNING"] == 1
+    assert view["charged"]["a"] == 3.0
+    text = "\n".join(status_lines(view))
+    assert "lingqiu-guangling" in text and "100.0%" in text
