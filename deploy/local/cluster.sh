@@ -8,7 +8,8 @@
 # xinrong-yungang), each with a zone label, a small CPU count, declared fake GPUs, ports picked free
 # at start, its own temp dir under DIR, and its own process group (setsid), whose PIDs go to DIR/pids.
 # `down` signals those process groups only: it never runs `ray stop` (other clusters may share the
-# machine). Token auth: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN before `up`; otherwise it is off.
+# machine). `ray start` resolves 127.0.0.1 to this machine's own address, which Ray then uses; the
+# dashboard listens on 127.0.0.1 only. Token auth: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN before `up`; otherwise it is off.
 # Sizes: KAIPAI_NODE_CPUS (2), KAIPAI_NODE_GPUS (1), KAIPAI_OBJECT_STORE (100000000).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -33,11 +34,20 @@ for s in socks:
 PY
 }
 
-start_node() {  # DIR NAME ARGS... : `ray start --block` in its own session; its PGID recorded
+start_node() {  # DIR NAME ARGS... : `ray start --block` in its own session; retried on a slow start
   local dir="$1" name="$2"; shift 2
   mkdir -p "$dir/$name"
-  setsid "$VENV/bin/ray" start --block "$@" >"$dir/$name/ray-start.log" 2>&1 < /dev/null &
-  echo "$! $name" >> "$dir/pids"
+  for attempt in 1 2 3; do
+    setsid "$VENV/bin/ray" start --block "$@" >"$dir/$name/ray-start.log" 2>&1 < /dev/null &
+    local pid=$!
+    until grep -q "Ray runtime started" "$dir/$name/ray-start.log" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do
+      sleep 1
+    done
+    if kill -0 "$pid" 2>/dev/null; then echo "$pid $name" >> "$dir/pids"; return 0; fi
+    kill -KILL -- "-$pid" 2>/dev/null || true   # whatever of this attempt's group is left
+    echo "$name: attempt $attempt did not start (machine busy?), see $dir/$name/ray-start.log" >&2
+  done
+  return 1
 }
 
 wait_for() {  # DIR FILE_OR_PORT_CHECK: until the dashboard answers and every node is up
@@ -64,6 +74,7 @@ up() {
   [[ -e "$dir/pids" ]] && { echo "$dir/pids exists: a cluster runs there (down it first)" >&2; exit 1; }
   export PATH="$VENV/bin:$PATH"   # the head's `python` runs the studio jobs' drivers
   export RAY_USAGE_STATS_ENABLED=0
+  export RAY_agent_register_timeout_ms="${RAY_agent_register_timeout_ms:-25000}"  # a busy 2-core machine
   [[ -n "${RAY_AUTH_TOKEN:-}" ]] && export RAY_AUTH_MODE="${RAY_AUTH_MODE:-token}" || export RAY_AUTH_MODE="${RAY_AUTH_MODE:-disabled}"
   read -r GCS DASH CLIENT AGENT_GRPC AGENT_HTTP RT_ENV NM OM METRICS <<<"$(free_ports 9)"
   local common=(--node-ip-address=127.0.0.1 --num-cpus="$CPUS" --num-gpus="$GPUS"
@@ -72,15 +83,14 @@ up() {
     --ray-client-server-port="$CLIENT" --dashboard-agent-grpc-port="$AGENT_GRPC" \
     --dashboard-agent-listen-port="$AGENT_HTTP" --runtime-env-agent-port="$RT_ENV" \
     --node-manager-port="$NM" --object-manager-port="$OM" --metrics-export-port="$METRICS" \
-    --temp-dir="$dir/head/tmp" --labels="zone=${ZONES[0]}" "${common[@]}"
+    --temp-dir="$dir/head/tmp" --labels="zone=${ZONES[0]}" "${common[@]}" || { down "$dir"; exit 1; }
   local metrics_ports="$METRICS"
   for i in 1 2; do
-    sleep 3
     read -r W_AGENT_GRPC W_AGENT_HTTP W_RT_ENV W_NM W_OM W_METRICS <<<"$(free_ports 6)"
     start_node "$dir" "worker$i" --address="127.0.0.1:$GCS" --dashboard-agent-grpc-port="$W_AGENT_GRPC" \
       --dashboard-agent-listen-port="$W_AGENT_HTTP" --runtime-env-agent-port="$W_RT_ENV" \
       --node-manager-port="$W_NM" --object-manager-port="$W_OM" --metrics-export-port="$W_METRICS" \
-      --temp-dir="$dir/worker$i/tmp" --labels="zone=${ZONES[$i]}" "${common[@]}"
+      --temp-dir="$dir/worker$i/tmp" --labels="zone=${ZONES[$i]}" "${common[@]}" || { down "$dir"; exit 1; }
     metrics_ports="$metrics_ports $W_METRICS"
   done
   cat > "$dir/cluster.env" <<ENV
@@ -96,7 +106,7 @@ ENV
 
 down() {
   local dir="${1:?usage: $0 down DIR}"
-  [[ -f "$dir/pids" ]] || { echo "no $dir/pids: nothing of ours to stop" >&2; exit 1; }
+  [[ -f "$dir/pids" ]] || { echo "no $dir/pids: nothing of ours to stop" >&2; return 1; }
   local pids=() pid name
   while read -r pid name; do pids+=("$pid"); done < "$dir/pids"
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done   # the node's process group

@@ -19,7 +19,8 @@ import time
 from typing import Any
 
 from orchestrator.execution.admission import Grant, Request
-from orchestrator.service.settings import NAMESPACE, SERVICE_NAME
+from orchestrator.service.handle import service_handle  # noqa: F401  (re-exported for drivers)
+from orchestrator.service.settings import NAMESPACE
 from stages.errors import RunFailed
 
 EXCHANGE_SECONDS = 0.2
@@ -28,19 +29,6 @@ DEFAULT_ESTIMATE = 1.0  # seconds a stage's node is guessed to take before one w
 
 class JobCancelled(RunFailed):
     """The studio (or an operator) cancelled the job: the run stops, finished artifacts stay."""
-
-
-def service_handle() -> Any:
-    """The running service actor, or a clear fault telling the operator how to start it."""
-    import ray
-
-    try:
-        return ray.get_actor(SERVICE_NAME, namespace=NAMESPACE)
-    except ValueError:
-        raise RunFailed(
-            f"no kaipai service on this cluster (actor {SERVICE_NAME!r} in namespace {NAMESPACE!r}); "
-            "an operator starts it with `kaipai cluster up --address ADDR`"
-        ) from None
 
 
 class ServiceAdmission:

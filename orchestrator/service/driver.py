@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.manifest import write_manifest
-from orchestrator.service.client import JobCancelled, ServiceAdmission, SharedPools, service_handle
+from orchestrator.service.client import JobCancelled, ServiceAdmission, SharedPools
+from orchestrator.service.handle import service_handle
 from orchestrator.service.delivery import write_delivery
 from orchestrator.service.transfers import cross_zone_bytes
 

@@ -57,7 +57,7 @@ def connected_ray(address: str) -> Iterator[None]:
 @contextlib.contextmanager
 def connected(address: str) -> Iterator[Any]:
     """Ray Client and the service's handle."""
-    from orchestrator.service.client import service_handle
+    from orchestrator.service.handle import service_handle
 
     with connected_ray(address):
         yield service_handle()
