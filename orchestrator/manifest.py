@@ -106,6 +106,7 @@ def build_manifest(
         "store": store,
         "host": socket.gethostname(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(reports[0].started)),
+        "started_epoch": round(reports[0].started, 3),  # tasks' start/finish are seconds after this
         "wall_seconds": round(wall, 3),
         "status": "ok" if all(r.ok for r in reports) else "failed",
         "summary": {"tasks": len(tasks), **counts},

@@ -15,6 +15,7 @@ counts its own calls on them and never stops them.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -194,3 +195,50 @@ class SharedPools:
 
     def close(self) -> None:
         self.actors.clear()
+
+
+class ServiceProgress:
+    """A run observer that also tells the service each stage's progress (for ``kaipai status``).
+
+    Wraps the driver's own observer (its log lines stay as they are); at most one progress call every
+    ``PROGRESS_SECONDS``, fire-and-forget, so a slow service never slows the run.
+    """
+
+    PROGRESS_SECONDS = 2.0
+
+    def __init__(self, inner: Any, service: Any, job_id: str, admission: ServiceAdmission, clock=time.monotonic):
+        self.inner, self.service, self.job_id, self.admission, self.clock = inner, service, job_id, admission, clock
+        self.stages: dict[str, dict[str, int]] = {}
+        self.last = float("-inf")
+
+    def start(self, totals: dict[str, int]) -> None:
+        for stage, total in totals.items():
+            self.stages[stage] = {"total": total, "done": 0}
+        if self.inner is not None:
+            self.inner.start(totals)
+        self._send(force=True)
+
+    def update(self, stage: str, status: str) -> None:
+        if status in ("done", "cached", "failed", "skipped"):
+            self.stages.setdefault(stage, {"total": 0, "done": 0})["done"] += 1
+        if self.inner is not None:
+            self.inner.update(stage, status)
+        self._send()
+
+    def event(self, message: str, level: str = "info") -> None:
+        if self.inner is not None:
+            self.inner.event(message, level)
+
+    def close(self) -> None:
+        if self.inner is not None:
+            self.inner.close()
+        self._send(force=True)
+
+    def _send(self, force: bool = False) -> None:
+        now = self.clock()
+        if not force and now - self.last < self.PROGRESS_SECONDS:
+            return
+        self.last = now
+        left = sum((c["total"] - c["done"]) * self.admission.estimate(s) for s, c in self.stages.items())
+        with contextlib.suppress(Exception):  # progress is a courtesy; the run goes on
+            self.service.progress.remote(self.job_id, {s: dict(c) for s, c in self.stages.items()}, left)

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.manifest import write_manifest
-from orchestrator.service.client import JobCancelled, ServiceAdmission, SharedPools
-from orchestrator.service.handle import service_handle
+from orchestrator.service.client import JobCancelled, ServiceAdmission, ServiceProgress, SharedPools
 from orchestrator.service.delivery import write_delivery
+from orchestrator.service.handle import service_handle
 from orchestrator.service.transfers import cross_zone_bytes
 
 
@@ -35,12 +35,13 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     from orchestrator.jobspec import load_job
 
     job = load_job(job_path)
-    profile = load_profile(config)
     ray.init(address="auto", log_to_driver=True, configure_logging=False)
     service = service_handle()
     # 1. register (or re-attach)
     desc = ray.get(service.register.remote(job_id, job.spec.studio, str(job.spec.title), int(job.spec.priority)))
     out = Path(desc["out"])
+    config = config or desc.get("config")  # default: the profile the operator started the service with
+    profile = load_profile(config)
     admission = ServiceAdmission(service, job_id, desc["epoch"])
     seams = {
         "admission": admission,
@@ -54,7 +55,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
             out,
             address="auto",
             policy=policy,
-            observer=observer,
+            observer=ServiceProgress(observer, service, job_id, admission),
             store=desc["store"],
             config_path=config,
             executor_options=seams,

@@ -1,0 +1,194 @@
+"""The kaipai service against independent drivers, side by side, on the local three-zone cluster.
+
+One run: ``deploy/local/cluster.sh up``; the same N small jobs from three studios (weights 3:2:1 in
+``configs/local-cluster.yaml``) first as independent Ray jobs running ``kaipai run --address auto``
+(today's behaviour: each driver plans alone and starts its own pools), then through the service
+(``kaipai submit``), each side with its own empty store. Printed per side: wall time (first submit
+to last finish), model loads (pool actors started), GPU-seconds per studio while contended (from the
+first submit until the first studio has nothing left) against its weight, Jain's fairness index over
+the weight-normalised shares, and p50/p95 job completion (submit to finish). Then the service's
+fair-share policy replayed on datong-standard's job list (``orchestrator.service.replay``).
+
+Run: .venv/bin/python benchmarks/cluster.py [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from tests.e2e.cluster import LocalCluster, local_cluster, studio_job  # noqa: E402
+
+STUDIOS = [("云冈短剧工作室", 3.0), ("快手星芒", 2.0), ("高校AIGC系", 1.0)]
+GPU_STAGES = ("keyframe",)
+
+
+def jain(values: list[float]) -> float:
+    return sum(values) ** 2 / (len(values) * sum(v * v for v in values)) if any(values) else 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def make_jobs(root: Path, n: int) -> list[tuple[Path, str]]:
+    jobs = []
+    for i in range(n):
+        studio = STUDIOS[i % len(STUDIOS)][0]
+        jobs.append((studio_job(root, f"job{i}", studio, 5, f"第{i}条"), studio))
+    return jobs
+
+
+def run_side(cluster: LocalCluster, jobs: list[tuple[Path, str]], side: str, root: Path) -> dict[str, Any]:
+    """Submit every job at once, wait, and collect manifests and Ray's job times."""
+    from ray.job_submission import JobSubmissionClient
+
+    client = JobSubmissionClient(cluster.address)
+    submitted: dict[str, float] = {}
+    studio_of: dict[str, str] = {}
+    outs: dict[str, Path] = {}
+    first = time.time()
+    for spec, studio in jobs:
+        if side == "service":
+            job_id = cluster.kaipai("submit", str(spec), "--address", cluster.address).stdout.split()[-1]
+        else:
+            out = root / side / spec.parent.name
+            entry = (f"python -m orchestrator.cli run job.yaml --address auto --config {cluster.config} "
+                     f"--out {out} --store {root / side / 'store'}")  # fmt: skip
+            job_id = client.submit_job(
+                entrypoint=entry, runtime_env={"working_dir": str(spec.parent)}, metadata={"studio": studio}
+            )
+            outs[job_id] = out
+        submitted[job_id], studio_of[job_id] = time.time(), studio
+    while not all(str(client.get_job_status(j)).endswith(("SUCCEEDED", "FAILED", "STOPPED")) for j in submitted):
+        time.sleep(3)
+    ended = {j: client.get_job_info(j).end_time / 1000.0 for j in submitted}
+    ok = sum(1 for j in submitted if str(client.get_job_status(j)).endswith("SUCCEEDED"))
+    manifests = {}
+    for job_id in submitted:
+        if side == "service":
+            dest = root / side / job_id
+            cluster.kaipai("fetch", job_id, "--to", str(dest), "--address", cluster.address)
+            outs[job_id] = dest
+        manifests[job_id] = json.loads((outs[job_id] / "manifest.json").read_text(encoding="utf-8"))
+    return {
+        "ok": ok,
+        "first": first,
+        "submitted": submitted,
+        "ended": ended,
+        "studio_of": studio_of,
+        "manifests": manifests,
+    }
+
+
+def gpu_seconds_while_contended(result: dict[str, Any]) -> tuple[dict[str, float], float]:
+    """GPU-seconds per studio from the first submit until the first studio's last job ended."""
+    last_of: dict[str, float] = {}
+    for job_id, end in result["ended"].items():
+        studio = result["studio_of"][job_id]
+        last_of[studio] = max(last_of.get(studio, 0.0), end)
+    window_end = min(last_of.values())
+    used: dict[str, float] = {}
+    for job_id, manifest in result["manifests"].items():
+        base = manifest["started_epoch"]
+        for task in manifest["tasks"].values():
+            if task["stage"] not in GPU_STAGES or task["status"] != "done":
+                continue
+            start, finish = base + task["start"], min(base + task["finish"], window_end)
+            if finish > start:
+                studio = result["studio_of"][job_id]
+                used[studio] = used.get(studio, 0.0) + finish - start
+    return used, window_end - result["first"]
+
+
+def pool_actors(cluster: LocalCluster, prefix: str) -> int:
+    actors = json.loads(cluster.get("/api/v0/actors?limit=10000&detail=1"))["data"]["result"]["result"]
+    return sum(1 for a in actors if (a.get("name") or "").startswith(prefix))
+
+
+def summarise(side: str, result: dict[str, Any], loads: int) -> dict[str, Any]:
+    used, window = gpu_seconds_while_contended(result)
+    weights = dict(STUDIOS)
+    normalised = [used.get(s, 0.0) / w for s, w in STUDIOS]
+    completion = [result["ended"][j] - result["submitted"][j] for j in result["submitted"]]
+    return {
+        "side": side,
+        "ok": result["ok"],
+        "jobs": len(result["submitted"]),
+        "wall": max(result["ended"].values()) - result["first"],
+        "model_loads": loads,
+        "window": window,
+        "gpu_seconds": {s: round(used.get(s, 0.0), 1) for s in weights},
+        "jain": jain(normalised),
+        "p50": statistics.median(completion),
+        "p95": percentile(completion, 0.95),
+    }
+
+
+def print_side_by_side(rows: list[dict[str, Any]]) -> None:
+    print(f"{'':38}" + "".join(f"{r['side']:>22}" for r in rows))
+    print(f"{'jobs SUCCEEDED':38}" + "".join(f"{str(r['ok']) + '/' + str(r['jobs']):>22}" for r in rows))
+    print(f"{'wall time (first submit to last end)':38}" + "".join(f"{r['wall']:>20.1f} s" for r in rows))
+    print(f"{'model loads (keyframe pool actors)':38}" + "".join(f"{r['model_loads']:>22}" for r in rows))
+    print(f"{'contended window':38}" + "".join(f"{r['window']:>20.1f} s" for r in rows))
+    for studio, weight in STUDIOS:
+        label = f"GPU-s {studio} (weight {weight:g})"
+        print(f"{label:<38}" + "".join(f"{r['gpu_seconds'][studio]:>22.1f}" for r in rows))
+    print(f"{'Jain index, weight-normalised':38}" + "".join(f"{r['jain']:>22.3f}" for r in rows))
+    print(f"{'job completion p50':38}" + "".join(f"{r['p50']:>20.1f} s" for r in rows))
+    print(f"{'job completion p95':38}" + "".join(f"{r['p95']:>20.1f} s" for r in rows))
+
+
+def print_replay() -> None:
+    from orchestrator.placement.scenario import load_scenario
+    from orchestrator.service.replay import replay
+
+    scenario = load_scenario(REPO / "configs" / "scenarios" / "datong-standard.yaml")
+    for at_once in (False, True):
+        result = replay(scenario, at_once=at_once)
+        arrivals = "all jobs at t=0" if at_once else "the scenario's arrivals"
+        print(f"\nfair share replayed on datong-standard ({arrivals}); {result['gpus']} GPUs as one pool")
+        spans = f"{result['contended_seconds']:.0f} s; all six for {result['all_waiting_seconds']:.0f} s"
+        print(f"  2+ studios waiting for {spans}")
+        print(f"  {'studio':<12} weight  got/entitled (2+ waiting)  share/weight-share (all six waiting)")
+        for row, all_row in zip(result["studios"], result["all_waiting"], strict=True):
+            ratio = f"{row['ratio']:.3f}" if row["ratio"] is not None else "-"
+            all_ratio = f"{all_row['ratio']:.3f}" if all_row["ratio"] is not None else "-"
+            print(f"  {row['studio']:<12} {row['weight']:>6g}  {ratio:>25}  {all_ratio:>36}")
+        print(f"  every ratio within ±10%: {result['within_tolerance']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=6)
+    parser.add_argument("--replay-only", action="store_true")
+    args = parser.parse_args()
+    if not args.replay_only:
+        with tempfile.TemporaryDirectory(prefix="kpbench-") as tmp:
+            root = Path(tmp)
+            jobs = make_jobs(root / "jobs", args.jobs)
+            with local_cluster(root) as cluster:
+                independent = run_side(cluster, jobs, "independent", root)
+                independent_loads = pool_actors(cluster, "keyframe-")
+                service = run_side(cluster, jobs, "service", root)
+                service_loads = pool_actors(cluster, "kaipai-pool:keyframe")
+            rows = [
+                summarise("independent drivers", independent, independent_loads),
+                summarise("kaipai service", service, service_loads),
+            ]
+            print_side_by_side(rows)
+    print_replay()
+
+
+if __name__ == "__main__":
+    main()
