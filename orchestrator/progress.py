@@ -13,7 +13,9 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-SETTLED = ("done", "cached", "failed", "skipped")
+from orchestrator.execution.status import SETTLED as _SETTLED
+
+SETTLED = tuple(sorted(s.value for s in _SETTLED))  # what the bars count
 
 
 class RunObserver(Protocol):

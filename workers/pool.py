@@ -1,9 +1,10 @@
 """The warm worker: one stage backend, set up once, serving many units of work.
 
-``StageWorker`` is a plain class; the executor wraps it with ``ray.remote(num_gpus=..., ...)`` and keeps
-a pool of such actors per (stage, zone), sized by the profile. Because the actor lives as long as the
-run, a GPU loads its model exactly once (``setup()``) and every shot after that only pays for
-inference. Each model family has its own subclass (``worker_class_for``) so families can batch.
+``StageWorker`` is a plain class; the executor (``orchestrator.execution.pools``) wraps it with
+``ray.remote(num_gpus=..., ...)`` and keeps a pool of such actors per (stage, zone), sized by the
+profile. Because the actor lives as long as the run, a GPU loads its model exactly once
+(``setup()``) and every shot after that only pays for inference. Each model family has its own
+subclass (``worker_class_for``) so families can batch.
 """
 
 from __future__ import annotations
