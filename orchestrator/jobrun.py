@@ -148,7 +148,7 @@ def planning_storyboard(
 
     Returns (job, script, storyboard, where it came from).
     """
-    from orchestrator.store import lookup
+    from stages.store import lookup
 
     job, script, _ = frontend.load(job_path)
     characters, _ = frontend.characters_for(job, script)

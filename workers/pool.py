@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from orchestrator.store import lookup, produce
 from stages.base import Artifact, Inputs, Stage
 from stages.registry import stage_class
+from stages.store import lookup, produce
 
 
 class BatchableStage(Protocol):

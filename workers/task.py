@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from orchestrator.store import produce
 from stages.base import Artifact
 from stages.errors import InputError, StageFailed
+from stages.store import produce
 
 # Errors a retry cannot fix: bad input, output that failed validation, a stage asking for data it
 # was not given. Everything else (I/O, a flaky model server, out of memory) is worth another try.

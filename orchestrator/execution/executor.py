@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestrator import store
 from orchestrator.config import Profile
 from orchestrator.dag import Dag
 from orchestrator.execution.admission import Admission, AdmitAll
@@ -38,6 +37,7 @@ from orchestrator.execution.telemetry import Telemetry
 from orchestrator.execution.zones import place_initially
 from orchestrator.metrics import StageMetrics
 from orchestrator.progress import QuietProgress, RunObserver
+from stages import store
 
 
 class Executor:

@@ -185,7 +185,7 @@ class FakeWorker:
                 f.write(json.dumps({"pid": os.getpid(), "time": time.time(), **event}) + "\n")
 
     def execute(self, key, params, inputs, store_root) -> Artifact:
-        from orchestrator.store import produce
+        from stages.store import produce
 
         self.served += 1
         return produce(self.stage, key, params, inputs, store_root)

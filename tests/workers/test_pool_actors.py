@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.store import lookup
 from stages.media.probe import probe
+from stages.store import lookup
 from tests.workers.conftest import TINY_IMAGE, TINY_VIDEO, TINY_VOICE, make_shot
 from workers.pool import StageWorker, startup_failure, worker_class_for
 

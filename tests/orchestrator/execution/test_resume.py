@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from orchestrator import store
 from orchestrator.dag import plan_dag
 from orchestrator.execution.executor import Executor
+from stages import store
 from tests.conftest import REPO
 from tests.orchestrator.conftest import fake_profile, make_job
 from tests.orchestrator.storyboards import make_storyboard
