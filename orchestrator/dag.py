@@ -357,7 +357,7 @@ def _fallback_estimate(stage: str, backend: str, params: dict[str, Any], gpu_kin
 def estimator() -> Callable[[str, str, dict[str, Any], str | None], float]:
     """The cost model's ``estimate_seconds`` when the placement package provides it, else the fallback."""
     try:
-        from orchestrator.placement import estimate_seconds
+        from orchestrator.placement.costmodel import estimate_seconds
     except ImportError:
         return _fallback_estimate
     return estimate_seconds

@@ -23,6 +23,7 @@ from orchestrator.dag import Dag, Node
 from orchestrator.execution.admission import Admission, Grant, Request
 from orchestrator.execution.backend import Backend, TaskCall
 from orchestrator.execution.failures import Verdict, judge_stage_error, judge_system_error
+from orchestrator.execution.observer import RunObserver
 from orchestrator.execution.pools import PoolProvider
 from orchestrator.execution.report import RunReport
 from orchestrator.execution.runtime import StageRuntimes
@@ -30,7 +31,6 @@ from orchestrator.execution.state import RunState
 from orchestrator.execution.status import TaskStatus
 from orchestrator.execution.telemetry import Telemetry
 from orchestrator.execution.zones import PlaceFn, lost_zones, replan, stranded
-from orchestrator.progress import RunObserver
 
 
 @dataclass

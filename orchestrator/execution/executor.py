@@ -28,6 +28,7 @@ from orchestrator.dag import Dag
 from orchestrator.execution.admission import Admission, AdmitAll
 from orchestrator.execution.backend import Backend
 from orchestrator.execution.dispatch import Dispatcher
+from orchestrator.execution.observer import RunObserver, SilentObserver
 from orchestrator.execution.placing import Placer, place
 from orchestrator.execution.pools import PoolProvider, RunPools, WorkerFactory
 from orchestrator.execution.report import RunReport
@@ -36,7 +37,6 @@ from orchestrator.execution.state import RunState
 from orchestrator.execution.telemetry import Telemetry
 from orchestrator.execution.zones import place_initially
 from orchestrator.metrics import StageMetrics
-from orchestrator.progress import QuietProgress, RunObserver
 from stages import store
 
 
@@ -61,7 +61,7 @@ class Executor:
         self.profile = profile
         self.store_root = str(Path(store_root).resolve())
         self.policy = policy
-        self.observer = observer or QuietProgress()
+        self.observer = observer or SilentObserver()
         self.placer = placer
         self.worker_factory = worker_factory
         self.poll_seconds = poll_seconds

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from orchestrator.execution.observer import RunObserver
 from orchestrator.execution.report import TaskRecord
 from orchestrator.execution.status import TaskStatus
 from orchestrator.metrics import StageMetrics
-from orchestrator.progress import RunObserver
 
 
 class Telemetry:
