@@ -93,7 +93,7 @@ class StageWorker:
         if not all(hasattr(self.stage, name) for name in ("prepare", "compute", "finish")):
             return [self.execute(key, params, inputs, store_root) for key, params, inputs in tasks]
         started = time.perf_counter()
-        from workers.loading import run_batched
+        from models.loading import run_batched
 
         stage: Any = self.stage
         results: dict[str, Artifact] = {}
@@ -166,11 +166,11 @@ def startup_failure(exc: BaseException) -> str | None:
 
 # (stage, backend) -> "module:Class" of the family worker; anything else is a plain StageWorker.
 FAMILY_WORKERS: dict[tuple[str, str], str] = {
-    ("character", "diffusers"): "workers.diffusion:TextToImageWorker",
-    ("keyframe", "diffusers"): "workers.diffusion:TextToImageWorker",
-    ("motion", "diffusers"): "workers.video:ImageToVideoWorker",
-    ("storyboard", "llm"): "workers.llm:LLMWorker",
-    ("voice", "transformers"): "workers.tts:TTSWorker",
+    ("character", "diffusers"): "workers.families:TextToImageWorker",
+    ("keyframe", "diffusers"): "workers.families:TextToImageWorker",
+    ("motion", "diffusers"): "workers.families:ImageToVideoWorker",
+    ("storyboard", "llm"): "workers.families:LLMWorker",
+    ("voice", "transformers"): "workers.families:TTSWorker",
 }
 
 
