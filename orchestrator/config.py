@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.placement.topology import Topology
-from orchestrator.service.settings import ClusterSettings
+from orchestrator.clustersettings import ClusterSettings
 from orchestrator.yamlfile import load_validated
 from stages.errors import InputError
 

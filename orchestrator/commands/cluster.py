@@ -8,11 +8,12 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, err_console, user_errors
+from orchestrator.console import console, err_console, user_errors
 from stages.errors import RunFailed
 
 cluster_app = typer.Typer(help="Run the kaipai service on a Ray cluster.", no_args_is_help=True)
-app.add_typer(cluster_app, name="cluster")
+
+commands = typer.Typer()
 
 ADDRESS_HELP = "Ray dashboard address of the cluster, e.g. http://HEAD:8265."
 CLIENT_HELP = "Ray Client address (default: the dashboard's host, port 10001)."
@@ -57,7 +58,7 @@ def cluster_status(
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
-@app.command("driver", hidden=True)
+@commands.command("driver", hidden=True)
 @user_errors
 def driver(
     job: Path = typer.Argument(..., help="Job spec YAML (in the Ray job's working_dir)."),

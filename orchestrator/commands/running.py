@@ -8,10 +8,12 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, err_console, user_errors
+from orchestrator.console import console, err_console, user_errors
 from stages.errors import RunFailed
 
 CONFIG_HELP = "Profile YAML (default configs/local.yaml)."
+
+commands = typer.Typer()
 
 
 def _profile(config: Path | None):
@@ -20,7 +22,7 @@ def _profile(config: Path | None):
     return load_profile(config)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def run(
     job: Path = typer.Argument(..., help="Job spec YAML."),
@@ -57,7 +59,7 @@ def run(
         raise RunFailed("\n" + result.report.failure_summary())
 
 
-@app.command()
+@commands.command()
 @user_errors
 def plan(
     job: Path = typer.Argument(..., help="Job spec YAML."),

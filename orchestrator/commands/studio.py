@@ -12,14 +12,16 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, user_errors
+from orchestrator.console import console, user_errors
 from stages.errors import InputError, RunFailed
+
+commands = typer.Typer()
 
 ADDRESS_HELP = "Ray dashboard address, e.g. http://HEAD:8265."
 CLIENT_HELP = "Ray Client address of the cluster (default: the dashboard's host, port 10001)."
 
 
-@app.command()
+@commands.command()
 @user_errors
 def submit(
     job: Path = typer.Argument(..., help="Job spec YAML (its folder is uploaded as the Ray job's working_dir)."),
@@ -38,7 +40,7 @@ def submit(
     typer.echo(f"follow it: kaipai status {job_id} --address {address}  (logs, cancel, fetch likewise)", err=True)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def status(
     job_id: str = typer.Argument(..., help="Job id (from submit)."),
@@ -61,7 +63,7 @@ def status(
     typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
 
 
-@app.command()
+@commands.command()
 @user_errors
 def logs(
     job_id: str = typer.Argument(..., help="Job id."),
@@ -73,7 +75,7 @@ def logs(
     typer.echo(job_logs(job_id, address))
 
 
-@app.command()
+@commands.command()
 @user_errors
 def cancel(
     job_id: str = typer.Argument(..., help="Job id."),
@@ -91,7 +93,7 @@ def cancel(
     console.print(f"stopping {job_id}", highlight=False)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def fetch(
     job_id: str = typer.Argument(..., help="Job id."),

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from orchestrator.service.settings import NAMESPACE, PoolLimits
-from orchestrator.store import canonical_json
+from stages.store import canonical_json
 
 
 def pool_name(spec: dict[str, Any], index: int) -> str:
@@ -79,9 +79,10 @@ class PoolRegistry:
     def _start(self, spec: dict[str, Any], name: str) -> None:
         import ray
 
-        from orchestrator.service.worker import shared_worker_class
+        from workers.pool import worker_class_for
+        from workers.task import pooled_worker_class
 
-        cls = ray.remote(shared_worker_class(spec["stage"], spec["backend"]))
+        cls = ray.remote(pooled_worker_class(worker_class_for(spec["stage"], spec["backend"])))
         options: dict[str, Any] = {
             "name": name,
             "namespace": NAMESPACE,

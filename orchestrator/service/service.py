@@ -19,7 +19,7 @@ from orchestrator.metrics import ServiceMetrics
 from orchestrator.service.fairshare import FairShare, Request
 from orchestrator.service.pools import PoolRegistry
 from orchestrator.service.registry import FINAL, JobRecord, Registry
-from orchestrator.service.settings import ClusterSettings
+from orchestrator.service.settings import ClusterSettings, policy_of
 from orchestrator.service.slots import Slots
 
 LEASE_SECONDS = 120.0  # a driver silent this long lost its grants and its queue (it re-offers on return)
@@ -39,7 +39,7 @@ class KaipaiService:
         self.epoch = uuid.uuid4().hex[:12]
         self.started = time.time()
         self.registry = Registry(self.store)
-        self.fair = FairShare(self.settings.fair_share.policy(), clock=time.time)
+        self.fair = FairShare(policy_of(self.settings.fair_share), clock=time.time)
         self.fair.charged = dict(self.registry.charged)
         self.slots = Slots(self.settings.slots)
         self.grants: dict[str, list[tuple[str, str]]] = {}  # job -> (node, zone) granted, not yet picked up

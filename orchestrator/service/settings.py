@@ -1,63 +1,22 @@
-"""The cluster config's ``cluster:`` section: studios' weights, priority limits, slots, the shared store.
-
-It lives in the same profile as the stages and the topology (``configs/local-cluster.yaml``,
-``configs/datong.yaml``), so one file describes the cluster an operator runs ``kaipai cluster up`` on.
-"""
+"""Names the service is found by, and the fair-share policy its settings describe."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from orchestrator.clustersettings import ClusterSettings, FairShareSettings, PoolLimits
 from orchestrator.service.fairshare import Policy
 
 NAMESPACE = "kaipai"
 SERVICE_NAME = "kaipai-service"
-KINDS = ("gpu", "cpu")
+
+__all__ = ["NAMESPACE", "SERVICE_NAME", "ClusterSettings", "PoolLimits", "policy_of"]
 
 
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class FairShareSettings(_M):
-    """How contended device time is divided (see ``orchestrator.service.fairshare``)."""
-
-    studios: dict[str, float] = Field(default_factory=dict, description="Studio name -> weight.")
-    default_weight: float = Field(1.0, gt=0, le=1000)
-    jump_per_priority: float = Field(2.0, ge=0, le=3600, description="Virtual seconds of lead per priority level.")
-    base_priority: int = Field(5, ge=0, le=9)
-    max_jump: float = Field(30.0, ge=0, le=86400, description="The most a priority may put a studio ahead.")
-    aging_seconds: float = Field(60.0, gt=0, le=86400, description="Seconds waited per priority level gained.")
-    cpu_seconds_weight: float = Field(
-        0.05, ge=0, le=1, description="What a CPU-second counts for against a GPU-second in the accounts."
+def policy_of(settings: FairShareSettings) -> Policy:
+    return Policy(
+        weights=dict(settings.studios),
+        default_weight=settings.default_weight,
+        jump_per_priority=settings.jump_per_priority,
+        base_priority=settings.base_priority,
+        max_jump=settings.max_jump,
+        aging_seconds=settings.aging_seconds,
     )
-
-    def policy(self) -> Policy:
-        return Policy(
-            weights=dict(self.studios),
-            default_weight=self.default_weight,
-            jump_per_priority=self.jump_per_priority,
-            base_priority=self.base_priority,
-            max_jump=self.max_jump,
-            aging_seconds=self.aging_seconds,
-        )
-
-
-class PoolLimits(_M):
-    """How shared pools grow and shrink (each bounded by its stage's ``pool.size`` for the zone)."""
-
-    grow_when_queued: int = Field(4, ge=1, le=10_000, description="Queued nodes per actor before adding one.")
-    idle_seconds: float = Field(300.0, ge=0, le=86400, description="An actor idle this long is stopped.")
-
-
-class ClusterSettings(_M):
-    """One kaipai service for the whole cluster."""
-
-    store: str = Field(description="Artifact store every node mounts; the service refuses one that is not shared.")
-    slots: dict[str, dict[str, int]] = Field(
-        description="Zone -> {gpu: n, cpu: n}: how many nodes of each kind may run there at once."
-    )
-    fair_share: FairShareSettings = Field(default_factory=FairShareSettings)
-    pools: PoolLimits = Field(default_factory=PoolLimits)
-    max_jobs: int = Field(1000, ge=1, le=100_000, description="Jobs the service holds (queued and running).")
-    max_priority: int = Field(9, ge=0, le=9, description="Priorities above this are refused at submit.")
