@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.placement.topology import Topology
 from orchestrator.clustersettings import ClusterSettings
+from orchestrator.placement.topology import Topology
 from orchestrator.yamlfile import load_validated
 from stages.errors import InputError
 
