@@ -25,12 +25,15 @@ def up(
     address: str = typer.Option(..., "--address", help=ADDRESS_HELP),
     config: Path = typer.Option(Path("configs/datong.yaml"), "--config", "-c", help="Profile with a cluster: section."),
     client: str | None = typer.Option(None, "--client", help=CLIENT_HELP),
+    restart: bool = typer.Option(False, "--restart", help="Replace it even if the settings are the same."),
 ) -> None:
-    """Start the kaipai service on a running cluster, or replace it when its settings changed."""
+    """Start the kaipai service on a running cluster, or replace it when its settings changed.
+
+    A replaced service recovers its jobs from the journal in the store; drivers offer their queues again."""
     from orchestrator.service.remote import client_address
     from orchestrator.service.up import cluster_up
 
-    described = cluster_up(client_address(address, client), config)
+    described = cluster_up(client_address(address, client), config, restart)
     console.print(
         f"kaipai service {described['action']} (epoch {described['epoch']}); store {described['store']}; "
         f"zones {', '.join(z for z in described['zones'] if z)}",

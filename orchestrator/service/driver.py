@@ -61,9 +61,13 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
             executor_options=seams,
         )
         # 3. bytes between zones, measured against the estimate
+        zone_of = _zone_of_node()
         if result.dag is not None:
-            result.manifest["cross_zone"] = cross_zone_bytes(result.dag, result.report, _zone_of_node())
-            write_manifest(out, result.manifest)
+            result.manifest["cross_zone"] = cross_zone_bytes(result.dag, result.report, zone_of)
+        result.manifest.setdefault("cross_zone", {})["produced_in"] = {
+            nid: zone_of(task["node"]) for nid, task in result.manifest["tasks"].items() if task.get("node")
+        }  # every task's zone as Ray ran it (the storyboard's too), beside the zone it was granted
+        write_manifest(out, result.manifest)
         # 4. what a studio fetches
         write_delivery(out)
     except JobCancelled as exc:

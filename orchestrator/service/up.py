@@ -69,7 +69,7 @@ def check_shared_store(store: str) -> list[str]:
     return sorted({(n.get("Labels") or {}).get("zone", "") for n in nodes})
 
 
-def start_service(settings: ClusterSettings, config_name: str) -> dict[str, Any]:
+def start_service(settings: ClusterSettings, config_name: str, restart: bool = False) -> dict[str, Any]:
     """Steps 4-5 on a connected Ray: the service actor as it should be now; returns its description."""
     import ray
 
@@ -79,7 +79,7 @@ def start_service(settings: ClusterSettings, config_name: str) -> dict[str, Any]
     try:
         current = ray.get_actor(SERVICE_NAME, namespace=NAMESPACE)
         described = ray.get(current.describe.remote(), timeout=60)
-        if described.get("settings") == wanted:
+        if described.get("settings") == wanted and not restart:
             return {**described, "action": "unchanged"}
         ray.kill(current, no_restart=True)
         action = "replaced"
@@ -105,11 +105,12 @@ def start_service(settings: ClusterSettings, config_name: str) -> dict[str, Any]
     return {**described, "action": action}
 
 
-def cluster_up(client: str, config: str | Path | None) -> dict[str, Any]:
+def cluster_up(client: str, config: str | Path | None, restart: bool = False) -> dict[str, Any]:
+    """``restart``: replace the service even with the same settings (new kaipai code on the cluster)."""
     from orchestrator.service.remote import connected_ray
 
     _profile, settings, config_name = load_cluster_settings(config)
     with connected_ray(client):
         zones = check_shared_store(settings.store)
-        described = start_service(settings, config_name)
+        described = start_service(settings, config_name, restart)
     return {**described, "zones": zones}
