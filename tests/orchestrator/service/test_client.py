@@ -1,0 +1,82 @@
+"""The driver's admission seam against a real service object (in-process: calls go straight through)."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from orchestrator.execution.admission import Request
+from orchestrator.service.client import EXCHANGE_SECONDS, JobCancelled, ServiceAdmission
+from orchestrator.service.service import KaipaiService
+from tests.conftest import ZONES
+
+
+class Direct:
+    """``actor.method.remote(...)`` as a plain call, so the service runs in this process."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __getattr__(self, name):
+        return types.SimpleNamespace(remote=getattr(self.target, name))
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def tick(self, seconds=EXCHANGE_SECONDS):
+        self.now += seconds
+
+
+@pytest.fixture
+def direct(monkeypatch, service):
+    import ray
+
+    monkeypatch.setattr(ray, "get", lambda value, **_: value)
+    return Direct(service)
+
+
+def admission_for(direct, job, clock, studio="a", priority=5):
+    epoch = direct.target.register(job, studio, job, priority)["epoch"]
+    return ServiceAdmission(direct, job, epoch, clock=clock)
+
+
+def test_a_node_waits_for_its_grant_and_gives_the_slot_back(direct):
+    clock = Clock()
+    first, second = admission_for(direct, "j1", clock), admission_for(direct, "j2", clock)
+    grant = first.admit(Request("n1", "keyframe", ZONES[0], 1.0))
+    assert grant is not None and grant.zone == ZONES[0]
+    clock.tick()
+    assert second.admit(Request("m1", "keyframe", ZONES[0], 1.0)) is None  # the zone's one gpu slot is taken
+    clock.tick(3.0)
+    first.release("n1", grant)
+    first.sync(force=True)  # the release reaches the service
+    clock.tick()
+    assert second.admit(Request("m1", "keyframe", ZONES[0], 1.0)).zone == ZONES[0]
+    assert first.estimate("keyframe") == pytest.approx(3.0 + EXCHANGE_SECONDS)  # learnt from what it used
+
+
+def test_after_a_service_restart_the_driver_offers_its_queue_again(direct, settings, monkeypatch):
+    clock = Clock()
+    blocker, waiter = admission_for(direct, "j1", clock), admission_for(direct, "j2", clock)
+    assert blocker.admit(Request("n1", "keyframe", ZONES[0], 1.0)) is not None
+    clock.tick()
+    assert waiter.admit(Request("m1", "keyframe", ZONES[0], 1.0)) is None
+    direct.target = KaipaiService(settings)  # the actor restarted: empty queue, journal replayed
+    clock.tick()
+    assert waiter.admit(Request("m1", "keyframe", ZONES[0], 1.0)) is None  # sees the new epoch, re-offers
+    clock.tick()
+    assert waiter.admit(Request("m1", "keyframe", ZONES[0], 1.0)).zone == ZONES[0]  # the new service granted it
+
+
+def test_a_cancelled_job_stops_its_run(direct):
+    clock = Clock()
+    admission = admission_for(direct, "j1", clock)
+    direct.target.cancel("j1")
+    with pytest.raises(JobCancelled):
+        admission.admit(Request("n1", "voice", None, 0.0))
