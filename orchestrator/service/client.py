@@ -140,21 +140,35 @@ class ServiceAdmission:
 class SharedPools:
     """The service's shared pool actors, per (stage, zone); this run only counts its own calls."""
 
-    def __init__(self, service: Any, runtimes: Any) -> None:
+    REFRESH_SECONDS = 10.0  # how often to ask again (the service may have grown or restarted the pool)
+
+    def __init__(self, service: Any, runtimes: Any, clock=time.monotonic) -> None:
         self.service = service
         self.runtimes = runtimes
+        self.clock = clock
         self.actors: dict[tuple[str, str | None], list[Any]] = {}
+        self.asked: dict[tuple[str, str | None], float] = {}
+        self.handles: dict[str, Any] = {}
         self.loads: dict[Any, int] = {}
 
     def actor_for(self, stage: str, zone: str | None) -> Any:
         import ray
 
-        actors = self.actors.get((stage, zone))
-        if not actors:
+        key = (stage, zone)
+        actors = self.actors.get(key)
+        if not actors or self.clock() - self.asked.get(key, 0.0) > self.REFRESH_SECONDS:
             names = ray.get(self.service.pool.remote(self.spec(stage, zone)))
-            actors = [ray.get_actor(name, namespace=NAMESPACE) for name in names]
-            self.actors[(stage, zone)] = actors
+            actors = [self._handle(name) for name in names]
+            self.actors[key], self.asked[key] = actors, self.clock()
         return min(actors, key=lambda a: self.loads.get(a, 0))
+
+    def _handle(self, name: str) -> Any:
+        """One handle per actor name for the whole run, so a refresh keeps its load count."""
+        import ray
+
+        if name not in self.handles:
+            self.handles[name] = ray.get_actor(name, namespace=NAMESPACE)
+        return self.handles[name]
 
     def spec(self, stage: str, zone: str | None) -> dict[str, Any]:
         """What identifies the pool: the same settings in the same zone share one set of actors."""
@@ -184,7 +198,8 @@ class SharedPools:
         """The actors stay warm for the other jobs; the service stops them when idle."""
 
     def actor_lost(self, stage: str, zone: str | None) -> None:
-        self.actors.pop((stage, zone), None)  # ask the service again: it restarts dead ones
+        for actor in self.actors.pop((stage, zone), []):  # ask the service again: it restarts dead ones
+            self.handles = {n: a for n, a in self.handles.items() if a is not actor}
 
     def zones_lost(self, zones: set[str]) -> None:
         for key in [k for k in self.actors if k[1] in zones]:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -86,7 +88,7 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
         env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
     else:
         env["RAY_AUTH_MODE"] = "disabled"
-    folder = root / "cluster"
+    folder = Path(tempfile.mkdtemp(prefix="kpc-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
     started = subprocess.run(
         ["bash", str(CLUSTER_SH), "up", str(folder)], env=env, capture_output=True, text=True, timeout=600
     )
@@ -116,6 +118,7 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, 0)
                 raise AssertionError(f"process group {pid} of the local cluster is still alive")
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def studio_job(root: Path, name: str, studio: str, priority: int, line: str) -> Path:
