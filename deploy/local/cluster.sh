@@ -37,7 +37,7 @@ PY
 start_node() {  # DIR NAME ARGS... : `ray start --block` in its own session; retried on a slow start
   local dir="$1" name="$2"; shift 2
   mkdir -p "$dir/$name"
-  for attempt in 1 2 3; do
+  for attempt in 1 2 3 4 5; do
     setsid "$VENV/bin/ray" start --block "$@" >"$dir/$name/ray-start.log" 2>&1 < /dev/null &
     local pid=$!
     until grep -q "Ray runtime started" "$dir/$name/ray-start.log" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do
@@ -45,7 +45,9 @@ start_node() {  # DIR NAME ARGS... : `ray start --block` in its own session; ret
     done
     if kill -0 "$pid" 2>/dev/null; then echo "$pid $name" >> "$dir/pids"; return 0; fi
     kill -KILL -- "-$pid" 2>/dev/null || true   # whatever of this attempt's group is left
-    echo "$name: attempt $attempt did not start (machine busy?), see $dir/$name/ray-start.log" >&2
+    cp "$dir/$name/ray-start.log" "$dir/$name/ray-start.attempt$attempt.log"
+    echo "$name: attempt $attempt did not start (machine busy?), see $dir/$name/ray-start.attempt$attempt.log" >&2
+    sleep $((attempt * 5))
   done
   return 1
 }

@@ -89,6 +89,7 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
     else:
         env["RAY_AUTH_MODE"] = "disabled"
     folder = Path(tempfile.mkdtemp(prefix="kpc-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    clean = False
     started = subprocess.run(
         ["bash", str(CLUSTER_SH), "up", str(folder)], env=env, capture_output=True, text=True, timeout=600
     )
@@ -107,6 +108,7 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
         )
         cluster.kaipai("cluster", "up", "--address", cluster.address, "--config", str(cluster.config))
         yield cluster
+        clean = True
     finally:
         pids = (
             [int(line.split()[0]) for line in (folder / "pids").read_text().splitlines()]
@@ -118,7 +120,8 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, 0)
                 raise AssertionError(f"process group {pid} of the local cluster is still alive")
-        shutil.rmtree(folder, ignore_errors=True)
+        if clean:  # otherwise its logs stay for whoever reads the failure
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def studio_job(root: Path, name: str, studio: str, priority: int, line: str) -> Path:
