@@ -64,6 +64,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
         zone_of = _zone_of_node()
         if result.dag is not None:
             result.manifest["cross_zone"] = cross_zone_bytes(result.dag, result.report, zone_of)
+            _export_zone_bytes(job.spec.studio, result.manifest["cross_zone"]["links"])
         result.manifest.setdefault("cross_zone", {})["produced_in"] = {
             nid: zone_of(task["node"]) for nid, task in result.manifest["tasks"].items() if task.get("node")
         }  # every task's zone as Ray ran it (the storyboard's too), beside the zone it was granted
@@ -81,6 +82,15 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     admission.close()
     _finish(service, job_id, "SUCCEEDED" if result.ok else "FAILED", "" if result.ok else "some tasks failed")
     return result
+
+
+def _export_zone_bytes(studio: str, links: dict[str, int]) -> None:
+    from orchestrator.metrics import ServiceMetrics
+
+    metrics = ServiceMetrics()
+    for link, nbytes in links.items():
+        source, _, zone = link.partition("->")
+        metrics.zone_bytes(studio, zone, source, nbytes)
 
 
 def _finish(service: Any, job_id: str, state: str, message: str) -> None:
