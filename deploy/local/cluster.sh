@@ -119,6 +119,12 @@ down() {
     sleep 1
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 15); do   # killed processes take a moment to go
+    local left=0
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && left=1; done
+    (( left == 0 )) && break
+    sleep 1
+  done
   rm -f "$dir/pids"
   echo "stopped ${#pids[@]} node(s) of $dir"
 }

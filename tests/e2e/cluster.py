@@ -116,12 +116,23 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
             else []
         )
         subprocess.run(["bash", str(CLUSTER_SH), "down", str(folder)], env=env, capture_output=True, timeout=120)
-        for pid in pids:  # every process group cluster.sh started is gone
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, 0)
-                raise AssertionError(f"process group {pid} of the local cluster is still alive")
+        alive = [pid for pid in pids if _group_alive(pid, wait=30)]
+        assert not alive, f"process groups {alive} of the local cluster are still alive after down"
         if clean:  # otherwise its logs stay for whoever reads the failure
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _group_alive(pgid: int, wait: float) -> bool:
+    """Whether any process of the group is left after ``wait`` seconds (killed ones take a moment)."""
+    deadline = time.time() + wait
+    while True:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        if time.time() > deadline:
+            return True
+        time.sleep(1)
 
 
 def studio_job(root: Path, name: str, studio: str, priority: int, line: str) -> Path:
