@@ -49,8 +49,11 @@ def make_jobs(root: Path, n: int) -> list[tuple[Path, str]]:
     return jobs
 
 
-def run_side(cluster: LocalCluster, jobs: list[tuple[Path, str]], side: str, root: Path) -> dict[str, Any]:
-    """Submit every job at once, wait, and collect manifests and Ray's job times."""
+def run_side(
+    cluster: LocalCluster, jobs: list[tuple[Path, str]], side: str, root: Path, timeout: float
+) -> dict[str, Any]:
+    """Submit every job at once, wait (at most ``timeout``: jobs still running then are stopped and
+    reported as unfinished), and collect manifests and Ray's job times."""
     from ray.job_submission import JobSubmissionClient
 
     client = JobSubmissionClient(cluster.address)
@@ -70,12 +73,19 @@ def run_side(cluster: LocalCluster, jobs: list[tuple[Path, str]], side: str, roo
             )
             outs[job_id] = out
         submitted[job_id], studio_of[job_id] = time.time(), studio
-    while not all(str(client.get_job_status(j)).endswith(("SUCCEEDED", "FAILED", "STOPPED")) for j in submitted):
+    final = ("SUCCEEDED", "FAILED", "STOPPED")
+    while not all(str(client.get_job_status(j)).endswith(final) for j in submitted):
+        if time.time() - first > timeout:
+            for job_id in submitted:
+                if not str(client.get_job_status(job_id)).endswith(final):
+                    client.stop_job(job_id)
+            break
         time.sleep(3)
-    ended = {j: client.get_job_info(j).end_time / 1000.0 for j in submitted}
-    ok = sum(1 for j in submitted if str(client.get_job_status(j)).endswith("SUCCEEDED"))
+    succeeded = [j for j in submitted if str(client.get_job_status(j)).endswith("SUCCEEDED")]
+    ended = {j: client.get_job_info(j).end_time / 1000.0 for j in succeeded}
+    ok = len(succeeded)
     manifests = {}
-    for job_id in submitted:
+    for job_id in succeeded:
         if side == "service":
             dest = root / side / job_id
             cluster.kaipai("fetch", job_id, "--to", str(dest), "--address", cluster.address)
@@ -83,6 +93,7 @@ def run_side(cluster: LocalCluster, jobs: list[tuple[Path, str]], side: str, roo
         manifests[job_id] = json.loads((outs[job_id] / "manifest.json").read_text(encoding="utf-8"))
     return {
         "ok": ok,
+        "timeout": timeout,
         "first": first,
         "submitted": submitted,
         "ended": ended,
@@ -94,6 +105,9 @@ def run_side(cluster: LocalCluster, jobs: list[tuple[Path, str]], side: str, roo
 def gpu_seconds_while_contended(result: dict[str, Any]) -> tuple[dict[str, float], float]:
     """GPU-seconds per studio from the first submit until the first studio's last job ended."""
     last_of: dict[str, float] = {}
+    unfinished = set(result["submitted"]) - set(result["ended"])
+    for job_id in unfinished:  # a studio with a job still running has work left until the timeout
+        last_of[result["studio_of"][job_id]] = result["first"] + result["timeout"]
     for job_id, end in result["ended"].items():
         studio = result["studio_of"][job_id]
         last_of[studio] = max(last_of.get(studio, 0.0), end)
@@ -120,12 +134,15 @@ def summarise(side: str, result: dict[str, Any], loads: int) -> dict[str, Any]:
     used, window = gpu_seconds_while_contended(result)
     weights = dict(STUDIOS)
     normalised = [used.get(s, 0.0) / w for s, w in STUDIOS]
-    completion = [result["ended"][j] - result["submitted"][j] for j in result["submitted"]]
+    completion = [result["ended"][j] - result["submitted"][j] for j in result["ended"]] or [float("nan")]
     return {
         "side": side,
+        "timeout": result["timeout"],
         "ok": result["ok"],
         "jobs": len(result["submitted"]),
-        "wall": max(result["ended"].values()) - result["first"],
+        "wall": (max(result["ended"].values()) - result["first"])
+        if result["ok"] == len(result["submitted"])
+        else float("inf"),  # some jobs did not finish within the timeout
         "model_loads": loads,
         "window": window,
         "gpu_seconds": {s: round(used.get(s, 0.0), 1) for s in weights},
@@ -138,15 +155,16 @@ def summarise(side: str, result: dict[str, Any], loads: int) -> dict[str, Any]:
 def print_side_by_side(rows: list[dict[str, Any]]) -> None:
     print(f"{'':38}" + "".join(f"{r['side']:>22}" for r in rows))
     print(f"{'jobs SUCCEEDED':38}" + "".join(f"{str(r['ok']) + '/' + str(r['jobs']):>22}" for r in rows))
-    print(f"{'wall time (first submit to last end)':38}" + "".join(f"{r['wall']:>20.1f} s" for r in rows))
+    walls = [f"{r['wall']:.1f} s" if r["wall"] != float("inf") else f"> {r['timeout']:.0f} s" for r in rows]
+    print(f"{'wall time (first submit to last end)':38}" + "".join(f"{w:>22}" for w in walls))
     print(f"{'model loads (keyframe pool actors)':38}" + "".join(f"{r['model_loads']:>22}" for r in rows))
     print(f"{'contended window':38}" + "".join(f"{r['window']:>20.1f} s" for r in rows))
     for studio, weight in STUDIOS:
         label = f"GPU-s {studio} (weight {weight:g})"
         print(f"{label:<38}" + "".join(f"{r['gpu_seconds'][studio]:>22.1f}" for r in rows))
     print(f"{'Jain index, weight-normalised':38}" + "".join(f"{r['jain']:>22.3f}" for r in rows))
-    print(f"{'job completion p50':38}" + "".join(f"{r['p50']:>20.1f} s" for r in rows))
-    print(f"{'job completion p95':38}" + "".join(f"{r['p95']:>20.1f} s" for r in rows))
+    print(f"{'job completion p50 (finished jobs)':38}" + "".join(f"{r['p50']:>20.1f} s" for r in rows))
+    print(f"{'job completion p95 (finished jobs)':38}" + "".join(f"{r['p95']:>20.1f} s" for r in rows))
 
 
 def print_replay() -> None:
@@ -172,15 +190,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=6)
     parser.add_argument("--replay-only", action="store_true")
+    parser.add_argument("--side-timeout", type=float, default=600.0, help="Seconds a side may take.")
     args = parser.parse_args()
     if not args.replay_only:
         with tempfile.TemporaryDirectory(prefix="kpbench-") as tmp:
             root = Path(tmp)
             jobs = make_jobs(root / "jobs", args.jobs)
             with local_cluster(root) as cluster:
-                independent = run_side(cluster, jobs, "independent", root)
+                independent = run_side(cluster, jobs, "independent", root, args.side_timeout)
                 independent_loads = pool_actors(cluster, "keyframe-")
-                service = run_side(cluster, jobs, "service", root)
+                service = run_side(cluster, jobs, "service", root, args.side_timeout)
                 service_loads = pool_actors(cluster, "kaipai-pool:keyframe")
             rows = [
                 summarise("independent drivers", independent, independent_loads),
