@@ -12,6 +12,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stages.errors import InputError, RunFailed
 
@@ -36,7 +37,8 @@ F = TypeVar("F", bound=Callable)
 
 
 def user_errors(fn: F) -> F:
-    """Turn InputError into ``FILE:LINE: field: message`` on stderr and exit 2; RunFailed into exit 1."""
+    """InputError as ``FILE:LINE: field: message`` on stderr, exit 2; RunFailed and OSError (disk full,
+    read-only output, permission denied) as one line, exit 1. Never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -44,10 +46,19 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except InputError as exc:
             for problem in exc.problems:
-                err_console.print(f"[red]error:[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
+                err_console.print(
+                    f"[red]error:[/red] {escape(str(problem))}", markup=True, highlight=False, soft_wrap=True
+                )
             raise typer.Exit(2) from None
         except RunFailed as exc:
-            err_console.print(f"[red]run failed:[/red] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]run failed:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:  # the machine's fault (full disk, read-only folder, missing tool): one line
+            from orchestrator.faults import describe_os_error
+
+            err_console.print(
+                f"[red]error:[/red] {escape(describe_os_error(exc))}", highlight=False, soft_wrap=True, markup=True
+            )
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; finished artifacts are kept, run again to resume")
@@ -58,7 +69,7 @@ def user_errors(fn: F) -> F:
 
 def main() -> None:
     # Import the command modules so they register on ``app``.
-    from orchestrator.commands import front, placement, running  # noqa: F401
+    from orchestrator.commands import front, placement, running, verify  # noqa: F401
 
     try:
         app()

@@ -14,6 +14,7 @@ from orchestrator import frontend
 from orchestrator.config import Profile
 from orchestrator.dag import PIPELINE_STAGES, Dag, plan_dag, plan_storyboard
 from orchestrator.executor import Executor, RunReport, ray_connection
+from orchestrator.faults import check_writable
 from orchestrator.manifest import (
     build_manifest,
     publish_episodes,
@@ -21,6 +22,7 @@ from orchestrator.manifest import (
     write_atomic,
     write_manifest,
 )
+from orchestrator.probes import probe_inputs
 from orchestrator.progress import RunObserver
 from orchestrator.yamlfile import line_of, load_yaml_file
 from stages.errors import InputError, Problem
@@ -69,10 +71,12 @@ def run_job(
     characters, notes = frontend.characters_for(job, script)
     warnings += notes
     stages = {"storyboard", *PIPELINE_STAGES} - (set() if characters else {"character"})
+    probe_inputs(job, characters, profile, script.language)
     check_models(profile, stages, config_path)
     out = Path(out) if out else default_out(job_path)
-    out.mkdir(parents=True, exist_ok=True)
     store_root = store_root_for(profile, out, store)
+    check_writable(out, "the output folder")
+    check_writable(store_root, "the artifact store")
     context = frontend.job_context(job, script)
     board_dag = plan_storyboard(frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name)
 

@@ -1,7 +1,7 @@
 """``OUT/manifest.json``: what a run made (per episode) and what ran where (per task), written atomically.
 
-Finished episode files are published from the store into ``OUT/<episode>/`` (hard links when the
-store is on the same filesystem, copies otherwise), so OUT is a plain folder a studio can hand on.
+Finished episode files are published from the store into ``OUT/<episode>/`` as copies (never hard
+links into the store), so OUT is a plain folder a studio can hand on and edit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,24 +22,39 @@ from orchestrator.executor import RunReport
 EPISODE_FILES = {"video": "episode.mp4", "subtitles": "episode.srt", "cover": "cover.jpg"}
 
 
-def write_atomic(path: Path, text: str) -> None:
+def _temp_beside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temp path beside ``path`` that becomes ``path`` atomically, or disappears if writing fails.
+
+    A full disk or a kill mid-write leaves the previous file as it was and no half-written temp.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    temp = _temp_beside(path)
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    with _replacing(path) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 def publish_file(source: Path, target: Path) -> None:
-    """Place ``source`` at ``target`` atomically: a hard link if possible, else a copy."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    try:
-        os.link(source, temp)
-    except OSError:
+    """Place a copy of ``source`` at ``target`` atomically.
+
+    A copy, never a hard link: a studio that edits or re-encodes ``OUT/ep01/episode.mp4`` in place
+    must not change the artifact in the store that later runs reuse.
+    """
+    with _replacing(target) as temp:
         shutil.copyfile(source, temp)
-    os.replace(temp, target)
 
 
 def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[str, Any]]:

@@ -6,15 +6,19 @@ hashed for content addressing (``model_dump_json`` is deterministic for the same
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from stages.spectypes import PlainText, Seed, bounded_int
 
 SpokenKind = Literal["dialogue", "voiceover", "narration"]
 BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
 ShotSize = Literal["close-up", "medium close-up", "medium", "full", "wide"]
 CameraMove = Literal["static", "push-in", "pull-out", "pan", "track", "follow"]
 TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
+Pitch = bounded_int(0, 99)
+WordsPerMinute = bounded_int(80, 450)
 
 
 class _Model(BaseModel):
@@ -26,13 +30,17 @@ class CharacterSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    appearance: str = Field("", description="Visual description used in prompts and cards.")
-    voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
+    appearance: PlainText = Field("", max_length=1000, description="Visual description used in prompts and cards.")
+    voice: PlainText = Field(
+        "", max_length=100, description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id)."
+    )
     gender: Literal["female", "male", "neutral"] | None = Field(None, description="Used to pick a default voice.")
-    pitch: Annotated[int, Field(ge=0, le=99)] | None = Field(None, description="Voice pitch, 0-99.")
-    speed: Annotated[int, Field(ge=80, le=450)] | None = Field(None, description="Words per minute.")
-    seed: int | None = Field(None, description="Fixed seed for this character's images (consistency).")
-    reference: str | None = Field(None, description="Reference image, relative to the spec's folder.")
+    pitch: Pitch | None = Field(None, description="Voice pitch, 0-99.")
+    speed: WordsPerMinute | None = Field(None, description="Words per minute.")
+    seed: Seed | None = Field(None, description="Fixed seed for this character's images (consistency).")
+    reference: PlainText | None = Field(
+        None, max_length=500, description="Reference image, relative to the spec's folder."
+    )
 
 
 # ---------------------------------------------------------------- the parsed script

@@ -14,6 +14,7 @@ from orchestrator import frontend
 from orchestrator.cli import app, console, err_console, user_errors
 from orchestrator.config import load_profile
 from orchestrator.jobspec import job_schema
+from orchestrator.probes import probe_inputs
 from stages.models import Storyboard
 from stages.storyboard.rules import storyboard_json
 
@@ -30,7 +31,7 @@ def schema() -> None:
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True)
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True, markup=True)
 
 
 @app.command()
@@ -40,6 +41,7 @@ def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
     profile = load_profile(config)
     loaded, script, warnings = frontend.load(job)
     characters, character_warnings = frontend.characters_for(loaded, script)
+    probe_inputs(loaded, characters, profile, script.language)
     storyboard = frontend.storyboard_rules(loaded, script, profile)
     warnings += character_warnings
     source = loaded.script_path.name if loaded.script_path else "inline"
