@@ -22,15 +22,18 @@ def verify(
     report = run_verify(out, store, evict)
     for folder, why in report.corrupt:
         action = "evicted" if evict else "corrupt"
-        err_console.print(f"{action}: {folder.parent.name}/{folder.name}: {why}", highlight=False, markup=False)
+        err_console.print(
+            f"{action}: {folder.parent.name}/{folder.name}: {why}", highlight=False, markup=False, soft_wrap=True
+        )
     for path, why in report.delivered_bad:
-        err_console.print(f"bad delivered file: {path}: {why}", highlight=False, markup=False)
+        err_console.print(f"bad delivered file: {path}: {why}", highlight=False, markup=False, soft_wrap=True)
     console.print(
         f"{report.checked} artifacts checked, {len(report.corrupt)} corrupt"
         + (" (evicted; run again to make them anew)" if evict and report.corrupt else "")
         + f"; {report.delivered_checked} delivered files checked, {len(report.delivered_bad)} bad",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
     if report.delivered_bad or (report.corrupt and not evict):
         raise typer.Exit(1)
