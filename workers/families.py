@@ -1,6 +1,6 @@
 """One warm-worker class per model family, so the pools can tell families apart (and batch per family).
 
-The model code itself (pipelines, loading, tiny models) lives in ``models/``; the stages that use it
+The model code itself (pipelines, loading, tiny models) lives in ``stages/pipelines/``; the stages that use it
 in ``stages/``. These classes only name the family a pool serves.
 """
 

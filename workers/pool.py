@@ -93,7 +93,7 @@ class StageWorker:
         if not all(hasattr(self.stage, name) for name in ("prepare", "compute", "finish")):
             return [self.execute(key, params, inputs, store_root) for key, params, inputs in tasks]
         started = time.perf_counter()
-        from models.loading import run_batched
+        from stages.pipelines.loading import run_batched
 
         stage: Any = self.stage
         results: dict[str, Artifact] = {}

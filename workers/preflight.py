@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from models.loading import ModelMissing, offline
-from models.tiny import BUILDERS, TINY_PREFIX, is_tiny
+from stages.pipelines.loading import ModelMissing, offline
+from stages.pipelines.tiny import BUILDERS, TINY_PREFIX, is_tiny
 from workers.pool import FAMILY_WORKERS
 
 

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.llm import ChatModel
 from stages.base import Inputs, Resources
 from stages.model_stage import ModelStage
 from stages.models import (
@@ -33,6 +32,7 @@ from stages.models import (
     Storyboard,
 )
 from stages.params import JobContext
+from stages.pipelines.llm import ChatModel
 from stages.storyboard.characters import NARRATOR_NAMES
 from stages.storyboard.rules import (
     StoryboardOptions,

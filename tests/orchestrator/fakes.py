@@ -170,7 +170,7 @@ class FakeWorker:
     def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
         options = options or {}
         if options.get("missing_model"):
-            from models.loading import ModelMissing
+            from stages.pipelines.loading import ModelMissing
 
             raise ModelMissing(options["missing_model"])
         self.stage = FAKES[stage](options)

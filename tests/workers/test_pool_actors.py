@@ -159,7 +159,7 @@ def test_batch_out_of_memory_retries_smaller_then_names_the_shot(tmp_path, job, 
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     worker.stage.model.pipe = no_gpu
-    from models.loading import ShotOutOfMemory
+    from stages.pipelines.loading import ShotOutOfMemory
 
     with pytest.raises(ShotOutOfMemory, match="ep01-s01-sh009"):
         worker.execute_batch(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
 
 class ChatModel(LoadedModel):

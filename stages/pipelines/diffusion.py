@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from models.loading import LoadedModel, load_pretrained
+from stages.pipelines.loading import LoadedModel, load_pretrained
 
 
 @dataclass(frozen=True)
