@@ -13,13 +13,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-PERMANENT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
 MIN_FREE_BYTES = 64 * 1024 * 1024  # below this a run would fail mid-write; refuse it at the start
-
-
-def is_permanent(exc: BaseException) -> bool:
-    """A fault that a retry of the same task cannot fix (out of space, read-only, no permission)."""
-    return isinstance(exc, OSError) and exc.errno in PERMANENT_ERRNOS
 
 
 def describe_os_error(exc: OSError) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator import store
+from stages import store
 from stages.base import Artifact
 from stages.errors import InputError
 

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, err_console, user_errors
+from orchestrator.console import console, err_console, user_errors
+
+commands = typer.Typer()
 
 
-@app.command()
+@commands.command()
 @user_errors
 def verify(
     out: Path = typer.Argument(..., help="A run's output folder (its manifest names the store)."),

@@ -1,7 +1,8 @@
 """Fast fake backends for every stage, registered by tests as backend ``fake``.
 
 They write small real files and honest metadata (a voice's duration grows with its text), and take
-options that make them slow (``sleep``), broken for some units (``fail``: unit ids) or flaky
+options that make them slow (``sleep``), broken for some units (``fail``: unit ids; ``disk_full``:
+an out-of-space error) or flaky
 (``flaky_dir``: fail the first attempt of each unit, remembered by a marker file).
 """
 
@@ -43,6 +44,10 @@ class FakeStage(Stage):
             time.sleep(float(self.options["sleep"]))
         if unit in self.options.get("fail", ()):
             raise ValueError(f"fake failure in {self.name} {unit}")
+        if unit in self.options.get("disk_full", ()):
+            import errno
+
+            raise OSError(errno.ENOSPC, "No space left on device", str(out / self.files[0]))
         if unit in self.options.get("invalid", ()):
             from stages.errors import InputError
 
@@ -170,7 +175,7 @@ class FakeWorker:
     def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
         options = options or {}
         if options.get("missing_model"):
-            from workers.loading import ModelMissing
+            from stages.pipelines.loading import ModelMissing
 
             raise ModelMissing(options["missing_model"])
         self.stage = FAKES[stage](options)
@@ -185,7 +190,7 @@ class FakeWorker:
                 f.write(json.dumps({"pid": os.getpid(), "time": time.time(), **event}) + "\n")
 
     def execute(self, key, params, inputs, store_root) -> Artifact:
-        from orchestrator.store import produce
+        from stages.store import produce
 
         self.served += 1
         return produce(self.stage, key, params, inputs, store_root)

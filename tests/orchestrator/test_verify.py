@@ -6,10 +6,9 @@ import json
 
 from typer.testing import CliRunner
 
-from orchestrator import store
 from orchestrator.cli import app
-from orchestrator.commands import verify as _commands  # noqa: F401 - registers the command
 from orchestrator.manifest import publish_file, write_manifest
+from stages import store
 from stages.base import Stage
 
 

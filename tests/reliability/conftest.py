@@ -10,7 +10,6 @@ import yaml
 from typer.testing import CliRunner
 
 from orchestrator.cli import app
-from orchestrator.commands import running, verify  # noqa: F401 - registers the commands
 from tests.orchestrator.fakes import FAKES, register_fakes, unregister_fakes
 
 SCRIPT = "第1集\n1-1 日 内 办公室\n人物：林晚、顾沉\n林晚：你来了。\n顾沉：我来了。\n旁白：那天下着雨。\n"

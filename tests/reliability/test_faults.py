@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import pathlib
 
-from tests.reliability.conftest import cli, manifest_of
+from tests.reliability.conftest import cli, manifest_of, write_fake_job
 
 
 def refuse(monkeypatch, method: str, err: int, text: str, when=lambda path: True):
@@ -81,3 +81,14 @@ def test_fully_cached_rerun_leaves_no_temp_files_and_delivers_copies(ray_session
     assert cli("verify", out).exit_code == 1  # the delivered file no longer matches; the store is intact
     assert cli("run", job, "--config", config, "--out", out).exit_code == 0
     assert cli("verify", out).exit_code == 0 and delivered.read_text() != "edited by the studio"
+
+
+def test_out_of_space_in_a_stage_is_not_retried(ray_session, fakes, tmp_path):
+    job, config = write_fake_job(tmp_path, {"mux": {"disk_full": ["ep01-s01-sh001"]}})
+    out = tmp_path / "out"
+    result = cli("run", job, "--config", config, "--out", out)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    task = manifest_of(out)["tasks"]["mux:ep01-s01-sh001"]
+    assert task["status"] == "failed" and task["attempts"] == 1  # the profile allows a retry; none was made
+    assert "No space left on device" in task["error"]
+    assert "retrying" not in result.output

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from orchestrator import store
+from stages import store
 from stages.base import Stage
 
 
