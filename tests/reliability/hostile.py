@@ -6,12 +6,22 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-ENTRY = "import sys; from orchestrator.cli import main; sys.argv[0] = 'kaipai'; main()"  # what the kaipai script runs
+# What the ``kaipai`` script runs, plus: at exit, write this process's peak resident memory (VmHWM,
+# which starts afresh at exec, unlike rusage's maxrss that still holds the forking parent's size).
+ENTRY = """
+import atexit, os, sys
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["KAIPAI_PEAK_FILE"], "w") as out:
+        out.write(next(row for row in status if row.startswith("VmHWM:")).split()[1])
+atexit.register(_peak)
+from orchestrator.cli import main
+sys.argv[0] = "kaipai"
+main()
+"""
 
 
 def alias_bomb(levels: int) -> str:
@@ -36,23 +46,16 @@ def deep_nesting(levels: int) -> str:
 class Outcome:
     code: int
     stderr: str
-    max_rss_mb: float  # the child's peak resident memory, from wait4's rusage
+    max_rss_mb: float  # the child's own peak resident memory (VmHWM at its exit)
 
 
 def run_kaipai(args: list[str], cwd: Path, timeout: float = 120) -> Outcome:
     """``kaipai ARGS`` in a child process; its exit code, stderr and peak memory (that child's alone)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", ENTRY, *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=err
+    with tempfile.TemporaryDirectory() as work:
+        peak_file = Path(work) / "peak-kb"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "KAIPAI_PEAK_FILE": str(peak_file)}
+        done = subprocess.run(
+            [sys.executable, "-c", ENTRY, *args], cwd=cwd, env=env, capture_output=True, timeout=timeout
         )
-        killer = threading.Timer(timeout, proc.kill)
-        killer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            killer.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
-        err.seek(0)
-        stderr = err.read().decode("utf-8", "replace")
-    return Outcome(proc.returncode, stderr, usage.ru_maxrss / 1024)
+        peak_kb = int(peak_file.read_text()) if peak_file.is_file() else -1
+    return Outcome(done.returncode, done.stderr.decode("utf-8", "replace"), peak_kb / 1024)
