@@ -17,7 +17,8 @@ import atexit, os, sys
 def _peak():
     with open("/proc/self/status") as status, open(os.environ["KAIPAI_PEAK_FILE"], "w") as out:
         out.write(next(row for row in status if row.startswith("VmHWM:")).split()[1])
-atexit.register(_peak)
+if os.environ.get("KAIPAI_PEAK_FILE"):
+    atexit.register(_peak)
 from orchestrator.cli import main
 sys.argv[0] = "kaipai"
 main()
