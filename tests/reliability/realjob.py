@@ -14,6 +14,8 @@ import yaml
 from stages.media.probe import probe
 from tests.reliability.hostile import ENTRY, REPO
 
+RUN_TIMEOUT = 300  # seconds for one run of the small job, on a busy 2-core machine
+
 SCRIPT = """第1集 城墙
 1-1 夜 外 大同城墙
 人物：林晚、陈砚
@@ -64,6 +66,12 @@ def start_run(job: Path, config: Path, out: Path, address: str) -> subprocess.Po
     return subprocess.Popen(
         run_args(job, config, out, address), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
+
+
+def finish(proc: subprocess.Popen, timeout: float = RUN_TIMEOUT) -> str:
+    """Wait for a ``start_run`` driver; its combined output."""
+    output, _ = proc.communicate(timeout=timeout)
+    return output.decode("utf-8", "replace")
 
 
 def finished_artifacts(store_root: Path) -> set[Path]:

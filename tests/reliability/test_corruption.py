@@ -17,8 +17,7 @@ import pytest
 from stages import store
 from stages.base import Artifact
 from tests.reliability.hostile import ENTRY, REPO
-from tests.reliability.realjob import check_episodes, manifest, start_run, write_real_job
-from tests.reliability.test_kills import RUN_TIMEOUT, finish
+from tests.reliability.realjob import RUN_TIMEOUT, check_episodes, finish, manifest, start_run, write_real_job
 
 pytestmark = pytest.mark.slow
 

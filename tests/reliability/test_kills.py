@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.reliability.realjob import (
+    RUN_TIMEOUT,
     check_episodes,
+    finish,
     finished_artifacts,
     manifest,
     start_run,
@@ -26,7 +28,6 @@ from tests.reliability.realjob import (
 pytestmark = pytest.mark.slow
 
 SEEDS = (1, 2)
-RUN_TIMEOUT = 300
 
 
 def cluster_raylet_pids(cluster) -> set[int]:
@@ -71,11 +72,6 @@ def kill_one(cluster, title: tuple[str, str], deadline: float, rng: random.Rando
             return True
         time.sleep(0.05)
     return False
-
-
-def finish(proc, timeout: float = RUN_TIMEOUT) -> str:
-    output, _ = proc.communicate(timeout=timeout)
-    return output.decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
