@@ -6,16 +6,21 @@ Loaded once per worker. ``chat`` is greedy by default so the same scene gives th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from stages.model_stage import CAUSAL_LM
 from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 from workers.pool import StageWorker
 
+if TYPE_CHECKING:
+    from stages.storyboard.llm import LLMStoryboardOptions
+
 
 class ChatModel(LoadedModel):
-    default_model = "Qwen/Qwen2.5-1.5B-Instruct"
+    default_model = CAUSAL_LM.default_model
+    options: LLMStoryboardOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: LLMStoryboardOptions) -> None:
         super().__init__(options)
         self.tokenizer: Any = None
 
@@ -50,9 +55,9 @@ class ChatModel(LoadedModel):
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         encoded = {k: v.to(self.pipe.device) for k, v in encoded.items()}
-        temperature = float(self.options.get("temperature", 0.0))
+        temperature = self.options.temperature
         kwargs: dict[str, Any] = {
-            "max_new_tokens": int(self.options.get("max_new_tokens", 1024)),
+            "max_new_tokens": self.options.max_new_tokens,
             "do_sample": temperature > 0,
             "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         }

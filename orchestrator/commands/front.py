@@ -12,7 +12,7 @@ from rich.table import Table
 
 from orchestrator import frontend
 from orchestrator.cli import app, console, err_console, user_errors
-from orchestrator.config import load_profile
+from orchestrator.config import load_profile, profile_schema
 from orchestrator.jobspec import job_schema
 from stages.models import Storyboard
 from stages.storyboard.rules import storyboard_json
@@ -23,9 +23,11 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="Profile (default configs/
 
 @app.command()
 @user_errors
-def schema() -> None:
-    """Print the JSON Schema of the job spec (for editors' autocompletion)."""
-    console.print_json(json.dumps(job_schema(), ensure_ascii=False))
+def schema(
+    profile: bool = typer.Option(False, "--profile", help="The profile's schema, every backend's options included."),
+) -> None:
+    """Print the JSON Schema of the job spec, or of a profile (for editors' autocompletion)."""
+    console.print_json(json.dumps(profile_schema() if profile else job_schema(), ensure_ascii=False))
 
 
 def _warn(warnings: list[str]) -> None:
