@@ -13,10 +13,8 @@ else: pictures see a character's look (:class:`CharacterLook`), voices its voice
     mux         shot        MuxParams: job, shot (a whole Shot)                motion, voices: [voice]
     assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe
 
-Output files: character ``sheet.png``, keyframe ``keyframe.png``, motion ``clip.mp4``, voice
-``line.wav`` (meta ``duration``), subtitles ``episode.ass`` and ``episode.srt``, mux ``shot.mp4``
-(meta ``duration``), assembly ``episode.mp4``, ``episode.srt``, ``cover.jpg`` (meta ``duration``,
-``shots``). Each meta names its main file as ``file``.
+Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file`` (voice and
+mux metas carry the real ``duration``, the assembly's ``duration`` and ``shots``).
 """
 
 from __future__ import annotations
@@ -220,4 +218,17 @@ PARAMS: dict[str, type[StageParams]] = {
     "subtitles": SubtitlesParams,
     "mux": MuxParams,
     "assembly": AssemblyParams,
+}
+
+
+# The files every backend of a stage writes (the first is the main one, ``meta["file"]``).
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "storyboard": ("storyboard.json",),
+    "character": ("sheet.png",),
+    "keyframe": ("keyframe.png",),
+    "motion": ("clip.mp4",),
+    "voice": ("line.wav",),
+    "subtitles": ("episode.ass", "episode.srt"),
+    "mux": ("shot.mp4",),
+    "assembly": ("episode.mp4", "episode.srt", "cover.jpg"),
 }
