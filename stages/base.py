@@ -58,7 +58,7 @@ class ModelFamily:
     """
 
     name: str  # "text-to-image"
-    worker: str  # "workers.diffusion:TextToImageWorker", imported only when a pool starts
+    worker: str  # "workers.families:TextToImageWorker", imported only when a pool starts
     default_model: str
 
 

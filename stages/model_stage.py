@@ -7,15 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from stages.base import ModelFamily, Stage, StageOptions
-
-# The families, each with the model a backend loads when the profile names none.
-TEXT_TO_IMAGE = ModelFamily("text-to-image", "workers.diffusion:TextToImageWorker", "black-forest-labs/FLUX.1-schnell")
-IMAGE_TO_VIDEO = ModelFamily(
-    "image-to-video", "workers.video:ImageToVideoWorker", "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers"
-)
-CAUSAL_LM = ModelFamily("causal-lm", "workers.llm:LLMWorker", "Qwen/Qwen2.5-7B-Instruct")
-TEXT_TO_SPEECH = ModelFamily("text-to-speech", "workers.tts:TTSWorker", "facebook/mms-tts-eng")
+from stages.base import Stage, StageOptions
 
 Dtype = Literal["float32", "float16", "bfloat16"]
 

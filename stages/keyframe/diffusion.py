@@ -14,12 +14,13 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from stages.base import Artifact, Inputs, Resources
-from stages.model_stage import TEXT_TO_IMAGE, ModelOptions, ModelStage
+from stages.base import Artifact, Inputs, ModelFamily, Resources
+from stages.model_stage import ModelOptions, ModelStage
+from stages.pipelines.diffusion import ImageRequest, TextToImage
+from stages.shapes import generation_size, stable_seed
 from stages.strict import StrictModel
-from workers.diffusion import ImageRequest, TextToImage
-from workers.shapes import generation_size, stable_seed
 
+TEXT_TO_IMAGE = ModelFamily("text-to-image", "workers.families:TextToImageWorker", TextToImage.default_model)
 DEFAULT_NEGATIVE = "blurry, low quality, deformed, extra limbs, watermark, text, logo"
 
 SIZE_WORDS = {

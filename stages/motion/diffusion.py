@@ -14,15 +14,16 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from stages.base import Artifact, Inputs, Resources
+from stages.base import Artifact, Inputs, ModelFamily, Resources
 from stages.media.ffmpeg_run import DEFAULT_TIMEOUT, FFMPEG, MediaError, stderr_tail
 from stages.media.probe import probe
 from stages.media.x264 import Crf, Preset
-from stages.model_stage import IMAGE_TO_VIDEO, ModelOptions, ModelStage
+from stages.model_stage import ModelOptions, ModelStage
 from stages.motion.options import MotionOptions
-from workers.shapes import generation_size, stable_seed
-from workers.video import KINDS, ImageToVideo, VideoRequest
+from stages.pipelines.video import KINDS, ImageToVideo, VideoRequest
+from stages.shapes import generation_size, stable_seed
 
+IMAGE_TO_VIDEO = ModelFamily("image-to-video", "workers.families:ImageToVideoWorker", ImageToVideo.default_model)
 DEFAULT_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
 CAMERA_WORDS = {

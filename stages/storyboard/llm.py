@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from stages.base import Inputs, Resources
-from stages.model_stage import CAUSAL_LM, ModelOptions, ModelStage
+from stages.base import Inputs, ModelFamily, Resources
+from stages.model_stage import ModelOptions, ModelStage
 from stages.models import (
     CameraMove,
     Character,
@@ -32,6 +32,7 @@ from stages.models import (
     Storyboard,
 )
 from stages.params import JobContext
+from stages.pipelines.llm import ChatModel
 from stages.storyboard.characters import NARRATOR_NAMES
 from stages.storyboard.rules import (
     StoryboardOptions,
@@ -44,7 +45,6 @@ from stages.storyboard.rules import (
     speech_seconds,
     storyboard_json,
 )
-from workers.llm import ChatModel
 
 MAX_SCENE_CHARS = 6000  # longer scenes are cut by the rules backend (a small model loses the thread)
 
@@ -147,6 +147,9 @@ def describe_scene(scene: SceneScript, lines: list[Line]) -> str:
         elif beat.text:
             out.append(f"[{beat.kind}] {beat.text}")
     return "\n".join(out)
+
+
+CAUSAL_LM = ModelFamily("causal-lm", "workers.families:LLMWorker", ChatModel.default_model)
 
 
 class LLMStoryboardOptions(ModelOptions, StoryboardOptions):

@@ -18,14 +18,15 @@ from typing import Any, ClassVar, Literal
 import ffmpeg
 from pydantic import Field
 
-from stages.base import Resources
+from stages.base import ModelFamily, Resources
 from stages.media.ffmpeg_run import run_ffmpeg
-from stages.model_stage import TEXT_TO_SPEECH, ModelOptions, ModelStage
+from stages.model_stage import ModelOptions, ModelStage
 from stages.params import Speaker, VoiceParams
+from stages.pipelines.tts import Speech
+from stages.shapes import stable_seed
 from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, speakable_text, wav_duration
-from workers.shapes import stable_seed
-from workers.tts import Speech
 
+TEXT_TO_SPEECH = ModelFamily("text-to-speech", "workers.families:TTSWorker", Speech.default_model)
 NORMAL_WPM = 170
 
 

@@ -185,7 +185,7 @@ class FakeWorker:
     def __init__(self, stage: str, backend: str, options: FakeOptions | dict[str, Any] | None = None) -> None:
         self.stage = FAKES[stage](options)
         if self.stage.options.missing_model:
-            from workers.loading import ModelMissing
+            from stages.pipelines.loading import ModelMissing
 
             raise ModelMissing(self.stage.options.missing_model)
         self.stage.setup()
@@ -199,7 +199,7 @@ class FakeWorker:
                 f.write(json.dumps({"pid": os.getpid(), "time": time.time(), **event}) + "\n")
 
     def execute(self, key, params, inputs, store_root) -> Artifact:
-        from orchestrator.store import produce
+        from stages.store import produce
 
         self.served += 1
         return produce(self.stage, key, params, inputs, store_root)

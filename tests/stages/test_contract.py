@@ -15,7 +15,6 @@ import pytest
 from pydantic import ValidationError
 
 from orchestrator.config import load_profile
-from orchestrator.store import artifact_key
 from stages.base import Artifact, Resources, StageOptions
 from stages.model_stage import ModelOptions
 from stages.models import Character, Line, Scene, Shot
@@ -39,6 +38,7 @@ from stages.params import (
 )
 from stages.parsing import parse_script
 from stages.registry import BACKENDS, stage_class
+from stages.store import artifact_key
 from tests.conftest import REPO
 
 REAL = sorted(BACKENDS)  # collected at import, before any test registers its fakes
@@ -95,8 +95,7 @@ def test_keys_are_stable(stage, backend):
     options = options_for_a_run(stage, backend)
 
     def key(opts: StageOptions) -> str:
-        settings = cls(opts).key_settings() if cls.family is None else opts.key_settings()
-        return artifact_key(stage, cls.version, backend, settings, {"unit": "u1"}, {})
+        return artifact_key(stage, cls.version, backend, cls(opts).key_settings(), {"unit": "u1"}, {})
 
     first = key(options)
     assert key(cls.Options.model_validate(options.model_dump(exclude_unset=True))) == first

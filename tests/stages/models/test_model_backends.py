@@ -10,8 +10,8 @@ from stages.media.probe import probe
 from stages.models import Character
 from stages.motion.diffusion import ImageToVideoMotion, ImageToVideoOptions, encode_clip
 from stages.params import CharacterLook, Speaker
+from stages.pipelines.video import KINDS, kind_of
 from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
-from workers.video import KINDS, kind_of
 
 JOB = {
     "title": "t",

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stages.model_stage import TEXT_TO_SPEECH
-from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
 if TYPE_CHECKING:
     from stages.voice.tts import TTSOptions
@@ -22,7 +20,7 @@ class UnspeakableText(ValueError):
 
 
 class Speech(LoadedModel):
-    default_model = TEXT_TO_SPEECH.default_model
+    default_model = "facebook/mms-tts-eng"
     options: TTSOptions
 
     def __init__(self, options: TTSOptions) -> None:
@@ -88,9 +86,3 @@ class Speech(LoadedModel):
         with torch.inference_mode():
             waveform = self.pipe(**kwargs).waveform
         return waveform[0].float().cpu().numpy(), int(self.pipe.config.sampling_rate)
-
-
-class TTSWorker(StageWorker):
-    """Voice lines: one TTS model held warm."""
-
-    family = "text-to-speech"

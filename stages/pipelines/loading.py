@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from workers.tiny import is_tiny, tiny_model
+from stages.pipelines.tiny import is_tiny, tiny_model
 
 if TYPE_CHECKING:
     from stages.model_stage import ModelOptions
@@ -117,7 +117,7 @@ def load_pretrained(model_id: str, loader: Callable[..., T], **kwargs: Any) -> T
     when offline).
     """
     if is_tiny(model_id):
-        raise ValueError("tiny models are built, not loaded; use workers.tiny.tiny_model")
+        raise ValueError("tiny models are built, not loaded; use stages.pipelines.tiny.tiny_model")
     local = Path(model_id).expanduser()
     if model_id.startswith((".", "/", "~")) and not local.exists():
         raise ModelMissing(model_id, "no such folder")
@@ -197,7 +197,7 @@ def run_batched(
 class LoadedModel:
     """A model family's pipeline, loaded once per worker. ``loads`` counts real loads (tests assert 1)."""
 
-    default_model = ""  # the family's (stages.model_stage), for options that name no model
+    default_model = ""  # what a family loads when the options name no model (its stages' family reads it)
 
     def __init__(self, options: ModelOptions) -> None:
         self.settings = ModelSettings.from_options(options, self.default_model)

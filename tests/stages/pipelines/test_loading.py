@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from stages.model_stage import ModelOptions
-from workers.loading import ModelMissing, ModelSettings, ShotOutOfMemory, run_batched
-from workers.shapes import generation_size, stable_seed
+from stages.pipelines.loading import ModelMissing, ModelSettings, ShotOutOfMemory, run_batched
+from stages.shapes import generation_size, stable_seed
 
 
 def test_generation_size_keeps_aspect_within_max_side_on_the_pipeline_grid():

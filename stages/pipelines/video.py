@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from stages.model_stage import IMAGE_TO_VIDEO
-from workers.loading import LoadedModel, load_pretrained
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained
 
 if TYPE_CHECKING:
     from stages.motion.diffusion import ImageToVideoOptions
@@ -42,9 +40,12 @@ KINDS: dict[str, VideoKind] = {
 TINY_KINDS = {"tiny:ltx": "ltx-i2v"}
 
 
+DEFAULT_MODEL = "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers"  # when the options name neither model nor pipeline
+
+
 def kind_of(options: ImageToVideoOptions) -> str:
     """``options.pipeline``, else guessed from the model id (Wan…, CogVideoX…, LTX…), else LTX."""
-    model = options.chosen_model() or IMAGE_TO_VIDEO.default_model
+    model = options.chosen_model() or DEFAULT_MODEL
     guessed = next(
         (
             kind
@@ -71,12 +72,12 @@ class VideoRequest:
 
 
 class ImageToVideo(LoadedModel):
+    default_model = DEFAULT_MODEL
     options: ImageToVideoOptions
 
     def __init__(self, options: ImageToVideoOptions) -> None:
         self.kind_name = kind_of(options)
         self.kind = KINDS[self.kind_name]
-        self.default_model = IMAGE_TO_VIDEO.default_model
         super().__init__(options)
 
     def _load_pretrained(self) -> Any:
@@ -132,9 +133,3 @@ class ImageToVideo(LoadedModel):
             for (index, _), video in zip(members, frames, strict=True):
                 results[index] = video
         return [results[i] for i in range(len(requests))]
-
-
-class ImageToVideoWorker(StageWorker):
-    """Motion clips: one image-to-video pipeline held warm; LTX-class pipelines batch shots."""
-
-    family = "image-to-video"

@@ -12,9 +12,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from stages.model_stage import TEXT_TO_IMAGE
-from workers.loading import LoadedModel, load_pretrained
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained
 
 if TYPE_CHECKING:
     from stages.keyframe.diffusion import TextToImageOptions
@@ -34,7 +32,7 @@ class ImageRequest:
 
 
 class TextToImage(LoadedModel):
-    default_model = TEXT_TO_IMAGE.default_model
+    default_model = "black-forest-labs/FLUX.1-schnell"
     options: TextToImageOptions
 
     def _load_pretrained(self) -> Any:
@@ -90,9 +88,3 @@ class TextToImage(LoadedModel):
     @staticmethod
     def _group(request: ImageRequest) -> tuple:
         return (request.width, request.height, request.steps, request.guidance, request.reference is None)
-
-
-class TextToImageWorker(StageWorker):
-    """Character sheets and keyframes: one text-to-image pipeline held warm, batched prompts."""
-
-    family = "text-to-image"

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stages.model_stage import CAUSAL_LM
-from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
 if TYPE_CHECKING:
     from stages.storyboard.llm import LLMStoryboardOptions
 
 
 class ChatModel(LoadedModel):
-    default_model = CAUSAL_LM.default_model
+    default_model = "Qwen/Qwen2.5-7B-Instruct"
     options: LLMStoryboardOptions
 
     def __init__(self, options: LLMStoryboardOptions) -> None:
@@ -68,9 +66,3 @@ class ChatModel(LoadedModel):
             output = self.pipe.generate(**encoded, **kwargs)
         prompt_length = encoded["input_ids"].shape[1]
         return self.tokenizer.decode(output[0][prompt_length:], skip_special_tokens=True)
-
-
-class LLMWorker(StageWorker):
-    """Storyboards: one chat model held warm (chatty, latency-bound: keep it near the studio)."""
-
-    family = "causal-lm"
