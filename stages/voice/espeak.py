@@ -10,7 +10,6 @@ so a line starting with ``-`` is spoken, not parsed as an option.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 import wave
@@ -22,6 +21,7 @@ import ffmpeg
 
 from stages.base import Resources, Stage
 from stages.errors import InputError
+from stages.hashing import stable_unit
 from stages.media.ffmpeg_run import run_ffmpeg, run_tool
 from stages.models import Character, Line
 from stages.params import JobContext
@@ -56,8 +56,7 @@ class EspeakVoiceSpec:
 
 
 def _hash_unit(*parts: object) -> float:
-    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return stable_unit(*parts)
 
 
 def guess_gender(appearance: str) -> str | None:
