@@ -9,16 +9,15 @@ subtitles and assembly) and no others.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
 from stages.base import Resources
 from stages.errors import InputError
+from stages.hashing import file_digest
 from stages.models import Episode, Line, Scene, Shot, Storyboard
 from stages.motion.options import MotionOptions
 from stages.params import (
@@ -140,20 +139,12 @@ class Dag:
 # ---------------------------------------------------------------- planning
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def music_params(job: Any) -> MusicParams | None:
     music = getattr(job.spec, "music", None)
     if music is None:
         return None
     path = job.resolve(music.path, "music.path")
-    return MusicParams(path=str(path), sha256=file_sha256(path), volume=music.volume, duck=music.duck)
+    return MusicParams(path=str(path), sha256=file_digest(path), volume=music.volume, duck=music.duck)
 
 
 def clip_seconds(profile: Profile) -> float:

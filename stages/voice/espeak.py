@@ -10,7 +10,6 @@ so a line starting with ``-`` is spoken, not parsed as an option.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 import wave
@@ -23,6 +22,7 @@ from pydantic import Field
 
 from stages.base import Resources, Stage, StageOptions
 from stages.errors import InputError
+from stages.hashing import stable_unit
 from stages.media.ffmpeg_run import run_ffmpeg, run_tool
 from stages.models import Line
 from stages.params import Speaker, VoiceParams
@@ -47,8 +47,7 @@ class EspeakVoiceSpec:
 
 
 def _hash_unit(*parts: object) -> float:
-    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return stable_unit(*parts)
 
 
 class EspeakOptions(StageOptions):
