@@ -12,6 +12,7 @@ from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limite
 from stages.errors import InputError
 from stages.models import CharacterSpec
 from stages.spectypes import LINE_BREAKS, MultilineText, PlainText, Seed, bounded_float, bounded_int, control_characters
+from stages.strict import StrictModel
 
 MAX_SCRIPT_BYTES = 2_000_000
 MAX_CHARACTERS = 500
@@ -38,8 +39,8 @@ PLATFORM_PRESETS: dict[str, dict] = {
 }
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Spec(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class MusicSpec(_Spec):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from stages.spectypes import PlainText, Seed, bounded_int
+from stages.strict import StrictModel
 
 SpokenKind = Literal["dialogue", "voiceover", "narration"]
 BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
@@ -21,14 +22,10 @@ Pitch = bounded_int(0, 99)
 WordsPerMinute = bounded_int(80, 450)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CharacterSpec(BaseModel):
+class CharacterSpec(StrictModel):
     """How a character looks and sounds, as the job spec gives it. Anything left out is derived from the name."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     appearance: PlainText = Field("", max_length=1000, description="Visual description used in prompts and cards.")
     voice: PlainText = Field(
@@ -46,7 +43,7 @@ class CharacterSpec(BaseModel):
 # ---------------------------------------------------------------- the parsed script
 
 
-class Beat(_Model):
+class Beat(StrictModel):
     """One unit of a scene, in script order. ``line`` is the 1-based source line."""
 
     kind: BeatKind
@@ -62,7 +59,7 @@ class Beat(_Model):
         return self.kind in ("dialogue", "voiceover", "narration")
 
 
-class SceneScript(_Model):
+class SceneScript(StrictModel):
     heading: str
     location: str = ""
     time: TimeOfDay = "unknown"
@@ -73,14 +70,14 @@ class SceneScript(_Model):
     flashback: bool = False
 
 
-class EpisodeScript(_Model):
+class EpisodeScript(StrictModel):
     number: int
     title: str = ""
     scenes: list[SceneScript] = Field(default_factory=list)
     line: int = 0
 
 
-class Script(_Model):
+class Script(StrictModel):
     """A whole series as parsed from one file (Chinese micro-drama text or Fountain)."""
 
     title: str = ""
@@ -102,7 +99,7 @@ class Script(_Model):
 # ---------------------------------------------------------------- the storyboard
 
 
-class Character(_Model):
+class Character(StrictModel):
     name: str
     appearance: str = ""
     voice: str = ""  # backend voice name (espeak voice, TTS speaker id); "" = derived
@@ -113,7 +110,7 @@ class Character(_Model):
     described: bool = True  # False when the spec does not describe this speaker (defaults applied)
 
 
-class Line(_Model):
+class Line(StrictModel):
     """A spoken line. ``id`` is unique within the storyboard (``ep01-l007``)."""
 
     id: str
@@ -124,7 +121,7 @@ class Line(_Model):
     source_line: int = 0
 
 
-class Scene(_Model):
+class Scene(StrictModel):
     id: str
     heading: str
     location: str = ""
@@ -133,7 +130,7 @@ class Scene(_Model):
     flashback: bool = False
 
 
-class Shot(_Model):
+class Shot(StrictModel):
     id: str
     scene: str
     size: ShotSize
@@ -146,7 +143,7 @@ class Shot(_Model):
     reason: str = ""  # why this size and camera were chosen (the rule or the LLM's note)
 
 
-class Episode(_Model):
+class Episode(StrictModel):
     id: str
     number: int
     title: str = ""
@@ -157,7 +154,7 @@ class Episode(_Model):
         return [line for shot in self.shots for line in shot.lines]
 
 
-class Storyboard(_Model):
+class Storyboard(StrictModel):
     title: str
     language: Literal["zh", "en"] = "zh"
     characters: list[Character] = Field(default_factory=list)

@@ -31,6 +31,7 @@ from typing import Any
 
 from stages.base import Artifact, Inputs, Stage
 from stages.errors import StageFailed
+from stages.hashing import digest_hex
 
 META = "meta.json"
 TEMP_PREFIX = ".tmp-"
@@ -88,7 +89,7 @@ def artifact_key(
         "inputs": inputs,
         "seed": seed,
     }
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+    return digest_hex(canonical_json(document))
 
 
 def artifact_path(store_root: str | Path, stage_name: str, key: str) -> Path:
