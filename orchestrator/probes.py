@@ -16,6 +16,7 @@ from stages.errors import InputError, Problem
 from stages.media.ffmpeg_run import MediaError
 from stages.media.probe import probe
 from stages.models import Character
+from stages.params import Speaker
 
 MAX_MUSIC_BYTES = 200_000_000
 MAX_MUSIC_SECONDS = 3 * 3600
@@ -72,7 +73,8 @@ def voice_problems(job: Job, characters: list[Character], profile: Profile | Non
     for character in [None, *characters]:
         name = character.name if character else None
         try:
-            why = unknown_voice_part(cast_voice(character, language, options).voice)
+            speaker = Speaker.of(character) if character else None
+            why = unknown_voice_part(cast_voice(speaker, language, options).voice)
         except InputError as exc:
             why = exc.problems[0].message
         if why is None:
