@@ -19,6 +19,7 @@ from stages.params import JobContext
 from stages.parsing import Parsed, read_script
 from stages.storyboard.characters import reconcile
 from stages.storyboard.rules import StoryboardOptions, build_storyboard
+from stages.translate.local import cannot_make
 
 
 def load(job_path: str | Path) -> tuple[Job, Script, list[str]]:
@@ -146,3 +147,13 @@ def storyboard_options(job: Job, profile: Profile | None) -> StoryboardOptions:
 def storyboard_rules(job: Job, script: Script, profile: Profile | None = None) -> Storyboard:
     characters, _ = characters_for(job, script)
     return build_storyboard(script, characters, job_context(job, script), storyboard_options(job, profile))
+
+
+def language_warnings(job: Job, script: Script, profile: Profile | None) -> list[str]:
+    """The spec's ``languages`` this profile cannot make, each with the reason and the fix."""
+    settings = profile.stages.get("translate") if profile is not None else None
+    problems = cannot_make(script.language, job.spec.languages, settings.backend if settings else None)
+    return [
+        str(Problem(f"cannot make {why}", job.spec_path, job.line_of("languages", job.spec.languages.index(code))))
+        for code, why in problems.items()
+    ]

@@ -48,7 +48,7 @@ def validate(
     loaded, script, warnings = frontend.load(job)
     characters, character_warnings = frontend.characters_for(loaded, script)
     storyboard = frontend.storyboard_rules(loaded, script, profile)
-    warnings += character_warnings
+    warnings += character_warnings + frontend.language_warnings(loaded, script, profile)
     source = loaded.script_path.name if loaded.script_path else "inline"
     out = console.print
     out(f"[green]ok[/green] {escape(f'{job}: {loaded.spec.title} ({loaded.spec.studio})')}", highlight=False)
