@@ -23,6 +23,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
     ("translate", "transformers"): "stages.translate.marian:MarianTranslate",
     ("translate", "none"): "stages.translate.local:NoTranslate",
+    ("localise", "ass"): "stages.translate.subtitles:LocalisedSubtitles",
 }
 
 

@@ -101,3 +101,35 @@ def test_validate_names_languages_the_local_profile_cannot_make(tmp_path):
     assert "job.yaml:5: cannot make zh -> en: this profile has no machine-translation model" in local.stderr
     tiny = runner.invoke(app, ["validate", job, "--config", "configs/tiny.yaml"])
     assert tiny.exit_code == 0 and "cannot make" not in tiny.stderr
+
+
+def test_localised_subtitles_keep_the_original_timing_with_the_translated_text(tmp_path):
+    from stages.base import Artifact
+    from stages.subtitles.ass import AssSubtitles
+    from stages.translate.subtitles import LocalisedSubtitles
+
+    job = {"title": "t", "width": 180, "height": 320, "fps": 12, "aspect": "9:16", "language": "zh"}
+    lines = [
+        {"id": "ep01-l001", "kind": "dialogue", "character": "林晚", "text": "你来了。"},
+        {"id": "ep01-l002", "kind": "dialogue", "character": "陈砚", "text": "我来了。"},
+    ]
+    params = {"job": job, "episode": {"id": "ep01", "number": 1, "title": ""},
+              "shots": [{"id": "s1", "duration": 4.0, "lines": lines}]}  # fmt: skip
+    voices = [Artifact(f"v{i}", tmp_path, {"duration": 1.2}) for i in range(2)]
+    translations = []
+    for i, text in enumerate(("You came.", "I did."), 1):
+        folder = tmp_path / f"t{i}"
+        folder.mkdir()
+        record = {"id": f"ep01-l00{i}", "subtitle": text}
+        (folder / "translation.json").write_text(json.dumps(record), encoding="utf-8")
+        translations.append(Artifact(f"t{i}", folder, {"file": "translation.json"}))
+    (tmp_path / "zh").mkdir()
+    (tmp_path / "en").mkdir()
+    AssSubtitles().run(params, {"voices": voices}, tmp_path / "zh")
+    meta = LocalisedSubtitles().run(
+        {**params, "language": "en"}, {"voices": voices, "translations": translations}, tmp_path / "en"
+    )
+    zh, en = ((tmp_path / d / "episode.srt").read_text(encoding="utf-8") for d in ("zh", "en"))
+    assert "You came." in en and "I did." in en and "你来了" not in en and meta["language"] == "en"
+    timings = [[row for row in srt.splitlines() if "-->" in row] for srt in (zh, en)]
+    assert timings[0] == timings[1] and len(timings[0]) == 2
