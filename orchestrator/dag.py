@@ -17,6 +17,7 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
+from orchestrator.releases import EpisodeNodes, ShotNodes, dubbing, glossary_of, plan_release, release_languages
 from orchestrator.store import artifact_key
 from stages.base import Resources
 from stages.errors import InputError
@@ -154,7 +155,7 @@ def _shot_picture(shot: Shot, clip: float) -> dict[str, Any]:
     clip is rendered at a fixed length and the mux fits it to the length the voices decide. So an
     edited line of dialogue never re-renders a keyframe or a motion clip.
     """
-    return {**shot.model_dump(mode="json", exclude={"lines"}), "duration": clip}
+    return {**shot.model_dump(mode="json", exclude={"lines", "captions"}), "duration": clip}
 
 
 def _shot_timing(shot: Shot) -> dict[str, Any]:
@@ -249,9 +250,12 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
         found: Character | None = storyboard.character(name) if name else None
         return found.model_dump() if found else None
 
+    languages = release_languages(job, ctx["language"], profile)
+    glossary = glossary_of(storyboard) if languages else {}
     for episode in storyboard.episodes:
         header = _episode_header(episode)
         scenes = {scene.id: scene for scene in episode.scenes}
+        shot_nodes: list[ShotNodes] = []
         mux_ids: list[str] = []
         all_voices: list[str] = []
         first_keyframe: str | None = None
@@ -307,6 +311,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
                     list_inputs=("voices",),
                 )
             )
+            shot_nodes.append(ShotNodes(shot, motion, mux_ids[-1], voices))
         if not mux_ids:
             continue  # an episode with no shots makes no video
         subtitles = build.add(
@@ -325,6 +330,18 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
             {"shots": mux_ids, "subtitles": [subtitles], "cover": [first_keyframe]},  # type: ignore[list-item]
             list_inputs=("shots",),
         )
+        master = EpisodeNodes(episode, header, shot_nodes, first_keyframe)  # type: ignore[arg-type]
+        for target in languages:
+            plan_release(
+                build.add,
+                master,
+                target,
+                ctx=ctx,
+                music=music,
+                glossary=glossary,
+                dub=dubbing(job, profile),
+                character=character_dump,
+            )
     return Dag(build.nodes)
 
 

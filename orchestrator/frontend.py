@@ -153,7 +153,11 @@ def language_warnings(job: Job, script: Script, profile: Profile | None) -> list
     """The spec's ``languages`` this profile cannot make, each with the reason and the fix."""
     settings = profile.stages.get("translate") if profile is not None else None
     problems = cannot_make(script.language, job.spec.languages, settings.backend if settings else None)
-    return [
+    warnings = [
         str(Problem(f"cannot make {why}", job.spec_path, job.line_of("languages", job.spec.languages.index(code))))
         for code, why in problems.items()
     ]
+    if job.spec.dub and job.spec.languages and profile is not None and "dub" not in profile.stages:
+        why = f"profile {profile.name!r} has no dub stage: the releases get subtitles only"
+        warnings.append(str(Problem(why, job.spec_path, job.line_of("dub"), "dub")))
+    return warnings

@@ -50,6 +50,9 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
         entry: dict[str, Any] = {
             "number": node.params["episode"]["number"],
             "title": node.params["episode"]["title"],
+            # A release in another language (``ep01/en``) says which, and whether it is dubbed.
+            "language": node.params.get("language") or node.params["job"].get("language"),
+            "dubbed": bool(node.params.get("dub")),
         }
         artifact = report.artifacts.get(node.id)
         if artifact is None:

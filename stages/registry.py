@@ -24,6 +24,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("translate", "transformers"): "stages.translate.marian:MarianTranslate",
     ("translate", "none"): "stages.translate.local:NoTranslate",
     ("localise", "ass"): "stages.translate.subtitles:LocalisedSubtitles",
+    ("dub", "transformers"): "stages.translate.dub:TransformersDub",
 }
 
 
