@@ -331,6 +331,15 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
             list_inputs=("shots",),
         )
         master = EpisodeNodes(episode, header, shot_nodes, first_keyframe)  # type: ignore[arg-type]
+        if languages:
+            build.add(
+                "stem",
+                episode.id,
+                episode.id,
+                {"episode": episode.id, "music": music},
+                {"shots": mux_ids},
+                list_inputs=("shots",),
+            )
         for target in languages:
             plan_release(
                 build.add,

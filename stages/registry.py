@@ -25,6 +25,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("translate", "none"): "stages.translate.local:NoTranslate",
     ("localise", "ass"): "stages.translate.subtitles:LocalisedSubtitles",
     ("dub", "transformers"): "stages.translate.dub:TransformersDub",
+    ("stem", "ffmpeg"): "stages.translate.stem:MEStem",
 }
 
 

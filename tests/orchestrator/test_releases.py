@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-import orchestrator.commands.placement  # noqa: F401  (registers plan)
+import orchestrator.commands.placement
 import orchestrator.commands.running  # noqa: F401  (registers run)
 from orchestrator import frontend
 from orchestrator.cli import app
@@ -56,7 +56,7 @@ def test_a_language_adds_its_nodes_and_reuses_every_picture(tmp_path):
     added = Counter(n.stage for n in release.nodes.values()) - Counter(n.stage for n in master.nodes.values())
     lines = sum(1 for n in master.nodes.values() if n.stage == "voice")
     shots = sum(1 for n in master.nodes.values() if n.stage == "mux")
-    assert added == Counter(translate=lines, dub=lines, mux=shots, localise=1, assembly=1)
+    assert added == Counter(translate=lines, dub=lines, mux=shots, localise=1, assembly=1, stem=1)
     english = release.nodes["assembly:ep01/en"]
     assert english.params["language"] == "en" and all(i.endswith("/en") for i in english.inputs["shots"])
 
@@ -104,10 +104,11 @@ def test_an_english_release_on_the_tiny_profile_is_made_next_to_the_original(ray
         if task["stage"] in ("character", "keyframe", "motion"):
             assert task["status"] == "cached", nid  # no picture is made again for the language
     made = {task["stage"] for task in tasks.values() if task["status"] == "done"}
-    assert made == {"translate", "dub", "mux", "localise", "assembly"}
+    assert made == {"translate", "dub", "mux", "localise", "assembly", "stem"}
     english, original = manifest["episodes"]["ep01/en"], manifest["episodes"]["ep01"]
     assert english["status"] == "ok" and english["language"] == "en" and english["dubbed"]
     assert english["video"] == "ep01/en/episode.mp4" and original["video"] == "ep01/episode.mp4"
+    assert original["me_stem"] == "ep01/me.wav" and probe(out / original["me_stem"]).has_audio
     video = probe(out / english["video"])
     assert video.has_audio and video.duration > 1.0
     srt = (out / english["subtitles"]).read_text(encoding="utf-8")

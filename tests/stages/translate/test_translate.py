@@ -133,3 +133,23 @@ def test_localised_subtitles_keep_the_original_timing_with_the_translated_text(t
     assert "You came." in en and "I did." in en and "你来了" not in en and meta["language"] == "en"
     timings = [[row for row in srt.splitlines() if "-->" in row] for srt in (zh, en)]
     assert timings[0] == timings[1] and len(timings[0]) == 2
+
+
+@pytest.mark.parametrize("with_music", [False, True])
+def test_the_me_stem_is_music_without_dialogue_at_the_episode_length(tmp_path, with_music):
+    import subprocess
+
+    from stages.base import Artifact
+    from stages.media.probe import probe
+    from stages.translate.stem import MEStem
+
+    music = None
+    if with_music:
+        tone = tmp_path / "music.wav"
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=1", str(tone)], check=True)
+        music = {"path": str(tone), "sha256": "x", "volume": 0.5, "duck": True}
+    shots = [Artifact("a", tmp_path, {"duration": 1.5}), Artifact("b", tmp_path, {"duration": 2.0})]
+    (tmp_path / "out").mkdir()
+    meta = MEStem().run({"episode": "ep01", "music": music}, {"shots": shots}, tmp_path / "out")
+    info = probe(tmp_path / "out" / "me.wav")
+    assert meta["music"] is with_music and abs(info.duration - 3.5) < 0.05 and info.has_audio
