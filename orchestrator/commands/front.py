@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from orchestrator import frontend
-from orchestrator.cli import app, console, err_console, user_errors
 from orchestrator.config import load_profile
+from orchestrator.console import console, user_errors, warn
 from orchestrator.jobspec import Job, job_schema
 from stages.models import Storyboard
 from stages.parsing import Parsed
@@ -21,20 +21,17 @@ from stages.storyboard.rules import storyboard_json
 JobArg = typer.Argument(..., help="The job spec (YAML).", show_default=False)
 ConfigOpt = typer.Option(None, "--config", "-c", help="Profile (default configs/local.yaml).")
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 @user_errors
 def schema() -> None:
     """Print the JSON Schema of the job spec (for editors' autocompletion)."""
     console.print_json(json.dumps(job_schema(), ensure_ascii=False))
 
 
-def _warn(warnings: list[str]) -> None:
-    for warning in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True)
-
-
-@app.command()
+@commands.command()
 @user_errors
 def validate(
     job: Path = JobArg,
@@ -72,7 +69,7 @@ def validate(
         highlight=False,
     )
     out(f"  warnings  {len(warnings)}", highlight=False)
-    _warn(warnings)
+    warn(warnings)
 
 
 def print_readings(loaded: Job, parsed: Parsed) -> None:
@@ -85,7 +82,7 @@ def print_readings(loaded: Job, parsed: Parsed) -> None:
     console.print(table, highlight=False)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def storyboard(
     job: Path = JobArg,
@@ -97,7 +94,7 @@ def storyboard(
     loaded, script, warnings = frontend.load(job)
     board = frontend.storyboard_rules(loaded, script, profile)
     warnings += frontend.characters_for(loaded, script)[1]
-    _warn(warnings)
+    warn(warnings)
     if as_json:
         sys.stdout.write(json.dumps(storyboard_json(board), ensure_ascii=False, indent=2) + "\n")
         return

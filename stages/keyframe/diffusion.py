@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+from models.diffusion import ImageRequest, TextToImage
 from stages.base import Artifact, Inputs, Resources
 from stages.model_stage import ModelStage
-from workers.diffusion import ImageRequest, TextToImage
-from workers.shapes import generation_size, stable_seed
+from stages.shapes import generation_size, stable_seed
 
 DEFAULT_NEGATIVE = "blurry, low quality, deformed, extra limbs, watermark, text, logo"
 

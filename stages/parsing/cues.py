@@ -142,6 +142,8 @@ def resolve_cue(cue: str, cast: Iterable[str] = ()) -> Cue | None:
     known = list(dict.fromkeys(n for n in cast if n))
     if not cue:
         return None
+    if cue.upper() in NARRATORS:  # even when the spec describes the narrator: it narrates
+        return Cue("narration", None, None, f"{cue}: narration")
     if cue in known:
         return Cue("dialogue", cue, None, "a known cast name")
     base, notes = _split_notes(cue)

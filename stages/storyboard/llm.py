@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from models.llm import ChatModel
 from stages.base import Inputs, Resources
 from stages.model_stage import ModelStage
 from stages.models import (
@@ -45,7 +46,6 @@ from stages.storyboard.rules import (
     speech_seconds,
     storyboard_json,
 )
-from workers.llm import ChatModel
 
 MAX_SCENE_CHARS = 6000  # longer scenes are cut by the rules backend (a small model loses the thread)
 

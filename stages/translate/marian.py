@@ -83,7 +83,7 @@ class MarianTranslate(Stage):
                 field="languages",
             )
         if model not in self.translators:
-            from workers.translate import TranslationModel
+            from models.translate import TranslationModel
 
             options = {**self.settings.model_dump(exclude={"model", "models"}, exclude_none=True), "model": model}
             self.translators[model] = TranslationModel(options)

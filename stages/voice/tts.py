@@ -17,14 +17,14 @@ from typing import Any, ClassVar
 
 import ffmpeg
 
+from models.tts import Speech
 from stages.base import Resources
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.model_stage import ModelStage
 from stages.models import Character, Line
 from stages.params import JobContext
+from stages.shapes import stable_seed
 from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, guess_gender, speakable_text, wav_duration
-from workers.shapes import stable_seed
-from workers.tts import Speech
 
 NORMAL_WPM = 170
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from models.video import KINDS, kind_of
 from stages.keyframe.diffusion import CharacterSheetDiffusion, KeyframeDiffusion, character_seed
 from stages.media.probe import probe
 from stages.models import Character
 from stages.motion.diffusion import ImageToVideoMotion, encode_clip
 from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
-from workers.video import KINDS, kind_of
 
 JOB = {
     "title": "t",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+from models.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
 
 class TranslationModel(LoadedModel):
