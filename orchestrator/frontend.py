@@ -15,7 +15,7 @@ from orchestrator.config import Profile
 from orchestrator.jobspec import Job, load_job
 from stages.errors import InputError, Problem
 from stages.models import Character, Script, Storyboard
-from stages.params import JobContext
+from stages.params import JobContext, StoryboardParams
 from stages.parsing import Parsed, read_script
 from stages.storyboard.characters import reconcile
 from stages.storyboard.rules import StoryboardOptions, build_storyboard
@@ -124,22 +124,18 @@ def characters_for(job: Job, script: Script) -> tuple[list[Character], list[str]
 
 def storyboard_params(job: Job, script: Script, characters: list[Character]) -> dict[str, Any]:
     """The storyboard stage's params (they make its artifact key)."""
-    params: dict[str, Any] = {
-        "job": job_context(job, script).model_dump(mode="json"),
-        "script": script.model_dump(mode="json"),
-        "characters": [c.model_dump(mode="json") for c in characters],
-    }
-    if job.spec.reading_speed:
-        params["reading_speed"] = job.spec.reading_speed
-    return params
+    typed = StoryboardParams(
+        job=job_context(job, script), script=script, characters=characters, reading_speed=job.spec.reading_speed or None
+    )
+    return typed.dump()
 
 
 def storyboard_options(job: Job, profile: Profile | None) -> StoryboardOptions:
     """The profile's rules options (if its storyboard backend is ``rules``) under the spec's reading speed."""
-    options: dict[str, Any] = {}
+    options: StoryboardOptions | None = None
     if profile is not None and "storyboard" in profile.stages:
         settings = profile.stages["storyboard"]
-        if settings.backend == "rules":
+        if settings.backend == "rules" and isinstance(settings.options, StoryboardOptions):
             options = settings.options
     return StoryboardOptions.load(options, job.spec.reading_speed)
 
@@ -150,7 +146,7 @@ def storyboard_rules(job: Job, script: Script, profile: Profile | None = None) -
 
 
 def language_warnings(job: Job, script: Script, profile: Profile | None) -> list[str]:
-    """The spec's ``languages`` this profile cannot make, each with the reason and the fix."""
+    """The spec's ``languages`` this profile cannot make (and a dub it cannot do), each with why."""
     settings = profile.stages.get("translate") if profile is not None else None
     problems = cannot_make(script.language, job.spec.languages, settings.backend if settings else None)
     warnings = [

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limited
 from stages.errors import InputError
 from stages.models import CharacterSpec
+from stages.strict import StrictModel
 from stages.translate.languages import LANGUAGE_CODE, MAX_LANGUAGES
 
 MAX_SCRIPT_BYTES = 2_000_000
@@ -28,8 +29,8 @@ PLATFORM_PRESETS: dict[str, dict] = {
 }
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Spec(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class MusicSpec(_Spec):

@@ -3,8 +3,9 @@
 Per target language and episode: a ``translate`` node per spoken line, subtitles in that language
 (``localise``, timed by the voices the release uses) and an ``assembly`` of the same shot clips — so
 keyframes and motion clips are never made again for a language, they are the master's (same keys).
-With ``dub: true``, each line is also voiced in the language (``dub``) and each shot muxed again with
-those voices. A language the profile cannot make is left out here; ``validate`` and ``run`` say why.
+With ``dub: true`` (and a ``dub`` stage in the profile) each line is also voiced in the language and
+each shot muxed again with those voices. Each episode gets an M&E stem. A language the profile
+cannot make is left out here; ``validate`` and ``run`` say why.
 """
 
 from __future__ import annotations
@@ -14,6 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stages.models import Episode, Shot, Storyboard
+from stages.params import (
+    DubParams,
+    EpisodeHeader,
+    JobContext,
+    LocaliseParams,
+    MusicParams,
+    ReleaseAssemblyParams,
+    ReleaseMuxParams,
+    ShotTiming,
+    Speaker,
+    StemParams,
+    TranslateParams,
+)
 from stages.translate.glossary import build_glossary
 from stages.translate.local import cannot_make
 
@@ -33,7 +47,7 @@ class EpisodeNodes:
     """The master's nodes of one episode: per shot, and the cover's keyframe."""
 
     episode: Episode
-    header: dict[str, Any]
+    header: EpisodeHeader
     shots: list[ShotNodes]
     cover: str
 
@@ -59,84 +73,86 @@ def glossary_of(storyboard: Storyboard) -> dict[str, str]:
     return build_glossary(c.name for c in storyboard.characters)
 
 
-def plan_release(
-    add: AddNode,
-    nodes: EpisodeNodes,
-    target: str,
-    *,
-    ctx: dict[str, Any],
-    music: dict[str, Any] | None,
-    glossary: dict[str, str],
-    dub: bool,
-    character: Callable[[str | None], dict[str, Any] | None],
-) -> str:
-    """The nodes of one episode in ``target``; returns the id of its assembly."""
-    ep = nodes.episode.id
-    source = ctx["language"]
-    translations: list[str] = []
-    mux_ids: list[str] = []
-    timing_voices: list[str] = []
-    for shot_nodes in nodes.shots:
-        shot_translations = []
-        for line in shot_nodes.shot.lines:
-            params = {
-                "id": line.id,
-                "text": line.text,
-                "character": line.character,
-                "source": source,
-                "target": target,
-                "glossary": glossary,
-            }
-            shot_translations.append(add("translate", f"{line.id}/{target}", ep, params, {}))
-        translations += shot_translations
-        if not dub:
-            mux_ids.append(shot_nodes.mux)
-            timing_voices += shot_nodes.voices
-            continue
-        voices = [
-            add(
-                "dub",
-                f"{line.id}/{target}",
-                ep,
-                {
-                    "job": ctx,
-                    "line": line.model_dump(mode="json"),
-                    "character": character(line.character),
-                    "language": target,
-                },
-                {"translation": [tid]},
-            )
-            for line, tid in zip(shot_nodes.shot.lines, shot_translations, strict=True)
+@dataclass
+class Releases:
+    """What every release of a job shares: the languages, the glossary, whether to dub."""
+
+    add: AddNode
+    job: JobContext
+    storyboard: Storyboard
+    languages: list[str]
+    dub: bool
+    glossary: dict[str, str] = field(default_factory=dict)
+
+    def plan_episode(self, nodes: EpisodeNodes, music: MusicParams | None) -> None:
+        """The M&E stem of the episode, then its release in each language."""
+        if not self.languages:
+            return
+        stem = StemParams(episode=nodes.episode.id, music=music)
+        ep = nodes.episode.id
+        self.add("stem", ep, ep, stem.dump(), {"shots": [s.mux for s in nodes.shots]}, list_inputs=("shots",))
+        for target in self.languages:
+            self.plan_release(nodes, target, music)
+
+    def translations(self, nodes: EpisodeNodes, target: str) -> list[list[str]]:
+        """Per shot, the translate node of each of its lines."""
+        ep, source = nodes.episode.id, self.job.language
+        return [
+            [
+                self.add(
+                    "translate",
+                    f"{line.id}/{target}",
+                    ep,
+                    TranslateParams(
+                        id=line.id,
+                        text=line.text,
+                        character=line.character,
+                        source=source,
+                        target=target,
+                        glossary=self.glossary,
+                    ).dump(),
+                    {},
+                )
+                for line in s.shot.lines
+            ]
+            for s in nodes.shots
         ]
-        timing_voices += voices
-        shot_params = {"job": ctx, "shot": shot_nodes.shot.model_dump(mode="json"), "language": target}
-        mux_ids.append(
-            add(
-                "mux",
-                f"{shot_nodes.shot.id}/{target}",
-                ep,
-                shot_params,
-                {"motion": [shot_nodes.motion], "voices": voices},
-                list_inputs=("voices",),
-            )
+
+    def dubbed_shot(self, s: ShotNodes, ep: str, target: str, translations: list[str]) -> tuple[str, list[str]]:
+        """The shot muxed again with its lines voiced in ``target``: (mux id, dub ids)."""
+        voices = []
+        for line, translation in zip(s.shot.lines, translations, strict=True):
+            character = self.storyboard.character(line.character) if line.character else None
+            speaker = Speaker.of(character) if character else None
+            params = DubParams(job=self.job, line=line, character=speaker, language=target)
+            voices.append(self.add("dub", f"{line.id}/{target}", ep, params, {"translation": [translation]}))
+        mux = ReleaseMuxParams(job=self.job, shot=s.shot, language=target)
+        inputs = {"motion": [s.motion], "voices": voices}
+        return self.add("mux", f"{s.shot.id}/{target}", ep, mux, inputs, list_inputs=("voices",)), voices
+
+    def plan_release(self, nodes: EpisodeNodes, target: str, music: MusicParams | None) -> str:
+        """The nodes of one episode in ``target``; returns the id of its assembly."""
+        ep = nodes.episode.id
+        per_shot = self.translations(nodes, target)
+        if self.dub:
+            made = [self.dubbed_shot(s, ep, target, ids) for s, ids in zip(nodes.shots, per_shot, strict=True)]
+            muxes, voices = [m for m, _ in made], [v for _, vs in made for v in vs]
+        else:
+            muxes, voices = [s.mux for s in nodes.shots], [v for s in nodes.shots for v in s.voices]
+        timing = [ShotTiming(id=s.shot.id, duration=s.shot.duration, lines=s.shot.lines) for s in nodes.shots]
+        subtitles = self.add(
+            "localise",
+            f"{ep}/{target}",
+            ep,
+            LocaliseParams(job=self.job, episode=nodes.header, shots=timing, language=target),
+            {"voices": voices, "translations": [t for ids in per_shot for t in ids]},
+            list_inputs=("voices", "translations"),
         )
-    timings = [
-        {"id": s.shot.id, "duration": s.shot.duration, "lines": [ln.model_dump(mode="json") for ln in s.shot.lines]}
-        for s in nodes.shots
-    ]
-    subtitles = add(
-        "localise",
-        f"{ep}/{target}",
-        ep,
-        {"job": ctx, "episode": nodes.header, "shots": timings, "language": target},
-        {"voices": timing_voices, "translations": translations},
-        list_inputs=("voices", "translations"),
-    )
-    return add(
-        "assembly",
-        f"{ep}/{target}",
-        ep,
-        {"job": ctx, "episode": nodes.header, "music": music, "language": target, "dub": dub},
-        {"shots": mux_ids, "subtitles": [subtitles], "cover": [nodes.cover]},
-        list_inputs=("shots",),
-    )
+        return self.add(
+            "assembly",
+            f"{ep}/{target}",
+            ep,
+            ReleaseAssemblyParams(job=self.job, episode=nodes.header, music=music, language=target, dub=self.dub),
+            {"shots": muxes, "subtitles": [subtitles], "cover": [nodes.cover]},
+            list_inputs=("shots",),
+        )

@@ -13,9 +13,11 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
+from pydantic import Field
+
 from stages.base import Artifact, Inputs
 from stages.translate.subtitles import script_family
-from stages.voice.tts import TransformersVoice
+from stages.voice.tts import TransformersVoice, TTSOptions
 
 
 def translated_line(params: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
@@ -32,23 +34,28 @@ def translated_line(params: dict[str, Any], inputs: Inputs) -> dict[str, Any]:
     return dubbed
 
 
+class DubOptions(TTSOptions):
+    models: dict[str, str] = Field(default_factory=dict, description="TTS model per target language code.")
+
+
 class TransformersDub(TransformersVoice):
     name: ClassVar[str] = "dub"
     backend: ClassVar[str] = "transformers"
     version: ClassVar[str] = "1"
+    Options = DubOptions
+    options: DubOptions
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        options = dict(options or {})
-        self.models: dict[str, str] = dict(options.pop("models", None) or {})
+    def __init__(self, options: Any = None) -> None:
         super().__init__(options)
+        self.master = self.model
         self.speeches: dict[str, Any] = {}  # target language -> loaded Speech
 
     def speech_for(self, target: str) -> Any:
-        model = self.models.get(target)
+        model = self.options.models.get(target)
         if model is None:
-            return self.model
+            return self.master
         if target not in self.speeches:
-            self.speeches[target] = self.model_class({**self.options, "model": model})
+            self.speeches[target] = self.model_class(self.options.model_copy(update={"model": model}))
         return self.speeches[target]
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -56,9 +63,6 @@ class TransformersDub(TransformersVoice):
         self.model = self.speech_for(target)
         meta = super().run(translated_line(params, inputs), {}, out)
         return {**meta, "language": target}
-
-    def key_settings(self) -> dict[str, Any]:
-        return {**super().key_settings(), "models": self.models}
 
     def teardown(self) -> None:
         super().teardown()

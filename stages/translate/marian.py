@@ -12,55 +12,33 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from stages.base import Inputs, Resources, Stage
+from stages.base import Inputs, ModelFamily, Resources, Stage
 from stages.errors import InputError
-from stages.model_stage import PLACEMENT_OPTIONS
+from stages.model_stage import ModelOptions
+from stages.params import TranslateParams
+from stages.pipelines.translate import TranslationModel
 from stages.translate.fit import fit_subtitle
 from stages.translate.glossary import apply_glossary
 from stages.translate.languages import opus_model
 
 
-class TranslateOptions(BaseModel):
+class TranslateOptions(ModelOptions):
     """The translate backend's settings (the profile's ``stages.translate.options``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    model: str | None = Field(None, description="One model for every target (e.g. an NLLB checkpoint).")
     models: dict[str, str] = Field(default_factory=dict, description="Model per target language code.")
     max_chars: int = Field(42, ge=10, le=120, description="Characters per subtitle line.")
     subtitle_lines: int = Field(2, ge=1, le=4, description="Subtitle lines a translation may fill.")
     num_beams: int = Field(1, ge=1, le=8)
     max_new_tokens: int = Field(128, ge=8, le=1024)
-    device: str = "auto"
-    dtype: str = "float32"
-    threads: int | None = Field(None, ge=1, le=256)
-
-    @classmethod
-    def load(cls, options: dict[str, Any] | None) -> TranslateOptions:
-        try:
-            return cls.model_validate(dict(options or {}))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(first["msg"], field=f"stages.translate.options.{where}") from None
 
     def model_for(self, source: str, target: str) -> str | None:
+        """``models[target]``, else ``model`` (one for every pair, e.g. NLLB), else the pair's opus-mt."""
         return self.models.get(target) or self.model or opus_model(source, target)
 
 
-class LineParams(BaseModel):
-    """What one translate node gets: the line, the pair, the glossary (all in its key)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    text: str = Field(max_length=2000)
-    character: str | None = None
-    source: str
-    target: str
-    glossary: dict[str, str] = Field(default_factory=dict)
+TRANSLATION = ModelFamily("translation", "workers.families:TranslationWorker", TranslationModel.default_model)
 
 
 class MarianTranslate(Stage):
@@ -68,14 +46,16 @@ class MarianTranslate(Stage):
     backend: ClassVar[str] = "transformers"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.25)
+    family = TRANSLATION
+    Options = TranslateOptions
+    options: TranslateOptions
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, options: Any = None) -> None:
         super().__init__(options)
-        self.settings = TranslateOptions.load(self.options)
-        self.translators: dict[str, Any] = {}  # model id -> loaded TranslationModel
+        self.translators: dict[str, TranslationModel] = {}  # model id -> loaded TranslationModel
 
     def translator(self, source: str, target: str) -> Any:
-        model = self.settings.model_for(source, target)
+        model = self.options.model_for(source, target)
         if model is None:
             raise InputError(
                 f"no translation model for {source} -> {target}: give one as "
@@ -83,26 +63,20 @@ class MarianTranslate(Stage):
                 field="languages",
             )
         if model not in self.translators:
-            from models.translate import TranslationModel
-
-            options = {**self.settings.model_dump(exclude={"model", "models"}, exclude_none=True), "model": model}
-            self.translators[model] = TranslationModel(options)
+            self.translators[model] = TranslationModel(self.options.model_copy(update={"model": model}))
         return self.translators[model]
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
-        line = LineParams.model_validate(params)
+        line = TranslateParams.model_validate(params)
         translator = self.translator(line.source, line.target)
         (text,) = translator.translate([apply_glossary(line.text, line.glossary)])
-        fitted = fit_subtitle(text, self.settings.max_chars, self.settings.subtitle_lines)
+        fitted = fit_subtitle(text, self.options.max_chars, self.options.subtitle_lines)
         record = {"id": line.id, "target": line.target, "text": text, "subtitle": fitted.text, "source": line.text}
         temp = out / ".translation.json.part"
         temp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
         temp.replace(out / "translation.json")
         model = translator.model_id
         return {"file": "translation.json", "target": line.target, "model": model, "overlong": fitted.overlong}
-
-    def key_settings(self) -> dict[str, Any]:
-        return {k: v for k, v in self.options.items() if k not in PLACEMENT_OPTIONS}
 
     def teardown(self) -> None:
         for translator in self.translators.values():

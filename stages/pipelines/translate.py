@@ -5,15 +5,18 @@ Greedy by default so the same line always gives the same translation (content ad
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from models.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+
+if TYPE_CHECKING:
+    from stages.model_stage import ModelOptions
 
 
 class TranslationModel(LoadedModel):
     default_model = "Helsinki-NLP/opus-mt-zh-en"
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: ModelOptions) -> None:
         super().__init__(options)
         self.tokenizer: Any = None
 
@@ -42,8 +45,8 @@ class TranslationModel(LoadedModel):
         batch = self.tokenizer(texts, return_tensors="pt", padding=True, truncation=True)
         batch = {k: v.to(self.pipe.device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
         kwargs = {
-            "max_new_tokens": int(self.options.get("max_new_tokens", 128)),
-            "num_beams": int(self.options.get("num_beams", 1)),
+            "max_new_tokens": int(getattr(self.options, "max_new_tokens", 128)),
+            "num_beams": int(getattr(self.options, "num_beams", 1)),
             "do_sample": False,
         }
         with torch.inference_mode():
