@@ -15,6 +15,7 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
+from orchestrator.releases import EpisodeNodes, Releases, ShotNodes, dubbing, glossary_of, release_languages
 from stages.base import Resources
 from stages.errors import InputError
 from stages.hashing import file_digest
@@ -216,6 +217,9 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     out it is derived from the spec and the storyboard's language.
     """
     plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
+    languages = release_languages(job, plan.job.language, profile)
+    glossary = glossary_of(storyboard) if languages else {}
+    plan.releases = Releases(plan.build.add, plan.job, storyboard, languages, dubbing(job, profile), glossary)
     # 1. A sheet per character that appears in a shot or speaks a line (a narrator without one gets none).
     plan.add_sheets()
     # 2. Per episode: per shot its keyframe, motion, voices and mux; then the subtitles and the assembly.
@@ -231,6 +235,7 @@ class _Planner:
     def __init__(self, build: _Builder, storyboard: Storyboard, job: JobContext, clip: float) -> None:
         self.build, self.storyboard, self.job, self.clip = build, storyboard, job, clip
         self.sheets: dict[str, str] = {}  # character name -> its sheet's node id
+        self.releases: Releases | None = None  # the other languages' nodes (orchestrator/releases.py)
 
     def add_sheets(self) -> None:
         appearing: dict[str, None] = {}
@@ -268,6 +273,12 @@ class _Planner:
             {"shots": [mux for _, mux, _ in shots], "subtitles": [subtitles], "cover": [shots[0][0]]},
             list_inputs=("shots",),
         )
+        if self.releases is not None:
+            master = [
+                ShotNodes(shot, f"motion:{shot.id}", mux, voices)
+                for shot, (_, mux, voices) in zip(episode.shots, shots, strict=True)
+            ]
+            self.releases.plan_episode(EpisodeNodes(episode, header, master, shots[0][0]), music)
 
     def add_shot(
         self, episode: Episode, header: EpisodeHeader, scenes: dict[str, Scene], shot: Shot

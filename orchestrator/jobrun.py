@@ -71,7 +71,7 @@ def run_job(
     """``config_path``: the profile's file, so that a missing model is reported at its line."""
     job, script, warnings = frontend.load(job_path)
     characters, notes = frontend.characters_for(job, script)
-    warnings += notes
+    warnings += notes + frontend.language_warnings(job, script, profile)
     stages = {"storyboard", *PIPELINE_STAGES} - (set() if characters else {"character"})
     probe_inputs(job, characters, profile, script.language)
     check_models(profile, stages, config_path)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -13,6 +13,7 @@ from stages.errors import InputError
 from stages.models import CharacterSpec
 from stages.spectypes import LINE_BREAKS, MultilineText, PlainText, Seed, bounded_float, bounded_int, control_characters
 from stages.strict import StrictModel
+from stages.translate.languages import LANGUAGE_CODE, MAX_LANGUAGES
 
 MAX_SCRIPT_BYTES = 2_000_000
 MAX_CHARACTERS = 500
@@ -77,6 +78,20 @@ class JobSpec(_Spec):
     music: MusicSpec | None = None
     platform: PlainText = Field("none", description=f"Platform preset: {', '.join(PLATFORM_PRESETS)}.")
     priority: Priority = Field(5, description="0 lowest, 9 highest.")
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_CODE.pattern)]] = Field(
+        default_factory=list,
+        max_length=MAX_LANGUAGES,
+        description="Releases in other languages (en, es, id …): subtitles, and a dub when asked.",
+    )
+    dub: bool = Field(False, strict=True, description="Also voice the translated lines (TTS in each language).")
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct_languages(cls, value: list[str]) -> list[str]:
+        repeated = sorted({code for code in value if value.count(code) > 1})
+        if repeated:
+            raise ValueError(f"languages listed twice: {', '.join(repeated)}")
+        return value
 
     @field_validator("platform")
     @classmethod

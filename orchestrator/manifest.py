@@ -60,12 +60,16 @@ def publish_file(source: Path, target: Path) -> None:
 def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[str, Any]]:
     """Per episode: its files under OUT (relative paths), duration and shot count; failed ones say so."""
     episodes: dict[str, dict[str, Any]] = {}
+    stems = {node.episode: node.id for node in dag.nodes.values() if node.stage == "stem"}
     for node in dag.nodes.values():
         if node.stage != "assembly":
             continue
         entry: dict[str, Any] = {
             "number": node.params["episode"]["number"],
             "title": node.params["episode"]["title"],
+            # A release in another language (``ep01/en``) says which, and whether it is dubbed.
+            "language": node.params.get("language") or node.params["job"].get("language"),
+            "dubbed": bool(node.params.get("dub")),
         }
         artifact = report.artifacts.get(node.id)
         if artifact is None:
@@ -88,6 +92,10 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
                     entry[field] = None
             entry["duration"] = artifact.meta.get("duration")
             entry["shots"] = artifact.meta.get("shots", len(node.inputs["shots"]))
+            stem = report.artifacts.get(stems.get(node.unit, ""))
+            if stem is not None:  # the M&E stem goes with the original, for dubbing houses
+                publish_file(stem.file(), out / node.unit / "me.wav")
+                entry["me_stem"] = f"{node.unit}/me.wav"
         episodes[node.unit] = entry
     return episodes
 

@@ -14,7 +14,7 @@ from stages.spectypes import PlainText, Seed, bounded_int
 from stages.strict import StrictModel
 
 SpokenKind = Literal["dialogue", "voiceover", "narration"]
-BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
+BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition", "caption"]  # caption: on-screen text
 ShotSize = Literal["close-up", "medium close-up", "medium", "full", "wide"]
 CameraMove = Literal["static", "push-in", "pull-out", "pan", "track", "follow"]
 TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
@@ -77,10 +77,20 @@ class EpisodeScript(StrictModel):
     line: int = 0
 
 
+class SeriesInfo(StrictModel):
+    """Front matter before the first episode: series metadata, never dialogue."""
+
+    title: str = ""
+    notes: list[str] = Field(default_factory=list)
+    bios: dict[str, str] = Field(default_factory=dict)  # name -> 人物小传 text
+    synopsis: str = ""
+
+
 class Script(StrictModel):
     """A whole series as parsed from one file (Chinese micro-drama text or Fountain)."""
 
     title: str = ""
+    series: SeriesInfo = Field(default_factory=SeriesInfo)
     format: Literal["zh", "fountain"]
     language: Literal["zh", "en"]
     episodes: list[EpisodeScript]
@@ -139,6 +149,7 @@ class Shot(StrictModel):
     characters: list[str] = Field(default_factory=list)
     prompt: str
     action: str = ""  # the action text the shot shows (for cards and prompts)
+    captions: list[str] = Field(default_factory=list)  # on-screen text the script asks for (字幕：…)
     lines: list[Line] = Field(default_factory=list)
     reason: str = ""  # why this size and camera were chosen (the rule or the LLM's note)
 

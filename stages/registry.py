@@ -26,6 +26,11 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("subtitles", "ass"): "stages.subtitles.ass:AssSubtitles",
     ("mux", "ffmpeg"): "stages.mux.shot_mux:ShotMux",
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
+    ("translate", "transformers"): "stages.translate.marian:MarianTranslate",
+    ("translate", "none"): "stages.translate.local:NoTranslate",
+    ("localise", "ass"): "stages.translate.subtitles:LocalisedSubtitles",
+    ("dub", "transformers"): "stages.translate.dub:TransformersDub",
+    ("stem", "ffmpeg"): "stages.translate.stem:MEStem",
 }
 
 

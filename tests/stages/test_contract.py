@@ -24,16 +24,20 @@ from stages.params import (
     AssemblyParams,
     CharacterLook,
     CharacterParams,
+    DubParams,
     EpisodeHeader,
     JobContext,
     KeyframeParams,
+    LocaliseParams,
     MotionParams,
     MuxParams,
     ShotPicture,
     ShotTiming,
     Speaker,
+    StemParams,
     StoryboardParams,
     SubtitlesParams,
+    TranslateParams,
     VoiceParams,
 )
 from stages.parsing import parse_script
@@ -45,6 +49,8 @@ REAL = sorted(BACKENDS)  # collected at import, before any test registers its fa
 MODEL = [(s, b) for s, b in REAL if stage_class(s, b).family is not None]
 SLOW_TO_RUN = set(MODEL)  # tiny models, but torch and diffusers take seconds to import and run on a CPU
 TINY = load_profile(REPO / "configs" / "tiny.yaml")
+# Backends that exist to say why they cannot make anything (the offline profile's translate).
+REFUSING = {("translate", "none")}
 
 
 def options_for_a_run(stage: str, backend: str) -> StageOptions:
@@ -119,6 +125,8 @@ def typed_params(stage: str, sample: Any) -> dict[str, Any]:
     characters = [Character.model_validate(c) for c in sample.CHARACTERS]
     shot = Shot.model_validate(sample.SHOTS[0])
     episode = EpisodeHeader.model_validate(sample.EPISODE)
+    line = Line.model_validate(sample.LINES[0])
+    timing = [ShotTiming(id=s["id"], duration=s["duration"], lines=s["lines"]) for s in sample.SHOTS]
     made = {
         "storyboard": lambda: StoryboardParams(job=job, script=parse_script(ZH_SCRIPT), characters=characters),
         "character": lambda: CharacterParams(job=job, character=CharacterLook.of(characters[0])),
@@ -140,6 +148,10 @@ def typed_params(stage: str, sample: Any) -> dict[str, Any]:
         ),
         "mux": lambda: MuxParams(job=job, shot=shot),
         "assembly": lambda: AssemblyParams(job=job, episode=episode, music=None),
+        "translate": lambda: TranslateParams(id=line.id, text=line.text, source="zh", target="en"),
+        "localise": lambda: LocaliseParams(job=job, episode=episode, shots=timing, language="en"),
+        "dub": lambda: DubParams(job=job, line=line, character=Speaker.of(characters[0]), language="en"),
+        "stem": lambda: StemParams(episode=episode.id, music=None),
     }
     params = made[stage]()
     assert isinstance(params, PARAMS[stage])
@@ -159,12 +171,35 @@ def upstream(request) -> dict[str, Any]:
         "subtitles": lambda: {"voices": get("voices")},
         "mux": lambda: {"motion": get("motions")[0], "voices": get("voices")},
         "assembly": lambda: {"shots": get("muxes"), "subtitles": get("subtitles"), "cover": get("keyframes")[0]},
+        "translate": lambda: {},
+        "localise": lambda: {"voices": get("voices"), "translations": translations(request, get("voices"))},
+        "dub": lambda: {"translation": translations(request, get("voices"))[0]},
+        "stem": lambda: {"shots": get("muxes")},
     }
+
+
+def translations(request, voices) -> list[Artifact]:
+    """One translation artifact per line of the sample episode, in line order (what ``translate`` writes)."""
+    import json
+
+    sample = request.getfixturevalue("sample")
+    folder = request.getfixturevalue("tmp_path") / "translations"
+    made = []
+    for i, line in enumerate(ln for shot in sample.SHOTS for ln in shot["lines"]):
+        (folder / str(i)).mkdir(parents=True, exist_ok=True)
+        record = {"id": line["id"], "text": f"Line {i} in English.", "subtitle": f"Line {i} in English."}
+        (folder / str(i) / "translation.json").write_text(json.dumps(record), encoding="utf-8")
+        made.append(Artifact(f"t{i}", folder / str(i), {"file": "translation.json"}))
+    return made
 
 
 @pytest.mark.parametrize(
     ("stage", "backend"),
-    [pytest.param(s, b, marks=pytest.mark.slow) if (s, b) in SLOW_TO_RUN else (s, b) for s, b in REAL],
+    [
+        pytest.param(s, b, marks=pytest.mark.slow) if (s, b) in SLOW_TO_RUN else (s, b)
+        for s, b in REAL
+        if (s, b) not in REFUSING
+    ],
 )
 def test_declared_outputs_exist_after_run(stage, backend, sample, upstream, stage_run, tmp_path: Path):
     instance = stage_class(stage, backend)(options_for_a_run(stage, backend))
@@ -177,3 +212,11 @@ def test_declared_outputs_exist_after_run(stage, backend, sample, upstream, stag
     assert artifact.meta["file"] == declared[0]
     for name in declared:
         assert (artifact.path / name).is_file() and (artifact.path / name).stat().st_size > 0, name
+
+
+@pytest.mark.parametrize(("stage", "backend"), sorted(REFUSING))
+def test_refusing_backends_refuse_as_bad_input(stage, backend, sample, tmp_path):
+    from stages.errors import InputError
+
+    with pytest.raises(InputError, match="no machine-translation model"):
+        stage_class(stage, backend)().run(typed_params(stage, sample), {}, tmp_path)
