@@ -91,3 +91,22 @@ def test_unknown_espeak_voice_is_refused_by_validate(folder):
     assert outcome.stderr.strip() == (
         "error: job.yaml:5: characters.林晚.voice: espeak-ng has no voice 'zz-nowhere' (see `espeak-ng --voices`)"
     )
+
+
+@pytest.mark.parametrize(
+    "name,speaker,parenthetical",
+    [
+        ("林晚{\\pos(0,0)}", "林晚{\\pos(0,0)}", None),
+        ("陈砚$(x)", "陈砚$", "x"),  # the parser reads ``(x)`` before the colon as a parenthetical
+    ],
+)
+def test_a_name_with_markup_or_shell_syntax_keeps_its_lines(folder, name, speaker, parenthetical):
+    """Issue 9 case 6 (the parser is the scripts helper's): the line stays dialogue, never action."""
+    from orchestrator import frontend
+
+    (folder / "script.txt").write_text(f"第1集\n1-1 日 内 城墙\n{name}：你终于来了。\n林晚：嗯。\n", encoding="utf-8")
+    (folder / "job.yaml").write_text("studio: s\ntitle: t\nscript: script.txt\n", encoding="utf-8")
+    job, script, _ = frontend.load(folder / "job.yaml")
+    lines = frontend.storyboard_rules(job, script).episodes[0].lines()
+    said = [(line.kind, line.character, line.parenthetical, line.text) for line in lines]
+    assert said == [("dialogue", speaker, parenthetical, "你终于来了。"), ("dialogue", "林晚", None, "嗯。")]
