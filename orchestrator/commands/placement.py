@@ -38,21 +38,36 @@ def schedule(
 def simulate(
     scenario: Path = typer.Argument(..., help="Scenario YAML (configs/scenarios/*.yaml)."),
     policy: str = typer.Option(
-        "kaipai", "--policy", "-p", help="kaipai, heft, zone-blind, single-zone, locality, or all."
+        "kaipai", "--policy", "-p", help="kaipai, heft, ray-default, zone-blind, single-zone, locality, or all."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    seed: int | None = typer.Option(None, "--seed", help="Generate the workload from this seed instead."),
+    estimate_error: float = typer.Option(
+        0.0, "--estimate-error", min=0.0, max=3.0, help="σ: actual run time = estimate × lognormal(0, σ)."
+    ),
+    slow_gpus: int = typer.Option(0, "--slow-gpus", min=0, max=1_000_000, help="GPUs 3× slower than their kind."),
+    lose_zone: str | None = typer.Option(None, "--lose-zone", help="A zone whose nodes are lost mid-run."),
+    lose_at: float = typer.Option(600.0, "--lose-at", min=0.0, help="Seconds after the start the zone is lost."),
 ) -> None:
     """Discrete-event simulation of the cluster running a scenario's workload under a placement policy."""
     from orchestrator.placement.scenario import load_scenario
-    from orchestrator.placement.simulator import POLICIES
+    from orchestrator.placement.simulator import POLICIES, Disturbances
     from orchestrator.placement.simulator import simulate as run_simulation
+    from orchestrator.placement.workload import generate
 
     names = list(POLICIES) if policy == "all" else [policy]
     for name in names:
         if name not in POLICIES:
             raise InputError(f"unknown policy {name!r}; choose one of {', '.join(POLICIES)} or all", field="--policy")
     loaded = load_scenario(scenario)
-    results = [run_simulation(loaded, name) for name in names]
+    if seed is not None:
+        loaded.spec.seed = seed
+    if lose_zone is not None and lose_zone not in loaded.topology.zone_names():
+        zones = ", ".join(loaded.topology.zone_names())
+        raise InputError(f"unknown zone {lose_zone!r} (zones: {zones})", field="--lose-zone")
+    disturbances = Disturbances(estimate_error, slow_gpus, lose_zone, lose_at)
+    workload = generate(loaded)
+    results = [run_simulation(loaded, name, workload, disturbances) for name in names]
     if as_json:
         out = results[0].to_json() if len(results) == 1 else [r.to_json() for r in results]
         typer.echo(json.dumps(out, ensure_ascii=False))
