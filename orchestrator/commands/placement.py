@@ -11,26 +11,46 @@ from pathlib import Path
 import typer
 
 from orchestrator.cli import app, console, user_errors
-from stages.errors import InputError
+from stages.errors import InputError, RunFailed
 
 
 @app.command()
 @user_errors
 def schedule(
     graph: Path = typer.Argument(..., help="Task graph JSON (resources, tasks, edges, links)."),
-    policy: str = typer.Option("heft", "--policy", "-p", help="heft (Topcuoglu 2002) or kaipai."),
+    policy: str = typer.Option("heft", "--policy", "-p", help="heft (Topcuoglu 2002), kaipai, or optimal (CP-SAT)."),
+    time_limit: float = typer.Option(60.0, "--time-limit", min=1.0, max=3600.0, help="optimal: seconds to search."),
 ) -> None:
     """Schedule a generic task graph and print the schedule JSON (makespan, tasks with start/finish)."""
     from orchestrator.placement.graph import load_graph
     from orchestrator.placement.scheduler import POLICIES
     from orchestrator.placement.scheduler import schedule as run_schedule
 
-    if policy not in POLICIES:
-        raise InputError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}", field="--policy")
+    if policy not in (*POLICIES, "optimal"):
+        raise InputError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}, optimal", field="--policy")
     task_graph = load_graph(graph)
-    result = run_schedule(task_graph, policy)
     slots = {r.id: r.slots for r in task_graph.resources}
-    typer.echo(json.dumps(result.to_json(slots), ensure_ascii=False))
+    if policy != "optimal":
+        typer.echo(json.dumps(run_schedule(task_graph, policy).to_json(slots), ensure_ascii=False))
+        return
+    solution = _solve_exactly(task_graph, time_limit)
+    out = solution.schedule.to_json(slots)
+    out["optimal"] = solution.optimal
+    out["lower_bound"] = round(solution.bound, 6)
+    typer.echo(json.dumps(out, ensure_ascii=False))
+
+
+def _solve_exactly(task_graph, time_limit: float):
+    from orchestrator.placement import optimal
+
+    try:
+        return optimal.solve(task_graph, time_limit)
+    except ImportError:
+        raise RunFailed("--policy optimal needs OR-Tools: pip install 'kaipai[optimal]'") from None
+    except ValueError as exc:
+        raise InputError(str(exc), field="tasks") from None
+    except RuntimeError as exc:
+        raise RunFailed(str(exc)) from None
 
 
 @app.command()

@@ -218,7 +218,12 @@ class ClusterState:
     def best_free_seconds(self, zi: int, m: int, wt: float) -> float:
         """Seconds until zone zi's best idle GPU finishes the work (best_free_gpu's time only)."""
         own = self.free[zi][m]
-        fastest = self.fastest_free(zi)
+        fastest = 0.0
+        free_in_group = self.free_in_group
+        for x in self.zone_groups[zi]:
+            if free_in_group[x]:
+                fastest = self.group_speed[x]
+                break
         if own:
             speed = -own[0][0]
             if speed >= fastest:  # loading weights always costs time, so a warm GPU as fast wins

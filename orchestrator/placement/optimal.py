@@ -2,10 +2,11 @@
 
 The model is the scheduling core's problem exactly: every slot of a resource is one machine; a task
 runs on one slot of a resource it has a cost for, for that cost; an edge's data takes
-``comm_time`` when the two tasks are on different resources (nothing on the same one); a task with a
-``model`` runs on a slot only after that slot has loaded it (the resource's ``load`` seconds, once per
-slot and model: a slot keeps what it loaded); a task starts no earlier than its ``release``; slots run
-one interval at a time. Times are integers in ``1 / SCALE`` seconds, so an optimum is exact to 1 ms.
+``comm_time`` when the two tasks are on different resources (nothing on the same one); a slot holds
+one model at a time, so the order of its tasks (a circuit per slot) pays the resource's ``load``
+seconds for a task's ``model`` on its first task and at every change of model; a task starts no
+earlier than its ``release``; slots run one task at a time. (A load may happen before the release
+of the task it is for: the only way the model is looser than the simulator.) Times are integers in ``1 / SCALE`` seconds, so an optimum is exact to 1 ms.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def solve(graph: TaskGraph, time_limit_s: float = 60.0, workers: int = 2) -> Sol
     start = [m.new_int_var(_ticks(t.release), horizon, f"s{i}") for i, t in enumerate(graph.tasks)]
     end = [m.new_int_var(0, horizon, f"e{i}") for i in range(len(graph.tasks))]
     on_resource, choices, per_slot = _assignments(m, graph, start, end, horizon)
-    _loads(m, graph, start, choices, per_slot, horizon)
+    _loads(m, graph, start, end, choices)
     _precedence(m, graph, start, end, on_resource)
     for intervals in per_slot.values():
         m.add_no_overlap(intervals)
@@ -103,25 +104,32 @@ def _assignments(m, graph: TaskGraph, start, end, horizon):
     return on_resource, choices, per_slot
 
 
-def _loads(m, graph: TaskGraph, start, choices, per_slot, horizon) -> None:
-    """A slot loads a model once, before the first of its tasks needing it, holding the slot meanwhile."""
+def _loads(m, graph: TaskGraph, start, end, choices) -> None:
+    """A slot holds one model: the order of its tasks (a circuit) pays a load at every change of model."""
     loads = {r.id: r.load for r in graph.resources}
-    users: dict[tuple[str, int, str], list[int]] = {}
-    for (i, rid, k) in choices:
-        model = graph.tasks[i].model
-        if model and loads[rid].get(model, 0.0) > 0:
-            users.setdefault((rid, k, model), []).append(i)
-    for (rid, k, model), tasks in users.items():
-        present = m.new_bool_var(f"load_{rid}_{k}_{model}")
-        duration = _ticks(loads[rid][model])
-        ls = m.new_int_var(0, horizon, f"ls_{rid}_{k}_{model}")
-        le = m.new_int_var(0, horizon, f"le_{rid}_{k}_{model}")
-        per_slot[(rid, k)].append(m.new_optional_interval_var(ls, duration, le, present, f"load_iv_{rid}_{k}_{model}"))
-        for i in tasks:
-            lit = choices[(i, rid, k)]
-            m.add_implication(lit, present)
-            m.add(start[i] >= le).only_enforce_if(lit)
-        m.add(sum(choices[(i, rid, k)] for i in tasks) >= 1).only_enforce_if(present)
+    by_slot: dict[tuple[str, int], list[int]] = {}
+    for i, rid, k in choices:
+        by_slot.setdefault((rid, k), []).append(i)
+    for (rid, k), tasks in by_slot.items():
+        load = loads[rid]
+        if not any(load.get(graph.tasks[i].model or "", 0.0) > 0 for i in tasks):
+            continue
+        arcs = [(0, 0, m.new_bool_var(f"empty_{rid}_{k}"))]
+        for a, i in enumerate(tasks, start=1):
+            here = choices[(i, rid, k)]
+            arcs.append((a, a, here.Not()))
+            first, last = m.new_bool_var(""), m.new_bool_var("")
+            arcs += [(0, a, first), (a, 0, last)]
+            m.add(start[i] >= _ticks(load.get(graph.tasks[i].model or "", 0.0))).only_enforce_if(first)
+            for b, j in enumerate(tasks, start=1):
+                if i == j:
+                    continue
+                nxt = m.new_bool_var("")
+                arcs.append((a, b, nxt))
+                mi, mj = graph.tasks[i].model, graph.tasks[j].model
+                setup = 0.0 if mi == mj else load.get(mj or "", 0.0)
+                m.add(start[j] >= end[i] + _ticks(setup)).only_enforce_if(nxt)
+        m.add_circuit(arcs)
 
 
 def _precedence(m, graph: TaskGraph, start, end, on_resource) -> None:

@@ -199,15 +199,18 @@ class Simulation(ClusterState):
             self.backlog[zi] += w.work[t]
         else:
             self.cpu_backlog[zi] += w.work[t]
+        zone_of, out_bytes, ps = self.zone_of, w.out_bytes, w.preds[t]
+        for p in ps:
+            if zone_of[p] != zi and out_bytes[p] > 0:
+                break
+        else:  # every input is here already
+            self.enqueue(t)
+            return
         by_src: dict[int, float] = {}
-        zone_of, out_bytes = self.zone_of, w.out_bytes
-        for p in w.preds[t]:
+        for p in ps:
             pz = zone_of[p]
             if pz != zi and out_bytes[p] > 0:
                 by_src[pz] = by_src.get(pz, 0.0) + out_bytes[p]
-        if not by_src:
-            self.enqueue(t)
-            return
         self.pending[t] = len(by_src)
         for src, nbytes in by_src.items():
             self.start_transfer(src, zi, nbytes, INPUTS, t, -1)

@@ -25,7 +25,8 @@ from orchestrator.placement.cluster import INPUTS
 from orchestrator.placement.policies.base import Placer
 
 LOCALITY_SLACK_S = 1.0  # keep a task home when elsewhere would save at most this much GPU time
-LEARNING_RATE = 0.3  # weight of one observation in a GPU's speed estimate
+LEARNING_RATE = 0.3
+HOME_BYTES = 10e6  # the first task of an episode with an output this large (a clip) fixes its home  # weight of one observation in a GPU's speed estimate
 
 
 class KaipaiPlacer(Placer):
@@ -48,7 +49,9 @@ class KaipaiPlacer(Placer):
         s = self.sim
         if not s.warm_start[t] or seconds <= 0:  # a load's time says nothing about the GPU's speed
             return
-        s.est_speed[g] = (1 - LEARNING_RATE) * s.est_speed[g] + LEARNING_RATE * s.w.work[t] / seconds
+        seen = s.w.work[t] / seconds
+        if abs(seen - s.est_speed[g]) > 1e-9 * seen:  # float noise in now - start is no news
+            s.est_speed[g] = (1 - LEARNING_RATE) * s.est_speed[g] + LEARNING_RATE * seen
 
     # ---- 1. zone
 
@@ -78,10 +81,11 @@ class KaipaiPlacer(Placer):
             return ep_home
         sources = s.inputs_by_zone(ps)
         wt = w.work[t]
-        nz, link_at = s.nz, s.link_at
+        nz, link_at, alive, speed_sum, free_count = s.nz, s.link_at, s.alive, s.speed_sum, s.free_count
+        mask = w.allowed[t] if w.allowed else -1
         best_z, best_est = -1, 0.0
         for zi in range(nz):
-            if not s.can_run(zi, t):
+            if not alive[zi] or not (mask >> zi) & 1 or (m >= 0 and not speed_sum[zi]):
                 continue
             ready = 0.0
             for pz, nbytes in sources:
@@ -93,10 +97,10 @@ class KaipaiPlacer(Placer):
             if m < 0:
                 wait = s.cpu_backlog[zi] / s.n_cpus[zi]
                 est = (ready if ready > wait else wait) + wt
-            elif s.free_count[zi]:
+            elif free_count[zi]:
                 est = ready + s.best_free_seconds(zi, m, wt)
             else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
-                wait = s.zone_first_free(zi) - s.now + s.queued_work[zi] / s.speed_sum[zi]
+                wait = s.zone_first_free(zi) - s.now + s.queued_work[zi] / speed_sum[zi]
                 load = 0.0 if s.warm[zi][m] else s.fetch_estimate(zi, m)
                 est = (ready if ready > wait else wait) + load + wt / s.max_speed[zi]
             if ep_home >= 0 and zi != ep_home:
@@ -104,7 +108,7 @@ class KaipaiPlacer(Placer):
                 est += link.latency + w.out_bytes[t] * (len(link.heap) + 1) / link.bandwidth
             if best_z < 0 or est < best_est:
                 best_z, best_est = zi, est
-        if ep >= 0 and (ep_home < 0 or not s.alive[ep_home]):
+        if ep >= 0 and (ep_home < 0 or not alive[ep_home]) and w.out_bytes[t] >= HOME_BYTES:
             self.home[ep] = best_z
         return best_z
 
