@@ -9,8 +9,12 @@ The largest of:
 4. weight loads: every GPU that runs a model loads it first; a GPU can do at most
    max-speed × (T − load) of a model's work by time T, so a model with W seconds of work needs
    ceil(W / that) loads, each holding a GPU; the smallest T whose capacity covers work plus loads.
-GPU kinds are related machines (one speed each, every kind runs every model), so "work that only
-some kinds can run" is zone-restricted work (3.); each kind's speed enters through 1. and 2.
+5. GPU kinds and arrivals: by time T a task of x speed-1 seconds from a job arriving at a can only
+   have run on a kind with speed >= x / (T - a) (a Wan clip does not fit on an H20 in the time
+   left); for every arrival cut a and every kind, the work of later jobs that needs that kind or a
+   faster one must fit in those kinds' capacity after a. The smallest such T, by bisection.
+GPU kinds are related machines (one speed each, every kind can run every model); zone-restricted
+work is 3.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ def lower_bound(w: Workload, topology: Topology) -> float:
         _arrivals(w, sum(speeds), cpus),
         _zones(w, topology, speed_of),
         _loads(w, speeds, load),
+        _kinds(w, speeds),
     ]
     return max(bounds)
 
@@ -41,7 +46,8 @@ def lower_bound(w: Workload, topology: Topology) -> float:
 def _first_load_seconds(w: Workload, topology: Topology) -> list[float]:
     """Per model, the quickest any GPU could hold it: init plus its bytes at the best bandwidth around."""
     bandwidth = max(
-        [z.read_bandwidth for z in topology.zones] + [x.bandwidth for x in topology.links]
+        [z.read_bandwidth for z in topology.zones]
+        + [x.bandwidth for x in topology.links]
         + ([topology.default_link.bandwidth] if topology.default_link else [])
     )
     return [MODEL_INIT_SECONDS + (MODELS[m].weights_bytes if m in MODELS else 10e9) / bandwidth for m in w.models]
@@ -131,3 +137,70 @@ def _loads(w: Workload, speeds: list[float], load: list[float]) -> float:
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if fits(mid) else (mid, hi)
     return first + hi
+
+
+def _kinds(w: Workload, speeds: list[float]) -> float:
+    """Bound 5: the smallest T (bisection) at which, for every arrival cut and GPU kind, the work of
+    jobs arriving at or after the cut that only that kind or faster ones can finish by T fits."""
+    if not speeds:
+        return 0.0
+    kinds = sorted(set(speeds))
+    capacity = [sum(x for x in speeds if x >= k) for k in kinds]  # speed of the kinds >= kinds[i]
+    jobs = sorted(range(len(w.job_arrival)), key=w.job_arrival.__getitem__, reverse=True)
+    works: list[list[float]] = [[] for _ in w.job_arrival]
+    for j, m, x in zip(w.job, w.model, w.work, strict=True):
+        if m >= 0:
+            works[j].append(x)
+    prefix = []  # per job: its GPU work sorted descending, as prefix sums
+    for ws in works:
+        ws.sort(reverse=True)
+        acc, sums = 0.0, []
+        for x in ws:
+            acc += x
+            sums.append(acc)
+        prefix.append((ws, sums))
+
+    def need_by_kind(j: int, span: float) -> list[float]:
+        """Job j's work that kinds[i] or faster must do (tasks too long for anything slower)."""
+        ws, sums = prefix[j]
+        out = []
+        for i in range(len(kinds)):
+            if i == 0:
+                out.append(sums[-1] if sums else 0.0)
+                continue
+            limit = kinds[i - 1] * span  # longer than this does not fit on kinds[i-1] by T
+            n = _count_above(ws, limit)
+            out.append(sums[n - 1] if n else 0.0)
+        return out
+
+    def fits(end: float) -> bool:
+        after = [0.0] * len(kinds)
+        for j in jobs:
+            a = w.job_arrival[j]
+            span = end - a
+            if span <= 0 or (prefix[j][0] and prefix[j][0][0] > kinds[-1] * span):
+                return False
+            for i, x in enumerate(need_by_kind(j, span)):
+                after[i] += x
+            if any(after[i] > capacity[i] * span for i in range(len(kinds))):
+                return False
+        return True
+
+    lo = 0.0
+    hi = max(w.job_arrival, default=0.0) + sum(w.work) / min(speeds) + 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
+    return hi
+
+
+def _count_above(descending: list[float], limit: float) -> int:
+    """How many of a descending list exceed ``limit`` (binary search)."""
+    lo, hi = 0, len(descending)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if descending[mid] > limit:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

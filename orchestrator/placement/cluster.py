@@ -124,7 +124,9 @@ class ClusterState:
         self.group_capacity = [self.group_speed[x] * self.free_in_group[x] for x in range(len(self.group_speed))]
         self.busy_heap: list[list[tuple[float, int]]] = [[] for _ in self.group_speed]  # (estimated finish, gpu)
         self.busy_until = [0.0] * len(self.gpu_speed)
-        self.max_speed = [max((self.group_speed[x] for x in self.zone_groups[zi]), default=0.0) for zi in range(self.nz)]
+        self.max_speed = [
+            max((self.group_speed[x] for x in self.zone_groups[zi]), default=0.0) for zi in range(self.nz)
+        ]
         self.first_free_at = [-1.0] * self.nz  # zone_first_free's answer until the zone's GPUs change
 
     def _slow_down(self, count: int, seed: int) -> None:

@@ -6,7 +6,8 @@ runs on one slot of a resource it has a cost for, for that cost; an edge's data 
 one model at a time, so the order of its tasks (a circuit per slot) pays the resource's ``load``
 seconds for a task's ``model`` on its first task and at every change of model; a task starts no
 earlier than its ``release``; slots run one task at a time. (A load may happen before the release
-of the task it is for: the only way the model is looser than the simulator.) Times are integers in ``1 / SCALE`` seconds, so an optimum is exact to 1 ms.
+of the task it is for: the only way the model is looser than the simulator.) Times are integers
+in ``1 / SCALE`` seconds, so an optimum is exact to 1 ms.
 """
 
 from __future__ import annotations

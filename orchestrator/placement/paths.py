@@ -37,7 +37,9 @@ def upward_ranks(
     return rank
 
 
-def longest_path(order: Sequence[int], succs: Sequence[Sequence[int]], cost: Sequence[float]) -> tuple[list[int], float]:
+def longest_path(
+    order: Sequence[int], succs: Sequence[Sequence[int]], cost: Sequence[float]
+) -> tuple[list[int], float]:
     """The critical path (node indices, first to last) and its length; ``order`` as for upward_ranks."""
     rank = upward_ranks(order, succs, cost)
     if not rank:

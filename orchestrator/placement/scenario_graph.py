@@ -35,7 +35,9 @@ def workload_graph(w: Workload, topology: Topology) -> TaskGraph:
     tasks = []
     for t in range(len(w.kind)):
         gpu = w.model[t] >= 0
-        cost = {r.id: w.work[t] / speed[r.id] if gpu else w.work[t] for r in resources if (speed[r.id] is not None) == gpu}
+        cost = {
+            r.id: w.work[t] / speed[r.id] if gpu else w.work[t] for r in resources if (speed[r.id] is not None) == gpu
+        }
         tasks.append(
             TaskSpec(
                 id=f"t{t}",

@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from orchestrator.placement.bounds import lower_bound
 from orchestrator.placement.cluster import ARRIVE, DONE, INPUTS, LINK, LOSE, WEIGHTS, ZONE_WEIGHTS, ClusterState
@@ -28,6 +28,7 @@ from orchestrator.placement.scenario import Scenario
 from orchestrator.placement.workload import Workload, generate, no_cycle_collection
 
 __all__ = ["POLICIES", "Disturbances", "Result", "Simulation", "Workload", "generate", "simulate"]
+
 
 @dataclass(frozen=True)
 class Disturbances:
@@ -75,7 +76,9 @@ class Result:
 class Simulation(ClusterState):
     """The event loop and the mechanics placers call (start a task on a GPU, queue it, release a GPU)."""
 
-    def __init__(self, topology, w: Workload, placer: Placer, disturbances: Disturbances = Disturbances(), seed: int = 0):
+    def __init__(
+        self, topology, w: Workload, placer: Placer, disturbances: Disturbances = Disturbances(), seed: int = 0
+    ):
         super().__init__(topology, w, slow_gpus=disturbances.slow_gpus, seed=seed)
         self.placer = placer
         self.disturbances = disturbances
@@ -370,7 +373,8 @@ class Simulation(ClusterState):
         return Result(
             policy=self.placer.name,
             makespan=makespan,
-            lower_bound=lower_bound(w, self.topology),
+            # the work that really ran: no schedule, even a clairvoyant one, beats its bound
+            lower_bound=lower_bound(w if self.actual is w.work else replace(w, work=self.actual), self.topology),
             gpu_utilization=self.busy_compute / (total_gpus * makespan) if makespan and total_gpus else 0.0,
             cross_zone_bytes=self.cross_bytes,
             weight_bytes_streamed=self.weight_bytes,
@@ -406,7 +410,9 @@ def simulate(
     if disturbances.lose_zone is not None and disturbances.lose_zone not in scenario.topology.zone_names():
         raise ValueError(f"unknown zone {disturbances.lose_zone!r}")
     with no_cycle_collection():
-        sim = Simulation(scenario.topology, w, make_placer(policy, scenario.spec.seed), disturbances, scenario.spec.seed)
+        sim = Simulation(
+            scenario.topology, w, make_placer(policy, scenario.spec.seed), disturbances, scenario.spec.seed
+        )
         sim.run()
         return sim.result()
 
@@ -415,4 +421,3 @@ def _percentile(values: list[float], q: float) -> float:
     if not values:
         return 0.0
     return values[min(len(values) - 1, int(q * len(values)))]
-

@@ -145,7 +145,9 @@ class _Generator:
         w.job_arrival.append(arrival)
         w.job_priority.append(studio.priority)
         first = len(w.kind)
-        character = self.add(CHARACTER, self.img_model, 3 * self.img_s, CostModel.artifact_bytes("character", {}), j, -1, ())
+        character = self.add(
+            CHARACTER, self.img_model, 3 * self.img_s, CostModel.artifact_bytes("character", {}), j, -1, ()
+        )
         roots = [character]
         limit = spec.total_shots
         for _ in range(rng.randint(*spec.episodes_per_job)):
