@@ -13,7 +13,9 @@ from typing import Any
 from orchestrator import frontend
 from orchestrator.config import Profile
 from orchestrator.dag import PIPELINE_STAGES, Dag, plan_dag, plan_storyboard
-from orchestrator.executor import Executor, RunReport, ray_connection
+from orchestrator.execution.connection import ray_connection
+from orchestrator.execution.executor import Executor
+from orchestrator.execution.report import RunReport
 from orchestrator.manifest import (
     build_manifest,
     publish_episodes,
@@ -67,7 +69,7 @@ def run_job(
     """``config_path``: the profile's file, so that a missing model is reported at its line."""
     job, script, warnings = frontend.load(job_path)
     characters, notes = frontend.characters_for(job, script)
-    warnings += notes
+    warnings += notes + frontend.language_warnings(job, script, profile)
     stages = {"storyboard", *PIPELINE_STAGES} - (set() if characters else {"character"})
     check_models(profile, stages, config_path)
     out = Path(out) if out else default_out(job_path)
@@ -119,8 +121,8 @@ def check_models(profile: Profile, stages: set[str], config_path: str | Path | N
     file, lines = _config_lines(config_path)
     problems = []
     for stage, error in missing:
-        options = profile.stage(stage).options
-        where = ("model",) if str(options.get("model")) == error.model_id else ("ip_adapter", "repo")
+        adapter = getattr(profile.stage(stage).options, "ip_adapter", None)
+        where = ("ip_adapter", "repo") if adapter is not None and adapter.repo == error.model_id else ("model",)
         loc = ("stages", stage, "options", *where)
         problems.append(Problem(str(error), file, line_of(lines, loc) if lines else None, ".".join(loc)))
     raise InputError(problems=problems)
@@ -146,7 +148,7 @@ def planning_storyboard(
 
     Returns (job, script, storyboard, where it came from).
     """
-    from orchestrator.store import lookup
+    from stages.store import lookup
 
     job, script, _ = frontend.load(job_path)
     characters, _ = frontend.characters_for(job, script)

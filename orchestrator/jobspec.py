@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limited
 from stages.errors import InputError
 from stages.models import CharacterSpec
+from stages.strict import StrictModel
+from stages.translate.languages import LANGUAGE_CODE, MAX_LANGUAGES
 
 MAX_SCRIPT_BYTES = 2_000_000
 
@@ -27,8 +29,8 @@ PLATFORM_PRESETS: dict[str, dict] = {
 }
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Spec(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class MusicSpec(_Spec):
@@ -65,6 +67,20 @@ class JobSpec(_Spec):
     music: MusicSpec | None = None
     platform: str = Field("none", description=f"Platform preset: {', '.join(PLATFORM_PRESETS)}.")
     priority: Annotated[int, Field(ge=0, le=9)] = Field(5, description="0 lowest, 9 highest.")
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_CODE.pattern)]] = Field(
+        default_factory=list,
+        max_length=MAX_LANGUAGES,
+        description="Releases in other languages (en, es, id …): subtitles, and a dub when asked.",
+    )
+    dub: bool = Field(False, description="Also voice the translated lines (TTS in each language).")
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct_languages(cls, value: list[str]) -> list[str]:
+        repeated = sorted({code for code in value if value.count(code) > 1})
+        if repeated:
+            raise ValueError(f"languages listed twice: {', '.join(repeated)}")
+        return value
 
     @field_validator("platform")
     @classmethod

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.dag import Dag
-from orchestrator.executor import RunReport
+from orchestrator.execution.report import RunReport
 
 EPISODE_FILES = {"video": "episode.mp4", "subtitles": "episode.srt", "cover": "cover.jpg"}
 
@@ -44,12 +44,16 @@ def publish_file(source: Path, target: Path) -> None:
 def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[str, Any]]:
     """Per episode: its files under OUT (relative paths), duration and shot count; failed ones say so."""
     episodes: dict[str, dict[str, Any]] = {}
+    stems = {node.episode: node.id for node in dag.nodes.values() if node.stage == "stem"}
     for node in dag.nodes.values():
         if node.stage != "assembly":
             continue
         entry: dict[str, Any] = {
             "number": node.params["episode"]["number"],
             "title": node.params["episode"]["title"],
+            # A release in another language (``ep01/en``) says which, and whether it is dubbed.
+            "language": node.params.get("language") or node.params["job"].get("language"),
+            "dubbed": bool(node.params.get("dub")),
         }
         artifact = report.artifacts.get(node.id)
         if artifact is None:
@@ -72,6 +76,10 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
                     entry[field] = None
             entry["duration"] = artifact.meta.get("duration")
             entry["shots"] = artifact.meta.get("shots", len(node.inputs["shots"]))
+            stem = report.artifacts.get(stems.get(node.unit, ""))
+            if stem is not None:  # the M&E stem goes with the original, for dubbing houses
+                publish_file(stem.file(), out / node.unit / "me.wav")
+                entry["me_stem"] = f"{node.unit}/me.wav"
         episodes[node.unit] = entry
     return episodes
 

@@ -11,37 +11,43 @@ from rich.markup import escape
 from rich.table import Table
 
 from orchestrator import frontend
-from orchestrator.cli import app, console, err_console, user_errors
-from orchestrator.config import load_profile
-from orchestrator.jobspec import job_schema
+from orchestrator.config import load_profile, profile_schema
+from orchestrator.console import console, user_errors, warn
+from orchestrator.jobspec import Job, job_schema
 from stages.models import Storyboard
+from stages.parsing import Parsed
 from stages.storyboard.rules import storyboard_json
 
 JobArg = typer.Argument(..., help="The job spec (YAML).", show_default=False)
 ConfigOpt = typer.Option(None, "--config", "-c", help="Profile (default configs/local.yaml).")
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 @user_errors
-def schema() -> None:
-    """Print the JSON Schema of the job spec (for editors' autocompletion)."""
-    console.print_json(json.dumps(job_schema(), ensure_ascii=False))
+def schema(
+    profile: bool = typer.Option(False, "--profile", help="The profile's schema, every backend's options included."),
+) -> None:
+    """Print the JSON Schema of the job spec, or of a profile (for editors' autocompletion)."""
+    console.print_json(json.dumps(profile_schema() if profile else job_schema(), ensure_ascii=False))
 
 
-def _warn(warnings: list[str]) -> None:
-    for warning in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True)
-
-
-@app.command()
+@commands.command()
 @user_errors
-def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
+def validate(
+    job: Path = JobArg,
+    config: Path | None = ConfigOpt,
+    explain: bool = typer.Option(False, "--explain", help="Show how each script line was read and why."),
+) -> None:
     """Check a job spec and parse its script; print a summary. Exit 2 with FILE:LINE on errors."""
     profile = load_profile(config)
+    if explain:
+        print_readings(*frontend.read(job))
     loaded, script, warnings = frontend.load(job)
     characters, character_warnings = frontend.characters_for(loaded, script)
     storyboard = frontend.storyboard_rules(loaded, script, profile)
-    warnings += character_warnings
+    warnings += character_warnings + frontend.language_warnings(loaded, script, profile)
     source = loaded.script_path.name if loaded.script_path else "inline"
     out = console.print
     out(f"[green]ok[/green] {escape(f'{job}: {loaded.spec.title} ({loaded.spec.studio})')}", highlight=False)
@@ -65,10 +71,20 @@ def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
         highlight=False,
     )
     out(f"  warnings  {len(warnings)}", highlight=False)
-    _warn(warnings)
+    warn(warnings)
 
 
-@app.command()
+def print_readings(loaded: Job, parsed: Parsed) -> None:
+    """One row per non-blank script line: line number, what it became, the speaker, the rule."""
+    table = Table(title=f"{parsed.file}: how each line was read", show_lines=False, title_justify="left")
+    for column in ("line", "kind", "speaker", "text", "why"):
+        table.add_column(column, overflow="fold", style="dim" if column == "why" else None)
+    for r in parsed.readings:
+        table.add_row(str(r.line), r.kind, escape(r.speaker or ""), escape(r.text[:60]), escape(r.why))
+    console.print(table, highlight=False)
+
+
+@commands.command()
 @user_errors
 def storyboard(
     job: Path = JobArg,
@@ -80,7 +96,7 @@ def storyboard(
     loaded, script, warnings = frontend.load(job)
     board = frontend.storyboard_rules(loaded, script, profile)
     warnings += frontend.characters_for(loaded, script)[1]
-    _warn(warnings)
+    warn(warnings)
     if as_json:
         sys.stdout.write(json.dumps(storyboard_json(board), ensure_ascii=False, indent=2) + "\n")
         return

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, user_errors
+from orchestrator.console import console, user_errors
 from stages.errors import InputError, RunFailed
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 @user_errors
 def schedule(
     graph: Path = typer.Argument(..., help="Task graph JSON (resources, tasks, edges, links)."),
@@ -53,7 +55,7 @@ def _solve_exactly(task_graph, time_limit: float):
         raise RunFailed(str(exc)) from None
 
 
-@app.command()
+@commands.command()
 @user_errors
 def simulate(
     scenario: Path = typer.Argument(..., help="Scenario YAML (configs/scenarios/*.yaml)."),
