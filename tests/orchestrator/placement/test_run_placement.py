@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from orchestrator.dag import plan_dag
-from orchestrator.executor import Executor
+from orchestrator.execution.executor import Executor
 from orchestrator.placement import placedag, simulator
 from orchestrator.placement.policies import PLACERS
 from orchestrator.placement.topology import Topology, Zone
