@@ -220,3 +220,9 @@ def test_refusing_backends_refuse_as_bad_input(stage, backend, sample, tmp_path)
 
     with pytest.raises(InputError, match="no machine-translation model"):
         stage_class(stage, backend)().run(typed_params(stage, sample), {}, tmp_path)
+
+
+def test_a_new_shot_field_is_a_decision_for_pictures():
+    """ShotPicture is Shot less what pictures must not see: a field added to Shot fails here until it is
+    either added to ShotPicture (pictures depend on it) or left out in ``ShotPicture.of``."""
+    assert set(ShotPicture.model_fields) == set(Shot.model_fields) - {"lines", "captions"}
