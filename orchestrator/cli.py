@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from orchestrator.commands import cluster, front, placement, running, studio
+from orchestrator.commands import cluster, front, placement, running, studio, verify
 
 app = typer.Typer(
     name="kaipai",
@@ -27,7 +27,7 @@ def _root() -> None:
     """开拍 kaipai: AI micro-drama production line on Ray."""
 
 
-for _group in (front, placement, running, studio, cluster):
+for _group in (front, placement, running, verify, studio, cluster):
     app.add_typer(_group.commands)
 app.add_typer(cluster.cluster_app, name="cluster")  # kaipai cluster up | status
 

@@ -6,39 +6,44 @@ hashed for content addressing (``model_dump_json`` is deterministic for the same
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from stages.spectypes import PlainText, Seed, bounded_int
+from stages.strict import StrictModel
 
 SpokenKind = Literal["dialogue", "voiceover", "narration"]
-BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
+BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition", "caption"]  # caption: on-screen text
 ShotSize = Literal["close-up", "medium close-up", "medium", "full", "wide"]
 CameraMove = Literal["static", "push-in", "pull-out", "pan", "track", "follow"]
 TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
+Pitch = bounded_int(0, 99)
+WordsPerMinute = bounded_int(80, 450)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CharacterSpec(BaseModel):
+class CharacterSpec(StrictModel):
     """How a character looks and sounds, as the job spec gives it. Anything left out is derived from the name."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
-    appearance: str = Field("", description="Visual description used in prompts and cards.")
-    voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
+    appearance: PlainText = Field("", max_length=1000, description="Visual description used in prompts and cards.")
+    voice: PlainText = Field(
+        "", max_length=100, description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id)."
+    )
     gender: Literal["female", "male", "neutral"] | None = Field(None, description="Used to pick a default voice.")
-    pitch: Annotated[int, Field(ge=0, le=99)] | None = Field(None, description="Voice pitch, 0-99.")
-    speed: Annotated[int, Field(ge=80, le=450)] | None = Field(None, description="Words per minute.")
-    seed: int | None = Field(None, description="Fixed seed for this character's images (consistency).")
-    reference: str | None = Field(None, description="Reference image, relative to the spec's folder.")
+    pitch: Pitch | None = Field(None, description="Voice pitch, 0-99.")
+    speed: WordsPerMinute | None = Field(None, description="Words per minute.")
+    seed: Seed | None = Field(None, description="Fixed seed for this character's images (consistency).")
+    reference: PlainText | None = Field(
+        None, max_length=500, description="Reference image, relative to the spec's folder."
+    )
 
 
 # ---------------------------------------------------------------- the parsed script
 
 
-class Beat(_Model):
+class Beat(StrictModel):
     """One unit of a scene, in script order. ``line`` is the 1-based source line."""
 
     kind: BeatKind
@@ -54,7 +59,7 @@ class Beat(_Model):
         return self.kind in ("dialogue", "voiceover", "narration")
 
 
-class SceneScript(_Model):
+class SceneScript(StrictModel):
     heading: str
     location: str = ""
     time: TimeOfDay = "unknown"
@@ -65,17 +70,27 @@ class SceneScript(_Model):
     flashback: bool = False
 
 
-class EpisodeScript(_Model):
+class EpisodeScript(StrictModel):
     number: int
     title: str = ""
     scenes: list[SceneScript] = Field(default_factory=list)
     line: int = 0
 
 
-class Script(_Model):
+class SeriesInfo(StrictModel):
+    """Front matter before the first episode: series metadata, never dialogue."""
+
+    title: str = ""
+    notes: list[str] = Field(default_factory=list)
+    bios: dict[str, str] = Field(default_factory=dict)  # name -> 人物小传 text
+    synopsis: str = ""
+
+
+class Script(StrictModel):
     """A whole series as parsed from one file (Chinese micro-drama text or Fountain)."""
 
     title: str = ""
+    series: SeriesInfo = Field(default_factory=SeriesInfo)
     format: Literal["zh", "fountain"]
     language: Literal["zh", "en"]
     episodes: list[EpisodeScript]
@@ -94,7 +109,7 @@ class Script(_Model):
 # ---------------------------------------------------------------- the storyboard
 
 
-class Character(_Model):
+class Character(StrictModel):
     name: str
     appearance: str = ""
     voice: str = ""  # backend voice name (espeak voice, TTS speaker id); "" = derived
@@ -105,7 +120,7 @@ class Character(_Model):
     described: bool = True  # False when the spec does not describe this speaker (defaults applied)
 
 
-class Line(_Model):
+class Line(StrictModel):
     """A spoken line. ``id`` is unique within the storyboard (``ep01-l007``)."""
 
     id: str
@@ -116,7 +131,7 @@ class Line(_Model):
     source_line: int = 0
 
 
-class Scene(_Model):
+class Scene(StrictModel):
     id: str
     heading: str
     location: str = ""
@@ -125,7 +140,7 @@ class Scene(_Model):
     flashback: bool = False
 
 
-class Shot(_Model):
+class Shot(StrictModel):
     id: str
     scene: str
     size: ShotSize
@@ -134,11 +149,12 @@ class Shot(_Model):
     characters: list[str] = Field(default_factory=list)
     prompt: str
     action: str = ""  # the action text the shot shows (for cards and prompts)
+    captions: list[str] = Field(default_factory=list)  # on-screen text the script asks for (字幕：…)
     lines: list[Line] = Field(default_factory=list)
     reason: str = ""  # why this size and camera were chosen (the rule or the LLM's note)
 
 
-class Episode(_Model):
+class Episode(StrictModel):
     id: str
     number: int
     title: str = ""
@@ -149,7 +165,7 @@ class Episode(_Model):
         return [line for shot in self.shots for line in shot.lines]
 
 
-class Storyboard(_Model):
+class Storyboard(StrictModel):
     title: str
     language: Literal["zh", "en"] = "zh"
     characters: list[Character] = Field(default_factory=list)

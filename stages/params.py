@@ -1,34 +1,35 @@
-"""What the planner hands each stage as ``params`` and ``inputs``: the contract between
-``orchestrator/dag.py`` and the stage backends. Every field here enters the artifact key.
+"""What the planner hands each stage as ``params``: the contract between ``orchestrator/dag.py`` and
+the stage backends, one typed model per stage. A node's params are the dump of its model, and the
+dump is exactly what its artifact key hashes, so a key holds what the output depends on and nothing
+else: pictures see a character's look (:class:`CharacterLook`), voices its voice (:class:`Speaker`).
 
-    stage       unit        params                                           inputs
-    character   character   job, character                                   -
-    keyframe    shot        job, episode, scene, shot, characters            characters: [character]
-    motion      shot        job, shot                                        keyframe: keyframe
-    voice       line        job, line, character (None for a narrator)       -
-    subtitles   episode     job, episode, shots (id, duration, lines)        voices: [voice] (line order)
-    mux         shot        job, shot (id, duration, lines)                  motion, voices: [voice]
-    assembly    episode     job, episode, music (or None)                    shots: [mux], subtitles, cover: keyframe
+    stage       unit        params (model)                                     inputs
+    storyboard  script      StoryboardParams: job, script, characters          -
+    character   character   CharacterParams: job, character (look)             -
+    keyframe    shot        KeyframeParams: job, episode, scene, shot, looks   characters: [character]
+    motion      shot        MotionParams: job, shot (picture)                  keyframe: keyframe
+    voice       line        VoiceParams: job, line, character (speaker|None)   -
+    subtitles   episode     SubtitlesParams: job, episode, shots (timing)      voices: [voice] (line order)
+    mux         shot        MuxParams: job, shot (a whole Shot)                motion, voices: [voice]
+    assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe
 
-``job`` is :class:`JobContext` dumped; ``character``/``characters`` are ``stages.models.Character``
-dumps; ``shot``, ``scene``, ``line`` are dumps of the storyboard models; ``episode`` is
-``{"id", "number", "title"}``. Output files: character ``sheet.png``, keyframe ``keyframe.png``,
-motion ``clip.mp4``, voice ``line.wav`` (meta ``duration``), subtitles ``episode.ass`` and
-``episode.srt``, mux ``shot.mp4`` (meta ``duration``), assembly ``episode.mp4``, ``episode.srt``,
-``cover.jpg`` (meta ``duration``, ``shots``). Each meta names its main file as ``file``.
+Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file`` (voice and
+mux metas carry the real ``duration``, the assembly's ``duration`` and ``shots``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
+
+from stages.models import CameraMove, Character, Line, Scene, Script, Shot, ShotSize
+from stages.strict import StrictModel
 
 
-class JobContext(BaseModel):
+class JobContext(StrictModel):
     """The job-wide settings a stage may use. Only what changes outputs belongs here."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: str
     width: int
@@ -40,10 +41,246 @@ class JobContext(BaseModel):
     seed: int = 0
 
 
-class MusicParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MusicParams(StrictModel):
     path: str  # absolute path on the shared filesystem
     sha256: str  # so a changed file changes the key even at the same path
     volume: float = 0.25
     duck: bool = True
+
+
+class EpisodeHeader(StrictModel):
+    id: str
+    number: int
+    title: str = ""
+
+
+# ---------------------------------------------------------------- what a picture or a voice sees
+
+
+class CharacterLook(StrictModel):
+    """What a picture of a character depends on: who, how they look, their seed and reference image.
+
+    Never the voice: re-voicing a character re-renders none of their sheets, keyframes or clips.
+    """
+
+    name: str
+    appearance: str = ""
+    seed: int = 0
+    reference: str | None = None
+
+    @classmethod
+    def of(cls, character: Character) -> CharacterLook:
+        return cls(
+            name=character.name, appearance=character.appearance, seed=character.seed, reference=character.reference
+        )
+
+
+FEMALE_WORDS = re.compile(
+    r"女|她|姑娘|小姐|妈|姐|妹|奶奶|阿姨|夫人|太太"
+    r"|\b(woman|girl|she|her|female|lady|mother|sister|wife|queen|daughter)\b",
+    re.I,
+)
+MALE_WORDS = re.compile(
+    r"男|他|先生|爸|哥|弟|爷|叔|少爷|总裁"
+    r"|\b(man|boy|he|his|male|gentleman|father|brother|husband|king|son)\b",
+    re.I,
+)
+
+
+def appearance_gender(appearance: str) -> Literal["f", "m"] | None:
+    """What an appearance text says a voice should read as, when its words lean one way."""
+    female, male = len(FEMALE_WORDS.findall(appearance)), len(MALE_WORDS.findall(appearance))
+    if female == male:
+        return None
+    return "f" if female > male else "m"
+
+
+class Speaker(StrictModel):
+    """What a voice line depends on: who speaks, and their voice, pitch, speed and seed.
+
+    ``gender`` is the hint a backend uses to cast a voice variant or pitch the spec leaves open; it
+    is read from the appearance only then, so a fully voiced character's look never reaches a voice key.
+    """
+
+    name: str
+    voice: str = ""
+    pitch: int | None = None
+    speed: int | None = None
+    seed: int = 0
+    gender: Literal["f", "m"] | None = None
+
+    @classmethod
+    def of(cls, character: Character) -> Speaker:
+        open_casting = not character.voice or character.pitch is None
+        return cls(
+            name=character.name,
+            voice=character.voice,
+            pitch=character.pitch,
+            speed=character.speed,
+            seed=character.seed,
+            gender=appearance_gender(character.appearance) if open_casting else None,
+        )
+
+
+class ShotPicture(StrictModel):
+    """A shot as its keyframe and motion clip see it: what is seen, never what is said.
+
+    The spoken lines are left out, and ``duration`` is the profile's clip length (the planned
+    duration grows with the lines): the mux fits each clip to the length the voices decide. So an
+    edited line of dialogue never re-renders a keyframe or a motion clip.
+    """
+
+    id: str
+    scene: str
+    size: ShotSize
+    camera: CameraMove
+    duration: float
+    characters: list[str] = Field(default_factory=list)
+    prompt: str
+    action: str = ""
+    reason: str = ""
+
+    @classmethod
+    def of(cls, shot: Shot, clip_seconds: float) -> ShotPicture:
+        seen = shot.model_dump(mode="json", exclude={"lines", "captions"})  # on-screen text is the subtitles' job
+        return cls.model_validate({**seen, "duration": clip_seconds})
+
+
+class ShotTiming(StrictModel):
+    """A shot as the subtitles see it: its planned length and its lines."""
+
+    id: str
+    duration: float
+    lines: list[Line] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the params of each stage
+
+
+class StageParams(StrictModel):
+    """Every stage's params carry the job's context."""
+
+    job: JobContext
+
+    def dump(self) -> dict[str, Any]:
+        """The params as the node carries them and its key hashes."""
+        return self.model_dump(mode="json")
+
+
+class StoryboardParams(StageParams):
+    script: Script
+    characters: list[Character]
+    reading_speed: float | None = None  # the spec's, for both languages
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"reading_speed"} if self.reading_speed is None else set())
+
+
+class CharacterParams(StageParams):
+    character: CharacterLook
+
+
+class KeyframeParams(StageParams):
+    episode: EpisodeHeader
+    scene: Scene
+    shot: ShotPicture
+    characters: list[CharacterLook]  # the shot's cast with a sheet, in the order of the ``characters`` input
+
+
+class MotionParams(StageParams):
+    shot: ShotPicture
+
+
+class VoiceParams(StageParams):
+    line: Line
+    character: Speaker | None  # None: a narrator the spec does not describe
+
+
+class SubtitlesParams(StageParams):
+    episode: EpisodeHeader
+    shots: list[ShotTiming]
+
+
+class MuxParams(StageParams):
+    shot: Shot  # a whole Shot: its planned length and lines (the stage validates it)
+
+
+class AssemblyParams(StageParams):
+    episode: EpisodeHeader
+    music: MusicParams | None
+
+
+# ---------------------------------------------------------------- releases in other languages
+
+
+class TranslateParams(StrictModel):
+    """One spoken line into one language; the glossary spells names one way (no job context: the
+    translation of a line does not depend on the picture's size or the title)."""
+
+    id: str
+    text: str = Field(max_length=2000)
+    character: str | None = None
+    source: str
+    target: str
+    glossary: dict[str, str] = Field(default_factory=dict)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class LocaliseParams(SubtitlesParams):
+    language: str  # the target: its lines come from the ``translations`` input, in line order
+
+
+class DubParams(VoiceParams):
+    language: str  # the target: the words come from the ``translation`` input
+
+
+class ReleaseMuxParams(MuxParams):
+    language: str  # a shot muxed again with its dubbed voices
+
+
+class ReleaseAssemblyParams(AssemblyParams):
+    language: str
+    dub: bool = False
+
+
+class StemParams(StrictModel):
+    episode: str
+    music: MusicParams | None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+PARAMS: dict[str, type[StrictModel]] = {
+    "storyboard": StoryboardParams,
+    "character": CharacterParams,
+    "keyframe": KeyframeParams,
+    "motion": MotionParams,
+    "voice": VoiceParams,
+    "subtitles": SubtitlesParams,
+    "mux": MuxParams,
+    "assembly": AssemblyParams,
+    "translate": TranslateParams,
+    "localise": LocaliseParams,
+    "dub": DubParams,
+    "stem": StemParams,
+}
+
+
+# The files every backend of a stage writes (the first is the main one, ``meta["file"]``).
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "storyboard": ("storyboard.json",),
+    "character": ("sheet.png",),
+    "keyframe": ("keyframe.png",),
+    "motion": ("clip.mp4",),
+    "voice": ("line.wav",),
+    "subtitles": ("episode.ass", "episode.srt"),
+    "mux": ("shot.mp4",),
+    "assembly": ("episode.mp4", "episode.srt", "cover.jpg"),
+    "translate": ("translation.json",),
+    "localise": ("episode.ass", "episode.srt"),
+    "dub": ("line.wav",),
+    "stem": ("me.wav",),
+}

@@ -1,6 +1,6 @@
 """One warm-worker class per model family, so the pools can tell families apart (and batch per family).
 
-The model code itself (pipelines, loading, tiny models) lives in ``models/``; the stages that use it
+The model code itself (pipelines, loading, tiny models) lives in ``stages/pipelines/``; the stages that use it
 in ``stages/``. These classes only name the family a pool serves.
 """
 
@@ -31,3 +31,9 @@ class LLMWorker(StageWorker):
     """Storyboards: one chat model held warm (chatty, latency-bound: keep it near the studio)."""
 
     family = "causal-lm"
+
+
+class TranslationWorker(StageWorker):
+    """Translations: one seq2seq MT model (Marian / opus-mt, NLLB) held warm."""
+
+    family = "translation"

@@ -15,12 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from pydantic import Field
 
 from stages.assembly.cover import draw_cover
-from stages.base import Artifact, Inputs, Resources, Stage
+from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.probe import probe
+from stages.media.x264 import Crf, Preset
 from stages.params import JobContext, MusicParams
 
 SAMPLE_RATE = 48_000
@@ -52,11 +54,21 @@ def music_bed(music: MusicParams, voice: Any, seconds: float) -> Any:
     return ffmpeg.filter([voice, bed], "amix", inputs=2, normalize=0, duration="first", dropout_transition=0)
 
 
+class EpisodeAssemblyOptions(StageOptions):
+    burn_subtitles: bool = Field(
+        True, description="Burn the subtitles into the picture (the SRT is written either way)."
+    )
+    crf: Crf = 23
+    preset: Preset = "veryfast"
+
+
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
     version = "1"
     resources = Resources(num_cpus=2)
+    Options = EpisodeAssemblyOptions
+    options: EpisodeAssemblyOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -75,7 +87,7 @@ class EpisodeAssembly(Stage):
             listing.write_text(concat_list(shots), encoding="utf-8")
             joined = ffmpeg.input(str(listing), f="concat", safe=0)
             video = joined.video
-            if self.options.get("burn_subtitles", True):
+            if self.options.burn_subtitles:
                 ass = Path(work) / "episode.ass"
                 shutil.copyfile(subtitles.file("episode.ass"), ass)
                 video = video.filter("ass", filename=str(ass))
@@ -88,8 +100,8 @@ class EpisodeAssembly(Stage):
                 audio,
                 str(video_path),
                 vcodec="libx264",
-                crf=int(self.options.get("crf", 23)),
-                preset=str(self.options.get("preset", "veryfast")),
+                crf=self.options.crf,
+                preset=self.options.preset,
                 r=job.fps,
                 acodec="aac",
                 audio_bitrate="160k",

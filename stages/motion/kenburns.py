@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from pydantic import Field
 
 from stages.base import Artifact, Inputs, Resources, Stage
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.probe import probe
+from stages.media.x264 import Crf
 from stages.models import Shot
+from stages.motion.options import MotionOptions
 from stages.params import JobContext
 
 # How far each move travels: zoom at start and end, and the horizontal window position (0 = left edge,
@@ -48,19 +51,25 @@ def zoompan_expressions(camera: str, frames: int) -> dict[str, str]:
     }
 
 
+class KenBurnsOptions(MotionOptions):
+    upscale: int = Field(4, ge=1, le=8, description="Upscale before zoompan, so slow moves do not jitter.")
+    crf: Crf = 18
+
+
 class KenBurnsMotion(Stage):
     name = "motion"
     backend = "kenburns"
     version = "1"
     resources = Resources(num_cpus=1)
+    Options = KenBurnsOptions
+    options: KenBurnsOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
         shot = Shot.model_validate(params["shot"])
         keyframe = inputs["keyframe"]
         assert isinstance(keyframe, Artifact)
-        upscale = int(self.options.get("upscale", 4))
-        crf = int(self.options.get("crf", 18))
+        upscale, crf = self.options.upscale, self.options.crf
         frames = frame_count(shot.duration, job.fps)
         clip = out / "clip.mp4"
 

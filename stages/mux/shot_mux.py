@@ -13,8 +13,9 @@ from typing import Any
 
 import ffmpeg
 
-from stages.base import Artifact, Inputs, Resources, Stage
+from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.media.ffmpeg_run import run_ffmpeg
+from stages.media.x264 import Crf, Preset
 from stages.models import Shot
 from stages.params import JobContext
 from stages.timing import shot_layout
@@ -59,11 +60,18 @@ def mux_audio(voices: list[Artifact], offsets: list[float], seconds: float) -> A
     )
 
 
+class ShotMuxOptions(StageOptions):
+    crf: Crf = 18
+    preset: Preset = "veryfast"
+
+
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
     version = "2"
     resources = Resources(num_cpus=1)
+    Options = ShotMuxOptions
+    options: ShotMuxOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -85,8 +93,8 @@ class ShotMux(Stage):
             mux_audio(voices, offsets, seconds),
             str(path),
             vcodec="libx264",
-            crf=int(self.options.get("crf", 18)),
-            preset=str(self.options.get("preset", "veryfast")),
+            crf=self.options.crf,
+            preset=self.options.preset,
             r=job.fps,
             acodec="aac",
             audio_bitrate="160k",

@@ -17,9 +17,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from models.llm import ChatModel
-from stages.base import Inputs, Resources
-from stages.model_stage import ModelStage
+from stages.base import Inputs, ModelFamily, Resources
+from stages.model_stage import ModelOptions, ModelStage
 from stages.models import (
     CameraMove,
     Character,
@@ -33,6 +32,8 @@ from stages.models import (
     Storyboard,
 )
 from stages.params import JobContext
+from stages.parsing.cues import resolve_name
+from stages.pipelines.llm import ChatModel
 from stages.storyboard.characters import NARRATOR_NAMES
 from stages.storyboard.rules import (
     StoryboardOptions,
@@ -127,6 +128,8 @@ def check_scene(
                 raise SceneInvalid(f"line {item.get('id')} text was changed; refer to lines by id only")
     known = set(cast)
     for n, shot in enumerate(answer.shots, 1):
+        # The same cast resolution as the parser: "林晚（冷笑）", "LIN WAN" or "林晚OS" is 林晚.
+        shot.characters = list(dict.fromkeys(resolve_name(c, cast) or c for c in shot.characters))
         strangers = [c for c in shot.characters if c not in known]
         if strangers:
             raise SceneInvalid(f"shot {n}: characters {strangers} are not in this scene (cast: {sorted(known)})")
@@ -149,22 +152,31 @@ def describe_scene(scene: SceneScript, lines: list[Line]) -> str:
     return "\n".join(out)
 
 
+CAUSAL_LM = ModelFamily("causal-lm", "workers.families:LLMWorker", ChatModel.default_model)
+
+
+class LLMStoryboardOptions(ModelOptions, StoryboardOptions):
+    """The chat model's settings, plus the rules backend's (reading speeds, shot lengths) for timing and fallback."""
+
+    retries: int = Field(2, ge=0, le=10, description="Attempts per scene after the first, with the error fed back.")
+    max_new_tokens: int = Field(1024, ge=1, le=32768)
+    temperature: float = Field(0.0, ge=0, le=5, description="0: greedy (the same scene gives the same cut).")
+
+
 class LLMStoryboard(ModelStage):
     name: ClassVar[str] = "storyboard"
     backend: ClassVar[str] = "llm"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.5)
+    family = CAUSAL_LM
+    Options = LLMStoryboardOptions
+    options: LLMStoryboardOptions
 
     model_class = ChatModel  # tests may swap ``self.model`` for any object with ``chat(messages)``
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.retries = int(self.options.get("retries", 2))
-
     def rules_options(self, reading_speed: float | None) -> StoryboardOptions:
         """The rules backend's share of our options (reading speeds, shot lengths) for timing and fallback."""
-        shared = {k: v for k, v in self.options.items() if k in StoryboardOptions.model_fields}
-        return StoryboardOptions.load(shared, reading_speed)
+        return StoryboardOptions.load(self.options, reading_speed)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -229,7 +241,7 @@ class LLMStoryboard(ModelStage):
         if len(description) <= MAX_SCENE_CHARS:
             system = SYSTEM_PROMPT.replace("MIN", f"{options.min_shot:g}").replace("MAX", f"{options.max_shot:g}")
             messages = [{"role": "system", "content": system}, {"role": "user", "content": description}]
-            for _attempt in range(1 + self.retries):
+            for _attempt in range(1 + self.options.retries):
                 report["attempts"] += 1
                 reply = self.model.chat(messages, seed=job.seed)
                 try:
@@ -248,7 +260,7 @@ class LLMStoryboard(ModelStage):
                     ]
                     continue
                 report["by_model"] += 1
-                return self._to_shots(answer, scene, lines, job, options)
+                return with_captions(self._to_shots(answer, scene, lines, job, options), scene_script)
         report["problems"].append(f"{scene.id}: {error}")
         report["fallback"] += 1
         return shots_for_scene(scene_script, scene.id, lines, characters, job, options)
@@ -282,6 +294,14 @@ class LLMStoryboard(ModelStage):
                 )
             )
         return shots
+
+
+def with_captions(shots: list[Shot], scene: SceneScript) -> list[Shot]:
+    """The model groups lines only; the scene's on-screen text (字幕) goes over its first shot."""
+    captions = [beat.text for beat in scene.beats if beat.kind == "caption"]
+    if captions and shots:
+        shots[0] = shots[0].model_copy(update={"captions": [*shots[0].captions, *captions]})
+    return shots
 
 
 def _short_error(exc: Exception) -> str:

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pysubs2
+from pydantic import Field
 
-from stages.base import Inputs, Resources, Stage
+from stages.base import Inputs, Resources, Stage, StageOptions
 from stages.media.fonts import CJK_FONT_FAMILY
 from stages.media.text import display_width, wrap_text
 from stages.models import Line
@@ -81,18 +82,24 @@ def timed_chunks(text: str, start_ms: int, duration_ms: int, columns: int) -> li
     return chunks
 
 
+class AssSubtitlesOptions(StageOptions):
+    speaker_names: bool = Field(False, description="Prefix each line with its speaker's name.")
+
+
 class AssSubtitles(Stage):
     name = "subtitles"
     backend = "ass"
     version = "1"
     resources = Resources(num_cpus=0.5)
+    Options = AssSubtitlesOptions
+    options: AssSubtitlesOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
         shots = params["shots"]
         voices = inputs.get("voices") or []
         voices = voices if isinstance(voices, list) else [voices]
-        with_speaker = bool(self.options.get("speaker_names", False))
+        with_speaker = self.options.speaker_names
 
         lines = [Line.model_validate(ln) for shot in shots for ln in shot["lines"]]
         if len(voices) != len(lines):
