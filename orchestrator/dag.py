@@ -302,7 +302,8 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
                     "mux",
                     shot.id,
                     episode.id,
-                    {"job": ctx, "shot": shot.model_dump(mode="json")},  # a whole Shot (the stage validates it)
+                    # a whole Shot (the stage validates it) and its scene (heading, place and time for the sound)
+                    {"job": ctx, "shot": shot.model_dump(mode="json"), "scene": scene.model_dump(mode="json")},
                     {"motion": [motion], "voices": voices},
                     list_inputs=("voices",),
                 )
@@ -317,7 +318,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
             {"voices": all_voices},
             list_inputs=("voices",),
         )
-        build.add(
+        assembly = build.add(
             "assembly",
             episode.id,
             episode.id,
@@ -325,6 +326,14 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
             {"shots": mux_ids, "subtitles": [subtitles], "cover": [first_keyframe]},  # type: ignore[list-item]
             list_inputs=("shots",),
         )
+        if "gates" in profile.stages:  # quality gates on the finished file (stages/gates)
+            build.add(
+                "gates",
+                episode.id,
+                episode.id,
+                {"job": ctx, "episode": header},
+                {"episode": [assembly], "subtitles": [subtitles]},
+            )
     return Dag(build.nodes)
 
 

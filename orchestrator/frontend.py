@@ -94,6 +94,7 @@ def job_context(job: Job, script: Script | Storyboard) -> JobContext:
         style=spec.style,
         language=script.language,
         seed=spec.seed,
+        platform=spec.platform,
     )
 
 

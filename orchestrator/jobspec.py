@@ -11,20 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limited
 from stages.errors import InputError
 from stages.models import CharacterSpec
+from stages.platforms import PLATFORM_PRESETS
 
 MAX_SCRIPT_BYTES = 2_000_000
 
 ASPECT_RESOLUTIONS: dict[str, tuple[int, int]] = {"9:16": (720, 1280), "16:9": (1280, 720)}
-
-PLATFORM_PRESETS: dict[str, dict] = {
-    # name: defaults a platform expects of an upload; the spec's own fields win.
-    "none": {},
-    "douyin": {"aspect": "9:16", "fps": 30},
-    "kuaishou": {"aspect": "9:16", "fps": 30},
-    "wechat-channels": {"aspect": "9:16", "fps": 30},
-    "bilibili": {"aspect": "16:9", "fps": 30},
-    "youtube-shorts": {"aspect": "9:16", "fps": 30},
-}
 
 
 class _Spec(BaseModel):
@@ -93,7 +84,7 @@ class JobSpec(_Spec):
 
     @property
     def final_aspect(self) -> str:
-        return self.aspect or PLATFORM_PRESETS[self.platform].get("aspect", "9:16")
+        return self.aspect or PLATFORM_PRESETS[self.platform].aspect
 
     @property
     def size(self) -> tuple[int, int]:
@@ -101,7 +92,7 @@ class JobSpec(_Spec):
 
     @property
     def final_fps(self) -> int:
-        return self.fps or PLATFORM_PRESETS[self.platform].get("fps", 24)
+        return self.fps or PLATFORM_PRESETS[self.platform].fps
 
     @property
     def script_is_inline(self) -> bool:

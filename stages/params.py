@@ -38,6 +38,8 @@ class JobContext(BaseModel):
     style: str = ""
     language: Literal["zh", "en"] = "zh"
     seed: int = 0
+    platform: str = "none"  # a key of stages.platforms.PLATFORM_PRESETS: safe areas, loudness, labels
+    review: bool = False  # a review cut: internal shot ids and camera notes drawn on the picture
 
 
 class MusicParams(BaseModel):

@@ -21,6 +21,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("subtitles", "ass"): "stages.subtitles.ass:AssSubtitles",
     ("mux", "ffmpeg"): "stages.mux.shot_mux:ShotMux",
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
+    ("gates", "ffmpeg"): "stages.gates.stage:QualityGates",
 }
 
 

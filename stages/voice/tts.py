@@ -22,7 +22,8 @@ from stages.media.ffmpeg_run import run_ffmpeg
 from stages.model_stage import ModelStage
 from stages.models import Character, Line
 from stages.params import JobContext
-from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, guess_gender, speakable_text, wav_duration
+from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, guess_gender, speakable_text
+from stages.voice.speech import finish_voice
 from workers.shapes import stable_seed
 from workers.tts import Speech
 
@@ -71,7 +72,7 @@ def write_pcm16(path: Path, samples: Any, rate: int) -> None:
 class TransformersVoice(ModelStage):
     name: ClassVar[str] = "voice"
     backend: ClassVar[str] = "transformers"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.25)
     model_class = Speech
 
@@ -98,13 +99,13 @@ class TransformersVoice(ModelStage):
                 stream = stream.filter("asetrate", round(rate * factor)).filter("aresample", SAMPLE_RATE)
             if abs(tempo - 1.0) > 1e-3:
                 stream = stream.filter("atempo", min(2.0, max(0.5, tempo)))
-            stream = stream.filter("apad", whole_dur=MIN_SECONDS).output(
-                str(wav), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le"
-            )
+            resampled = Path(work) / "resampled.wav"
+            stream = stream.output(str(resampled), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le")
             run_ffmpeg(stream, f"voice {line.id}")
+            measured = finish_voice(resampled, wav, MIN_SECONDS)
         return {
             "file": "line.wav",
-            "duration": round(wav_duration(wav), 3),
+            **measured,
             "line": line.id,
             "model": self.model.model_id,
             "speaker": speaker,
