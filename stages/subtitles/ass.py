@@ -28,7 +28,20 @@ def subtitle_style(job: JobContext) -> pysubs2.SSAStyle:
     return overlay_styles(text_layout(job))["Default"]
 
 
-def episode_cues(job: JobContext, shots: list[dict], voice_metas: list[dict]) -> tuple[list[Cue], float]:
+NARRATOR = {"zh": "旁白", "en": "NARRATOR"}
+
+
+def with_speaker(line: Line, language: str) -> Line:
+    """The line's text led by its speaker's name (``speaker_names``: for SRT readers, not the picture)."""
+    if line.kind == "narration" and not line.character:
+        return line
+    speaker = line.character or NARRATOR[language]
+    return line.model_copy(update={"text": f"{speaker}{'：' if language == 'zh' else ': '}{line.text.strip()}"})
+
+
+def episode_cues(
+    job: JobContext, shots: list[dict], voice_metas: list[dict], speaker_names: bool = False
+) -> tuple[list[Cue], float]:
     """Every cue of the episode in episode time, in script order, and the episode's length.
 
     ``shots`` are the planner's shot timings: ``{"id", "duration", "lines"}``.
@@ -36,6 +49,8 @@ def episode_cues(job: JobContext, shots: list[dict], voice_metas: list[dict]) ->
     per_shot, i = [], 0
     for shot in shots:
         lines = [Line.model_validate(ln) for ln in shot["lines"]]
+        if speaker_names:
+            lines = [with_speaker(ln, job.language) for ln in lines]
         metas = voice_metas[i : i + len(lines)]
         i += len(lines)
         per_shot.append((float(shot["duration"]), lines, metas))
@@ -62,7 +77,8 @@ class AssSubtitles(Stage):
         count = sum(len(s["lines"]) for s in shots)
         if len(voices) != count:
             raise ValueError(f"subtitles: {count} lines but {len(voices)} voices")
-        cues, seconds = episode_cues(job, shots, [v.meta for v in voices])
+        speaker_names = bool(self.options.get("speaker_names", False))
+        cues, seconds = episode_cues(job, shots, [v.meta for v in voices], speaker_names)
 
         ass, srt = _new_file(job), pysubs2.SSAFile()
         for cue in cues:

@@ -1,8 +1,8 @@
 """Subtitle line breaking by phrase: where a row may end, where a cue may end, rows balanced.
 
-Chinese has no spaces, so a break may not fall just anywhere: BudouX (Google's phrase segmenter,
-the one Chrome uses for ``word-break: auto-phrase``) gives the phrases, and a row or cue only ends
-between two of them. English breaks between words. Either way sentence ends are the best places,
+Chinese has no spaces, so a break may not fall just anywhere: jieba's dictionary segmenter gives
+the words (一封信, 六百年, 周师傅 stay whole), runs of one-character words are kept together (见过,
+太多, 等着: a verb and its particle), and a row or cue only ends between two such pieces. English breaks between words. Either way sentence ends are the best places,
 clause ends (commas, semicolons) the next best, other phrase ends the last resort; punctuation
 stays with the phrase before it, an opening bracket with the phrase after it, so no row starts with
 a full stop or holds one lonely character.
@@ -10,6 +10,7 @@ a full stop or holds one lonely character.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 
@@ -24,13 +25,18 @@ MIN_ROW_CHARS = 2  # never a row of one character (or of punctuation alone)
 MAX_RUN = 5  # one-character pieces joined into one unbreakable piece, at most this many
 PARTICLES = set("吗呢吧啊呀么嘛啦")  # sentence-final particles stay with the phrase before them
 DETERMINERS = set("一两几这那每某各")  # numerals and demonstratives stay with the noun after them
+AFTER_PARTICLE = set("了过着的地得")  # a word ends after these
+BEFORE_PRONOUN = set("我你他她您它")  # and one starts before these
 
 
 @lru_cache(maxsize=1)
-def _chinese_parser():  # type: ignore[no-untyped-def]
-    import budoux
+def _chinese_words():  # type: ignore[no-untyped-def]
+    """jieba's dictionary segmenter (its dictionary loads once per process, about a second)."""
+    import jieba
 
-    return budoux.load_default_simplified_chinese_parser()
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return lambda text: list(jieba.cut(text, HMM=False))
 
 
 def phrases(text: str, language: str) -> list[str]:
@@ -41,14 +47,14 @@ def phrases(text: str, language: str) -> list[str]:
     if language == "zh" or re.search(r"[\u3400-\u9fff]", text):
         pieces = []
         for chunk in re.findall(r"\S+\s*", text):  # a space in Chinese text is a break too
-            pieces.extend(_join_single_characters(_chinese_parser().parse(chunk)))
+            pieces.extend(_join_single_characters(_chinese_words()(chunk)))
     else:
         pieces = re.findall(r"\S+\s*", text)
     return _attach_punctuation(pieces)
 
 
 def _join_single_characters(pieces: list[str]) -> list[str]:
-    """BudouX cuts many one-character pieces (见|过, 太|多, 等|着, 一|封信): a run of them is usually one
+    """The segmenter cuts many one-character words (见|过, 太|多, 等|着): a run of them is usually one
     word or a verb and its particle, so the run stays together (up to MAX_RUN characters), and a lone
     one joins the phrase after it."""
     out: list[str] = []
@@ -74,10 +80,16 @@ def _join_single_characters(pieces: list[str]) -> list[str]:
 
 
 def _split_run(run: str) -> list[str]:
-    """A long run of characters in pieces of at most MAX_RUN, as even as possible."""
-    count = -(-len(run) // MAX_RUN)
-    size = -(-len(run) // count)
-    return [run[i : i + size] for i in range(0, len(run), size)]
+    """A run longer than MAX_RUN cut where words most likely meet: after a particle, before a pronoun."""
+    if len(run) <= MAX_RUN:
+        return [run]
+
+    def cost(i: int) -> float:
+        seam = 0.0 if run[i - 1] in AFTER_PARTICLE or run[i] in BEFORE_PRONOUN else 2.0
+        return seam + abs(len(run) / 2 - i) / len(run)
+
+    cut = min(range(1, len(run)), key=cost)
+    return [*_split_run(run[:cut]), *_split_run(run[cut:])]
 
 
 def _attach_punctuation(pieces: list[str]) -> list[str]:

@@ -163,7 +163,12 @@ def muxes(media_dir, motions, voices) -> list[Artifact]:
         mine = voices[used : used + len(shot["lines"])]
         used += len(shot["lines"])
         out.append(
-            run_stage(ShotMux(), {"job": JOB, "shot": shot}, {"motion": motion, "voices": mine}, media_dir / f"mux-{i}")
+            run_stage(
+                ShotMux(),
+                {"job": JOB, "shot": shot, "scene": SCENE},
+                {"motion": motion, "voices": mine},
+                media_dir / f"mux-{i}",
+            )
         )
     return out
 
