@@ -65,8 +65,22 @@ def test_text_is_burned_after_the_move_inside_the_safe_area(muxes):
 
 def _gray_frame(path, t):
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-ss", f"{t}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo"]
-        + ["-pix_fmt", "gray", "-"],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-ss",
+            f"{t}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "gray",
+            "-",
+        ],
         capture_output=True,
         check=True,
     ).stdout
