@@ -1,11 +1,12 @@
 """Subtitle line breaking by phrase: where a row may end, where a cue may end, rows balanced.
 
 Chinese has no spaces, so a break may not fall just anywhere: jieba's dictionary segmenter gives
-the words (一封信, 六百年, 周师傅 stay whole), runs of one-character words are kept together (见过,
-太多, 等着: a verb and its particle), and a row or cue only ends between two such pieces. English
-breaks between words. Either way sentence ends are the best places, clause ends (commas,
-semicolons) the next best, other phrase ends the last resort; punctuation stays with the phrase before it, an opening bracket with the phrase after it, so no row starts with
-a full stop or holds one lonely character.
+the words (一封信, 六百年, 周师傅 stay whole), runs of one-character words are kept together
+(见过, 太多, 等着: a verb and its particle), and a row or cue only ends between two such pieces.
+English breaks between words. Either way sentence ends are the best places, clause ends (commas,
+semicolons) the next best, other phrase ends the last resort. Punctuation stays with the phrase
+before it, an opening bracket with the phrase after it, so no row starts with a full stop or holds
+one lonely character.
 """
 
 from __future__ import annotations
