@@ -36,7 +36,7 @@ os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
 from orchestrator.config import load_profile  # noqa: E402
-from orchestrator.executor import ray_connection  # noqa: E402
+from orchestrator.execution.connection import ray_connection  # noqa: E402
 from orchestrator.jobrun import run_job  # noqa: E402
 
 

@@ -67,8 +67,8 @@ def tasks_for(stage: str, count: int, job: dict, keyframe: Any, duration: float)
 
 def bare(stage: str, options: dict, tasks: list, store: Path) -> float:
     """Seconds for a plain in-process loop over the tasks (model loaded before the clock starts)."""
-    from orchestrator.store import produce
     from stages.registry import stage_class
+    from stages.store import produce
 
     instance = stage_class(stage, "diffusers")(options)
     instance.setup()
@@ -192,8 +192,8 @@ def main() -> None:
     ratios = {}
     with tempfile.TemporaryDirectory(prefix="kaipai-bench-") as work:
         root = Path(work)
-        from orchestrator.store import produce
         from stages.registry import stage_class
+        from stages.store import produce
 
         seed_stage = stage_class("keyframe", "diffusers")(image_options)
         seed_stage.setup()

@@ -1,19 +1,17 @@
-"""The ``kaipai`` command line. Each group of commands lives in ``orchestrator/commands/``.
+"""The ``kaipai`` command line: the app, made of the command groups in ``orchestrator/commands/``.
 
-Exit codes: 0 success, 1 the run failed, 2 bad input (spec, script, config, arguments).
+Each command module holds its own ``commands`` Typer and knows nothing of this app; this module
+imports them and adds their commands at the top level (``kaipai run``, not ``kaipai running run``).
+Shared consoles and the exit-code boundary are in ``orchestrator.console``.
 """
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
-from typing import TypeVar
 
 import typer
-from rich.console import Console
 
-from stages.errors import InputError, RunFailed
+from orchestrator.commands import front, placement, running
 
 app = typer.Typer(
     name="kaipai",
@@ -22,7 +20,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
 
 
 @app.callback()
@@ -30,36 +27,11 @@ def _root() -> None:
     """开拍 kaipai: AI micro-drama production line on Ray."""
 
 
-err_console = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable)
-
-
-def user_errors(fn: F) -> F:
-    """Turn InputError into ``FILE:LINE: field: message`` on stderr and exit 2; RunFailed into exit 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except InputError as exc:
-            for problem in exc.problems:
-                err_console.print(f"[red]error:[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except RunFailed as exc:
-            err_console.print(f"[red]run failed:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err_console.print("interrupted; finished artifacts are kept, run again to resume")
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
+for _group in (front, placement, running):
+    app.add_typer(_group.commands)
 
 
 def main() -> None:
-    # Import the command modules so they register on ``app``.
-    from orchestrator.commands import front, placement, running  # noqa: F401
-
     try:
         app()
     except SystemExit as exc:

@@ -17,12 +17,12 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
-from orchestrator.store import artifact_key
 from stages.base import Resources
 from stages.errors import InputError
 from stages.models import Character, Episode, Shot, Storyboard
 from stages.params import JobContext, MusicParams
 from stages.registry import stage_class
+from stages.store import artifact_key
 
 PIPELINE_STAGES = ("character", "keyframe", "motion", "voice", "subtitles", "mux", "assembly")
 MAX_NODES = 200_000  # a storyboard far past any real series is refused rather than planned
@@ -366,7 +366,7 @@ def _fallback_estimate(stage: str, backend: str, params: dict[str, Any], gpu_kin
 def estimator() -> Callable[[str, str, dict[str, Any], str | None], float]:
     """The cost model's ``estimate_seconds`` when the placement package provides it, else the fallback."""
     try:
-        from orchestrator.placement import estimate_seconds
+        from orchestrator.placement.costmodel import estimate_seconds
     except ImportError:
         return _fallback_estimate
     return estimate_seconds

@@ -13,7 +13,9 @@ from typing import Any
 from orchestrator import frontend
 from orchestrator.config import Profile
 from orchestrator.dag import PIPELINE_STAGES, Dag, plan_dag, plan_storyboard
-from orchestrator.executor import Executor, RunReport, ray_connection
+from orchestrator.execution.connection import ray_connection
+from orchestrator.execution.executor import Executor
+from orchestrator.execution.report import RunReport
 from orchestrator.manifest import (
     build_manifest,
     publish_episodes,
@@ -149,7 +151,7 @@ def planning_storyboard(
 
     Returns (job, script, storyboard, where it came from).
     """
-    from orchestrator.store import lookup
+    from stages.store import lookup
 
     job, script, _ = frontend.load(job_path)
     characters, _ = frontend.characters_for(job, script)

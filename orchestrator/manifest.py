@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.dag import Dag
-from orchestrator.executor import RunReport
+from orchestrator.execution.report import RunReport
 
 EPISODE_FILES = {"video": "episode.mp4", "subtitles": "episode.srt", "cover": "cover.jpg"}
 

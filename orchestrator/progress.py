@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-SETTLED = ("done", "cached", "failed", "skipped")
+from orchestrator.execution.observer import RunObserver
+from orchestrator.execution.status import SETTLED as _SETTLED
 
+SETTLED = tuple(sorted(s.value for s in _SETTLED))  # what the bars count
 
-class RunObserver(Protocol):
-    """What the executor tells whoever watches a run."""
-
-    def start(self, totals: dict[str, int]) -> None: ...
-
-    def update(self, stage: str, status: str) -> None: ...
-
-    def event(self, message: str, level: str = "info") -> None: ...
-
-    def close(self) -> None: ...
+__all__ = ["SETTLED", "PlainProgress", "QuietProgress", "RichProgress", "RunObserver", "make_progress"]
 
 
 class _Counts:

@@ -1,1 +1,2 @@
-"""Long-lived Ray actors that hold loaded models."""
+"""What runs inside Ray workers: one node as a task (``task``), warm pool actors (``pool``,
+``families``), and the check that the models a run needs are on this machine (``preflight``)."""

@@ -1,9 +1,10 @@
 """The warm worker: one stage backend, set up once, serving many units of work.
 
-``StageWorker`` is a plain class; the executor wraps it with ``ray.remote(num_gpus=..., ...)`` and keeps
-a pool of such actors per (stage, zone), sized by the profile. Because the actor lives as long as the
-run, a GPU loads its model exactly once (``setup()``) and every shot after that only pays for
-inference. Each model family has its own subclass (``worker_class_for``) so families can batch.
+``StageWorker`` is a plain class; the executor (``orchestrator.execution.pools``) wraps it with
+``ray.remote(num_gpus=..., ...)`` and keeps a pool of such actors per (stage, zone), sized by the
+profile. Because the actor lives as long as the run, a GPU loads its model exactly once
+(``setup()``) and every shot after that only pays for inference. Each model family has its own
+subclass (``worker_class_for``) so families can batch.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from orchestrator.store import lookup, produce
 from stages.base import Artifact, Inputs, Stage
 from stages.registry import stage_class
+from stages.store import lookup, produce
 
 
 class BatchableStage(Protocol):
@@ -92,7 +93,7 @@ class StageWorker:
         if not all(hasattr(self.stage, name) for name in ("prepare", "compute", "finish")):
             return [self.execute(key, params, inputs, store_root) for key, params, inputs in tasks]
         started = time.perf_counter()
-        from workers.loading import run_batched
+        from stages.pipelines.loading import run_batched
 
         stage: Any = self.stage
         results: dict[str, Artifact] = {}
@@ -165,11 +166,11 @@ def startup_failure(exc: BaseException) -> str | None:
 
 # (stage, backend) -> "module:Class" of the family worker; anything else is a plain StageWorker.
 FAMILY_WORKERS: dict[tuple[str, str], str] = {
-    ("character", "diffusers"): "workers.diffusion:TextToImageWorker",
-    ("keyframe", "diffusers"): "workers.diffusion:TextToImageWorker",
-    ("motion", "diffusers"): "workers.video:ImageToVideoWorker",
-    ("storyboard", "llm"): "workers.llm:LLMWorker",
-    ("voice", "transformers"): "workers.tts:TTSWorker",
+    ("character", "diffusers"): "workers.families:TextToImageWorker",
+    ("keyframe", "diffusers"): "workers.families:TextToImageWorker",
+    ("motion", "diffusers"): "workers.families:ImageToVideoWorker",
+    ("storyboard", "llm"): "workers.families:LLMWorker",
+    ("voice", "transformers"): "workers.families:TTSWorker",
 }
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from workers.loading import ModelMissing, offline
+from stages.pipelines.loading import ModelMissing, offline
+from stages.pipelines.tiny import BUILDERS, TINY_PREFIX, is_tiny
 from workers.pool import FAMILY_WORKERS
-from workers.tiny import BUILDERS, TINY_PREFIX, is_tiny
 
 
 def models_of(profile: Any) -> list[tuple[str, str]]:

@@ -11,8 +11,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from orchestrator import frontend
-from orchestrator.cli import app, console, err_console, user_errors
 from orchestrator.config import load_profile
+from orchestrator.console import console, user_errors, warn
 from orchestrator.jobspec import job_schema
 from stages.models import Storyboard
 from stages.storyboard.rules import storyboard_json
@@ -20,20 +20,17 @@ from stages.storyboard.rules import storyboard_json
 JobArg = typer.Argument(..., help="The job spec (YAML).", show_default=False)
 ConfigOpt = typer.Option(None, "--config", "-c", help="Profile (default configs/local.yaml).")
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 @user_errors
 def schema() -> None:
     """Print the JSON Schema of the job spec (for editors' autocompletion)."""
     console.print_json(json.dumps(job_schema(), ensure_ascii=False))
 
 
-def _warn(warnings: list[str]) -> None:
-    for warning in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True)
-
-
-@app.command()
+@commands.command()
 @user_errors
 def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
     """Check a job spec and parse its script; print a summary. Exit 2 with FILE:LINE on errors."""
@@ -65,10 +62,10 @@ def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
         highlight=False,
     )
     out(f"  warnings  {len(warnings)}", highlight=False)
-    _warn(warnings)
+    warn(warnings)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def storyboard(
     job: Path = JobArg,
@@ -80,7 +77,7 @@ def storyboard(
     loaded, script, warnings = frontend.load(job)
     board = frontend.storyboard_rules(loaded, script, profile)
     warnings += frontend.characters_for(loaded, script)[1]
-    _warn(warnings)
+    warn(warnings)
     if as_json:
         sys.stdout.write(json.dumps(storyboard_json(board), ensure_ascii=False, indent=2) + "\n")
         return

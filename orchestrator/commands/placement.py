@@ -10,11 +10,13 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, user_errors
+from orchestrator.console import console, user_errors
 from stages.errors import InputError
 
+commands = typer.Typer()
 
-@app.command()
+
+@commands.command()
 @user_errors
 def schedule(
     graph: Path = typer.Argument(..., help="Task graph JSON (resources, tasks, edges, links)."),
@@ -33,7 +35,7 @@ def schedule(
     typer.echo(json.dumps(result.to_json(slots), ensure_ascii=False))
 
 
-@app.command()
+@commands.command()
 @user_errors
 def simulate(
     scenario: Path = typer.Argument(..., help="Scenario YAML (configs/scenarios/*.yaml)."),

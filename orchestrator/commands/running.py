@@ -8,11 +8,13 @@ from pathlib import Path
 
 import typer
 
-from orchestrator.cli import app, console, err_console, user_errors
+from orchestrator.console import console, err_console, user_errors
 from stages.errors import InputError, RunFailed
 
 CONFIG_HELP = "Profile YAML (default configs/local.yaml)."
 ADDRESS_HELP = "Ray dashboard address, e.g. http://HEAD:8265."
+
+commands = typer.Typer()
 
 
 def _profile(config: Path | None):
@@ -21,7 +23,7 @@ def _profile(config: Path | None):
     return load_profile(config)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def run(
     job: Path = typer.Argument(..., help="Job spec YAML."),
@@ -58,7 +60,7 @@ def run(
         raise RunFailed("\n" + (result.report.failure_summary() or "an episode failed its quality gates (above)"))
 
 
-@app.command()
+@commands.command()
 @user_errors
 def plan(
     job: Path = typer.Argument(..., help="Job spec YAML."),
@@ -84,7 +86,7 @@ def plan(
         console.print(line, highlight=False, soft_wrap=True, markup=False)
 
 
-@app.command()
+@commands.command()
 @user_errors
 def submit(
     job: Path = typer.Argument(..., help="Job spec YAML (its folder is uploaded as the Ray job's working_dir)."),
@@ -108,7 +110,7 @@ def submit(
     )
 
 
-@app.command()
+@commands.command()
 @user_errors
 def status(
     job_id: str = typer.Argument(..., help="Submission id."),
@@ -120,7 +122,7 @@ def status(
     typer.echo(json.dumps(job_status(job_id, address), ensure_ascii=False, indent=2))
 
 
-@app.command()
+@commands.command()
 @user_errors
 def logs(
     job_id: str = typer.Argument(..., help="Submission id."),
@@ -132,7 +134,7 @@ def logs(
     typer.echo(job_logs(job_id, address))
 
 
-@app.command()
+@commands.command()
 @user_errors
 def cancel(
     job_id: str = typer.Argument(..., help="Submission id."),

@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from stages.base import Artifact, Inputs, Resources
 from stages.model_stage import ModelStage
-from workers.diffusion import ImageRequest, TextToImage
-from workers.shapes import generation_size, stable_seed
+from stages.pipelines.diffusion import ImageRequest, TextToImage
+from stages.shapes import generation_size, stable_seed
 
 DEFAULT_NEGATIVE = "blurry, low quality, deformed, extra limbs, watermark, text, logo"
 

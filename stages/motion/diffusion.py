@@ -16,8 +16,8 @@ from stages.base import Artifact, Inputs, Resources
 from stages.media.ffmpeg_run import DEFAULT_TIMEOUT, FFMPEG, MediaError, stderr_tail
 from stages.media.probe import probe
 from stages.model_stage import ModelStage
-from workers.shapes import generation_size, stable_seed
-from workers.video import ImageToVideo, VideoRequest
+from stages.pipelines.video import ImageToVideo, VideoRequest
+from stages.shapes import generation_size, stable_seed
 
 DEFAULT_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
 

@@ -32,6 +32,7 @@ from stages.models import (
     Storyboard,
 )
 from stages.params import JobContext
+from stages.pipelines.llm import ChatModel
 from stages.storyboard.characters import NARRATOR_NAMES
 from stages.storyboard.rules import (
     StoryboardOptions,
@@ -44,7 +45,6 @@ from stages.storyboard.rules import (
     speech_seconds,
     storyboard_json,
 )
-from workers.llm import ChatModel
 
 MAX_SCENE_CHARS = 6000  # longer scenes are cut by the rules backend (a small model loses the thread)
 

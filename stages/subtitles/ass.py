@@ -15,7 +15,7 @@ import pysubs2
 
 from stages.base import Inputs, Resources, Stage
 from stages.models import Line
-from stages.mux.overlay import overlay_styles
+from stages.subtitles.overlay import overlay_styles
 from stages.params import JobContext
 from stages.subtitles.cues import Cue, shot_cues
 from stages.subtitles.escape import ass_join

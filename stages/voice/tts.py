@@ -22,10 +22,10 @@ from stages.media.ffmpeg_run import run_ffmpeg
 from stages.model_stage import ModelStage
 from stages.models import Character, Line
 from stages.params import JobContext
+from stages.pipelines.tts import Speech
+from stages.shapes import stable_seed
 from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, guess_gender, speakable_text
 from stages.voice.speech import finish_voice
-from workers.shapes import stable_seed
-from workers.tts import Speech
 
 NORMAL_WPM = 170
 

@@ -15,7 +15,6 @@ import yaml
 from typer.testing import CliRunner
 
 from orchestrator.cli import app
-from orchestrator.commands import running  # noqa: F401 - registers the commands
 from stages.media.probe import probe
 
 pytestmark = pytest.mark.slow

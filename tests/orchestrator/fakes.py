@@ -170,7 +170,7 @@ class FakeWorker:
     def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
         options = options or {}
         if options.get("missing_model"):
-            from workers.loading import ModelMissing
+            from stages.pipelines.loading import ModelMissing
 
             raise ModelMissing(options["missing_model"])
         self.stage = FAKES[stage](options)
@@ -185,7 +185,7 @@ class FakeWorker:
                 f.write(json.dumps({"pid": os.getpid(), "time": time.time(), **event}) + "\n")
 
     def execute(self, key, params, inputs, store_root) -> Artifact:
-        from orchestrator.store import produce
+        from stages.store import produce
 
         self.served += 1
         return produce(self.stage, key, params, inputs, store_root)

@@ -7,7 +7,6 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import orchestrator.commands.front  # noqa: F401  (registers the commands)
 from orchestrator.cli import app
 from tests.conftest import EXAMPLES
 

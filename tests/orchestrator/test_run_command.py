@@ -8,7 +8,6 @@ import yaml
 from typer.testing import CliRunner
 
 from orchestrator.cli import app
-from orchestrator.commands import running  # noqa: F401 - registers the commands
 from tests.orchestrator.fakes import FAKES
 
 SCRIPT = """第1集

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.store import lookup
 from stages.media.probe import probe
+from stages.store import lookup
 from tests.workers.conftest import TINY_IMAGE, TINY_VIDEO, TINY_VOICE, make_shot
 from workers.pool import StageWorker, startup_failure, worker_class_for
 
@@ -18,10 +18,7 @@ def actor(ray, stage: str, backend: str, options: dict):
 
 
 def test_worker_class_per_model_family():
-    from workers.diffusion import TextToImageWorker
-    from workers.llm import LLMWorker
-    from workers.tts import TTSWorker
-    from workers.video import ImageToVideoWorker
+    from workers.families import ImageToVideoWorker, LLMWorker, TextToImageWorker, TTSWorker
 
     assert worker_class_for("keyframe", "diffusers") is TextToImageWorker
     assert worker_class_for("character", "diffusers") is TextToImageWorker
@@ -162,7 +159,7 @@ def test_batch_out_of_memory_retries_smaller_then_names_the_shot(tmp_path, job, 
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
 
     worker.stage.model.pipe = no_gpu
-    from workers.loading import ShotOutOfMemory
+    from stages.pipelines.loading import ShotOutOfMemory
 
     with pytest.raises(ShotOutOfMemory, match="ep01-s01-sh009"):
         worker.execute_batch(

@@ -14,7 +14,7 @@ def test_whole_dag_runs_on_tiny_models(ray_session, tmp_path):
     from orchestrator import frontend
     from orchestrator.config import load_profile
     from orchestrator.dag import plan_dag
-    from orchestrator.executor import Executor
+    from orchestrator.execution.executor import Executor
     from stages.media.probe import probe
     from stages.models import Storyboard
     from workers.pool import worker_class_for

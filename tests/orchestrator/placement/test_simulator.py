@@ -87,7 +87,6 @@ def test_shipped_scenarios_load():
 
 def _cli():
     from orchestrator.cli import app
-    from orchestrator.commands import placement  # noqa: F401 - registers the commands
 
     return app
 

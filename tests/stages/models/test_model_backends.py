@@ -9,8 +9,8 @@ from stages.keyframe.diffusion import CharacterSheetDiffusion, KeyframeDiffusion
 from stages.media.probe import probe
 from stages.models import Character
 from stages.motion.diffusion import ImageToVideoMotion, encode_clip
+from stages.pipelines.video import KINDS, kind_of
 from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
-from workers.video import KINDS, kind_of
 
 JOB = {
     "title": "t",

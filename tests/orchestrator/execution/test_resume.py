@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from orchestrator import store
 from orchestrator.dag import plan_dag
-from orchestrator.executor import Executor
+from orchestrator.execution.executor import Executor
+from stages import store
 from tests.conftest import REPO
 from tests.orchestrator.conftest import fake_profile, make_job
 from tests.orchestrator.storyboards import make_storyboard
@@ -27,7 +27,7 @@ def test_resume_after_sigkill(ray_cluster, ray_session, fakes, tmp_path):
     root = tmp_path / "store"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.orchestrator.resume_driver", ray_cluster.address, str(root)],
+        [sys.executable, "-m", "tests.orchestrator.execution.resume_driver", ray_cluster.address, str(root)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from orchestrator.dag import plan_dag
-from orchestrator.executor import Executor
+from orchestrator.execution.executor import Executor
 from orchestrator.progress import QuietProgress
 from tests.orchestrator.conftest import fake_profile
 from tests.orchestrator.storyboards import make_storyboard

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
 
 class UnspeakableText(ValueError):
@@ -85,9 +84,3 @@ class Speech(LoadedModel):
         with torch.inference_mode():
             waveform = self.pipe(**kwargs).waveform
         return waveform[0].float().cpu().numpy(), int(self.pipe.config.sampling_rate)
-
-
-class TTSWorker(StageWorker):
-    """Voice lines: one TTS model held warm."""
-
-    family = "text-to-speech"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from workers.loading import ModelMissing, ModelSettings, ShotOutOfMemory, run_batched
-from workers.shapes import generation_size, stable_seed
+from stages.pipelines.loading import ModelMissing, ModelSettings, ShotOutOfMemory, run_batched
+from stages.shapes import generation_size, stable_seed
 
 
 def test_generation_size_keeps_aspect_within_max_side_on_the_pipeline_grid():
@@ -34,7 +34,12 @@ def test_settings_reject_unknown_device_and_dtype():
 
 @pytest.mark.parametrize(
     "family",
-    ["workers.diffusion:TextToImage", "workers.video:ImageToVideo", "workers.llm:ChatModel", "workers.tts:Speech"],
+    [
+        "stages.pipelines.diffusion:TextToImage",
+        "stages.pipelines.video:ImageToVideo",
+        "stages.pipelines.llm:ChatModel",
+        "stages.pipelines.tts:Speech",
+    ],
 )
 def test_missing_model_names_the_id_and_how_to_fetch_it(family, monkeypatch):
     import importlib
@@ -51,7 +56,7 @@ def test_missing_model_names_the_id_and_how_to_fetch_it(family, monkeypatch):
 
 
 def test_missing_local_folder_says_so():
-    from workers.diffusion import TextToImage
+    from stages.pipelines.diffusion import TextToImage
 
     with pytest.raises(ModelMissing, match="does not exist"):
         TextToImage({"model": "./no/such/folder"}).load()

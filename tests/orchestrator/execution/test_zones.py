@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from orchestrator.dag import plan_dag
-from orchestrator.executor import Executor
+from orchestrator.execution.executor import Executor
 from orchestrator.placement.topology import Topology, Zone
 from orchestrator.progress import QuietProgress
 from tests.conftest import ZONES

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained, load_tiny, set_threads
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
 
 class ChatModel(LoadedModel):
@@ -63,9 +62,3 @@ class ChatModel(LoadedModel):
             output = self.pipe.generate(**encoded, **kwargs)
         prompt_length = encoded["input_ids"].shape[1]
         return self.tokenizer.decode(output[0][prompt_length:], skip_special_tokens=True)
-
-
-class LLMWorker(StageWorker):
-    """Storyboards: one chat model held warm (chatty, latency-bound: keep it near the studio)."""
-
-    family = "causal-lm"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from workers.tiny import is_tiny, tiny_model
+from stages.pipelines.tiny import is_tiny, tiny_model
 
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ def load_pretrained(model_id: str, loader: Callable[..., T], **kwargs: Any) -> T
     when offline).
     """
     if is_tiny(model_id):
-        raise ValueError("tiny models are built, not loaded; use workers.tiny.tiny_model")
+        raise ValueError("tiny models are built, not loaded; use stages.pipelines.tiny.tiny_model")
     local = Path(model_id).expanduser()
     if model_id.startswith((".", "/", "~")) and not local.exists():
         raise ModelMissing(model_id, "no such folder")

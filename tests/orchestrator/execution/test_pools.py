@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from orchestrator.config import PoolSettings
 from tests.orchestrator.conftest import fake_profile
+from tests.orchestrator.execution.test_executor import run
 from tests.orchestrator.fakes import fake_worker_factory, worker_log
 from tests.orchestrator.storyboards import make_storyboard
-from tests.orchestrator.test_executor import run
 
 
 def pooled(profile, stage: str, **pool) -> None:

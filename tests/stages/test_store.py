@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator import store
+from stages import store
 from stages.base import Stage
 
 BASE = dict(

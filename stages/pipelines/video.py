@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained
 
 
 @dataclass(frozen=True)
@@ -130,9 +129,3 @@ class ImageToVideo(LoadedModel):
             for (index, _), video in zip(members, frames, strict=True):
                 results[index] = video
         return [results[i] for i in range(len(requests))]
-
-
-class ImageToVideoWorker(StageWorker):
-    """Motion clips: one image-to-video pipeline held warm; LTX-class pipelines batch shots."""
-
-    family = "image-to-video"

@@ -8,7 +8,7 @@ from pathlib import Path
 import ray
 
 from orchestrator.dag import plan_dag
-from orchestrator.executor import Executor
+from orchestrator.execution.executor import Executor
 from tests.orchestrator.conftest import fake_profile, make_job
 from tests.orchestrator.fakes import register_fakes
 from tests.orchestrator.storyboards import make_storyboard

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from workers.loading import LoadedModel, load_pretrained
-from workers.pool import StageWorker
+from stages.pipelines.loading import LoadedModel, load_pretrained
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,3 @@ class TextToImage(LoadedModel):
     @staticmethod
     def _group(request: ImageRequest) -> tuple:
         return (request.width, request.height, request.steps, request.guidance, request.reference is None)
-
-
-class TextToImageWorker(StageWorker):
-    """Character sheets and keyframes: one text-to-image pipeline held warm, batched prompts."""
-
-    family = "text-to-image"

@@ -1,0 +1,45 @@
+"""Seam: may a ready node be dispatched now, and where? Asked by the loop before every dispatch.
+
+A run on its own admits everything where it was placed (``AdmitAll``). The cluster service will
+plug in here: it grants slots by fair share across studios and may name a zone, and a node it does
+not admit yet waits (still ``pending``, or ``running`` for a retry) and is asked about again on the
+loop's next turn. Every grant is released exactly once, when the call that carried the node ends
+(finished, failed or cancelled), so a retry asks again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Request:
+    node: str  # node id
+    stage: str
+    zone: str | None  # where placement put it (None: anywhere)
+    gpus: float
+
+
+@dataclass(frozen=True)
+class Grant:
+    zone: str | None  # where it runs: the planned zone, or the one the service chose
+    lease: str | None = None  # the service's handle on the slot, given back on release
+
+
+class Admission(Protocol):
+    def admit(self, request: Request) -> Grant | None:
+        """A grant to dispatch now, or None to be asked again later."""
+
+    def release(self, node: str, grant: Grant) -> None:
+        """The call carrying ``node`` ended: its slot is free."""
+
+
+class AdmitAll:
+    """Today's behaviour: every ready node goes at once, to its planned zone."""
+
+    def admit(self, request: Request) -> Grant:
+        return Grant(request.zone)
+
+    def release(self, node: str, grant: Grant) -> None:
+        pass
