@@ -17,7 +17,7 @@ from PIL import Image
 
 from orchestrator.config import Profile
 from orchestrator.dag import Dag, stage_resources
-from orchestrator.executor import RunReport
+from orchestrator.execution.report import RunReport
 from orchestrator.manifest import write_atomic
 from stages.errors import InputError
 

@@ -7,15 +7,19 @@
     motion      shot        job, shot                                        keyframe: keyframe
     voice       line        job, line, character (None for a narrator)       -
     subtitles   episode     job, episode, shots (id, duration, lines)        voices: [voice] (line order)
-    mux         shot        job, shot (id, duration, lines)                  motion, voices: [voice]
+    mux         shot        job, shot (whole), scene                         motion, voices: [voice]
     assembly    episode     job, episode, music (or None)                    shots: [mux], subtitles, cover: keyframe
+    gates       episode     job, episode                                     episode: assembly, subtitles
 
 ``job`` is :class:`JobContext` dumped; ``character``/``characters`` are ``stages.models.Character``
 dumps; ``shot``, ``scene``, ``line`` are dumps of the storyboard models; ``episode`` is
 ``{"id", "number", "title"}``. Output files: character ``sheet.png``, keyframe ``keyframe.png``,
-motion ``clip.mp4``, voice ``line.wav`` (meta ``duration``), subtitles ``episode.ass`` and
-``episode.srt``, mux ``shot.mp4`` (meta ``duration``), assembly ``episode.mp4``, ``episode.srt``,
-``cover.jpg`` (meta ``duration``, ``shots``). Each meta names its main file as ``file``.
+motion ``clip.mp4`` (lossless), voice ``line.wav`` (meta ``duration``, ``samples``, ``speech``,
+``pauses``), subtitles ``episode.ass`` and ``episode.srt`` (meta ``lines``: each line's cue span),
+mux ``shot.mp4`` (the picture's one encode, text burned in) and ``shot.wav`` (meta ``frames``,
+``samples``, ``cues``, ``speech``, ``text``), assembly ``episode.mp4``, ``episode.srt``, ``cover.jpg``
+(meta ``duration``, ``planned``, ``shots``, ``text``, ``speech``), gates ``gates.json`` (meta
+``passed``, ``gates``, ``failed``). Each meta names its main file as ``file``.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from stages.base import Artifact, Inputs, Resources, Stage
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
-from stages.subtitles.overlay import shot_overlay
 from stages.params import JobContext
 from stages.subtitles.cues import shot_cues
+from stages.subtitles.overlay import shot_overlay
 from stages.timing import shot_layout
 from stages.voice.speech import write_wav
 

@@ -15,11 +15,11 @@ import pysubs2
 
 from stages.base import Inputs, Resources, Stage
 from stages.models import Line
-from stages.subtitles.overlay import overlay_styles
 from stages.params import JobContext
 from stages.subtitles.cues import Cue, shot_cues
 from stages.subtitles.escape import ass_join
 from stages.subtitles.layout import text_layout
+from stages.subtitles.overlay import overlay_styles
 from stages.timing import episode_layout
 
 

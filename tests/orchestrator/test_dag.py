@@ -62,7 +62,11 @@ def test_inputs_follow_the_params_table(job, profile):
         "style": "",
         "language": "zh",
         "seed": 0,
+        "platform": "none",
+        "review": False,
     }
+    assert mux.params["scene"]["id"] == mux.params["shot"]["scene"]  # heading, place and time for text and sound
+    assert "gates:ep01" not in dag.nodes  # a profile without a gates stage plans none
     order = dag.topo_order()
     assert all(order.index(dep) < order.index(nid) for nid, n in dag.nodes.items() for dep in n.deps)
 
@@ -157,6 +161,8 @@ def test_script_edit_through_the_real_storyboard_rerenders_no_picture(tmp_path, 
     after = plan()
 
     changed = {n for n in before.nodes if before.nodes[n].key != after.nodes[n].key}
-    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "assembly"}
+    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "assembly", "gates"}
     assert sum(before.nodes[n].stage == "voice" for n in changed) == 1
     assert sum(before.nodes[n].stage == "mux" for n in changed) == 1
+    gates = before.nodes[next(n for n in changed if before.nodes[n].stage == "gates")]
+    assert gates.inputs == {"episode": [f"assembly:{gates.unit}"], "subtitles": [f"subtitles:{gates.unit}"]}

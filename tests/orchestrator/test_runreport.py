@@ -12,7 +12,7 @@ from PIL import Image
 
 from orchestrator.config import load_profile
 from orchestrator.dag import Dag, Node
-from orchestrator.executor import RunReport
+from orchestrator.execution.report import RunReport
 from orchestrator.runreport import render_report, write_report
 from stages.base import Artifact
 
