@@ -17,6 +17,7 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
+from stages.assembly.cover import lead_shot
 from stages.base import Resources
 from stages.errors import InputError
 from stages.models import Character, Episode, Shot, Storyboard
@@ -254,7 +255,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
         scenes = {scene.id: scene for scene in episode.scenes}
         mux_ids: list[str] = []
         all_voices: list[str] = []
-        first_keyframe: str | None = None
+        keyframes: list[str] = []
         for shot in episode.shots:
             scene = scenes.get(shot.scene)
             if scene is None:
@@ -274,7 +275,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
                 {"characters": [sheets[n] for n in cast]},
                 list_inputs=("characters",),
             )
-            first_keyframe = first_keyframe or keyframe
+            keyframes.append(keyframe)
             motion = build.add(
                 "motion",
                 shot.id,
@@ -310,6 +311,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
             )
         if not mux_ids:
             continue  # an episode with no shots makes no video
+        shot_dumps = [s.model_dump(mode="json") for s in episode.shots]  # the cover: the lead's best shot
         subtitles = build.add(
             "subtitles",
             episode.id,
@@ -323,7 +325,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
             episode.id,
             episode.id,
             {"job": ctx, "episode": header, "music": music},
-            {"shots": mux_ids, "subtitles": [subtitles], "cover": [first_keyframe]},  # type: ignore[list-item]
+            {"shots": mux_ids, "subtitles": [subtitles], "cover": [keyframes[lead_shot(shot_dumps)]]},
             list_inputs=("shots",),
         )
         if "gates" in profile.stages:  # quality gates on the finished file (stages/gates)

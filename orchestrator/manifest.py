@@ -70,6 +70,10 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
                     entry[field] = f"{node.unit}/{name}"
                 else:
                     entry[field] = None
+            entry["covers"] = []
+            for name in artifact.meta.get("covers", [])[1:]:  # the platform's cover sizes, beside cover.jpg
+                publish_file(artifact.path / name, out / node.unit / name)
+                entry["covers"].append(f"{node.unit}/{name}")
             entry["duration"] = artifact.meta.get("duration")
             entry["shots"] = artifact.meta.get("shots", len(node.inputs["shots"]))
         _add_gates(entry, dag, report, node.unit)

@@ -22,7 +22,7 @@ from typing import Any
 import ffmpeg
 import numpy as np
 
-from stages.assembly.cover import draw_cover
+from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
 from stages.base import Artifact, Inputs, Resources, Stage
 from stages.errors import InputError
@@ -97,7 +97,7 @@ def loudness_target(job: JobContext) -> LoudnessTarget:
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
-    version = "2"
+    version = "3"
     resources = Resources(num_cpus=2)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -117,7 +117,7 @@ class EpisodeAssembly(Stage):
             sound = self._sound(shots, music, samples, job, work, episode["id"])
             self._join(shots, sound["file"], video_path, work, episode["id"])
         number, title = int(episode.get("number", 1)), episode.get("title", "")
-        draw_cover(cover.file(), job, number, title, out / "cover.jpg")
+        covers = draw_covers(cover.file(), job, number, title, out)
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
         info = probe(video_path)
         return {
@@ -129,6 +129,7 @@ class EpisodeAssembly(Stage):
             "shots": len(shots),
             "subtitles": "episode.srt",
             "cover": "cover.jpg",
+            "covers": covers,
             "width": info.width,
             "height": info.height,
             "episode": episode["id"],
