@@ -9,10 +9,8 @@ subtitles and assembly) and no others.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from orchestrator.config import Profile
@@ -20,8 +18,27 @@ from orchestrator.frontend import job_context
 from stages.assembly.cover import lead_shot
 from stages.base import Resources
 from stages.errors import InputError
-from stages.models import Character, Episode, Shot, Storyboard
-from stages.params import JobContext, MusicParams
+from stages.hashing import file_digest
+from stages.models import Episode, Line, Scene, Shot, Storyboard
+from stages.motion.options import MotionOptions
+from stages.params import (
+    AssemblyParams,
+    CharacterLook,
+    CharacterParams,
+    EpisodeHeader,
+    GatesParams,
+    JobContext,
+    KeyframeParams,
+    MotionParams,
+    MusicParams,
+    MuxParams,
+    ShotPicture,
+    ShotTiming,
+    Speaker,
+    StageParams,
+    SubtitlesParams,
+    VoiceParams,
+)
 from stages.registry import stage_class
 from stages.store import artifact_key
 
@@ -124,50 +141,23 @@ class Dag:
 # ---------------------------------------------------------------- planning
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def music_params(job: Any) -> dict[str, Any] | None:
+def music_params(job: Any) -> MusicParams | None:
     music = getattr(job.spec, "music", None)
     if music is None:
         return None
     path = job.resolve(music.path, "music.path")
-    return MusicParams(path=str(path), sha256=file_sha256(path), volume=music.volume, duck=music.duck).model_dump()
-
-
-DEFAULT_CLIP_SECONDS = 4.0
+    return MusicParams(path=str(path), sha256=file_digest(path), volume=music.volume, duck=music.duck)
 
 
 def clip_seconds(profile: Profile) -> float:
-    """How long a motion clip is rendered. The mux retimes it to the shot's final length."""
-    return float(profile.stage("motion").options.get("clip_seconds", DEFAULT_CLIP_SECONDS))
+    """How long a motion clip is rendered (every motion backend's ``clip_seconds``). The mux retimes
+    it to the shot's final length."""
+    options = profile.stage("motion").options
+    return options.clip_seconds if isinstance(options, MotionOptions) else MotionOptions().clip_seconds
 
 
-def _shot_picture(shot: Shot, clip: float) -> dict[str, Any]:
-    """What the picture of a shot depends on: what is seen, never what is said.
-
-    The spoken lines are left out, and so is the planned duration (it grows with the lines): the
-    clip is rendered at a fixed length and the mux fits it to the length the voices decide. So an
-    edited line of dialogue never re-renders a keyframe or a motion clip.
-    """
-    return {**shot.model_dump(mode="json", exclude={"lines"}), "duration": clip}
-
-
-def _shot_timing(shot: Shot) -> dict[str, Any]:
-    return {
-        "id": shot.id,
-        "duration": shot.duration,
-        "lines": [line.model_dump(mode="json") for line in shot.lines],
-    }
-
-
-def _episode_header(episode: Episode) -> dict[str, Any]:
-    return {"id": episode.id, "number": episode.number, "title": episode.title}
+def _episode_header(episode: Episode) -> EpisodeHeader:
+    return EpisodeHeader(id=episode.id, number=episode.number, title=episode.title)
 
 
 class _Builder:
@@ -190,7 +180,7 @@ class _Builder:
                     field=f"stages.{stage}.backend",
                 ) from None
             instance = cls(settings.options)
-            self._identity[stage] = (settings.backend, str(cls.version), dict(instance.key_settings()))
+            self._identity[stage] = (settings.backend, str(cls.version), instance.key_settings())
         return self._identity[stage]
 
     def add(
@@ -198,11 +188,13 @@ class _Builder:
         stage: str,
         unit: str,
         episode: str | None,
-        params: dict[str, Any],
+        typed: StageParams | dict[str, Any],
         inputs: dict[str, list[str]],
         list_inputs: tuple[str, ...] = (),
         seed: int | None = None,
     ) -> str:
+        """A node whose params are the dump of ``typed`` (the stage's model in ``stages/params.py``)."""
+        params = typed.dump() if isinstance(typed, StageParams) else typed
         node_id = f"{stage}:{unit}"
         if node_id in self.nodes:
             raise InputError(f"two units of stage {stage} are both named {unit!r}", field="storyboard")
@@ -220,123 +212,110 @@ class _Builder:
 
 
 def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: JobContext | None = None) -> Dag:
-    """Every unit of work of the job as a node, following ``stages/params.py``'s table.
+    """Every unit of work of the job as a node, each with its stage's params model (``stages/params.py``).
 
     ``context`` is the job's :class:`JobContext` (``orchestrator.frontend.job_context``); when left
     out it is derived from the spec and the storyboard's language.
     """
-    ctx = (context or job_context(job, storyboard)).model_dump(mode="json")
-    build = _Builder(profile)
-    clip = clip_seconds(profile)
+    plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
+    # 1. A sheet per character that appears in a shot or speaks a line (a narrator without one gets none).
+    plan.add_sheets()
+    # 2. Per episode: per shot its keyframe, motion, voices and mux; then the subtitles and the assembly.
     music = music_params(job)
-
-    # Characters that appear in some shot or speak some line; a narrator without a sheet gets none.
-    appearing: dict[str, None] = {}
     for episode in storyboard.episodes:
-        for shot in episode.shots:
-            for name in shot.characters:
-                appearing.setdefault(name, None)
-            for line in shot.lines:
-                if line.character:
-                    appearing.setdefault(line.character, None)
-    sheets: dict[str, str] = {}
-    for name in appearing:
-        character = storyboard.character(name)
-        if character is None:
-            continue
-        sheets[name] = build.add("character", name, None, {"job": ctx, "character": character.model_dump()}, {})
+        plan.add_episode(episode, music)
+    return Dag(plan.build.nodes)
 
-    def character_dump(name: str | None) -> dict[str, Any] | None:
-        found: Character | None = storyboard.character(name) if name else None
-        return found.model_dump() if found else None
 
-    for episode in storyboard.episodes:
+class _Planner:
+    """The nodes of one job, stage by stage: what each sees is its params model and nothing more."""
+
+    def __init__(self, build: _Builder, storyboard: Storyboard, job: JobContext, clip: float) -> None:
+        self.build, self.storyboard, self.job, self.clip = build, storyboard, job, clip
+        self.sheets: dict[str, str] = {}  # character name -> its sheet's node id
+
+    def add_sheets(self) -> None:
+        appearing: dict[str, None] = {}
+        for episode in self.storyboard.episodes:
+            for shot in episode.shots:
+                appearing.update(dict.fromkeys(shot.characters))
+                appearing.update(dict.fromkeys(line.character for line in shot.lines if line.character))
+        for name in appearing:
+            character = self.storyboard.character(name)
+            if character is not None:
+                params = CharacterParams(job=self.job, character=CharacterLook.of(character))
+                self.sheets[name] = self.build.add("character", name, None, params, {})
+
+    def add_episode(self, episode: Episode, music: MusicParams | None) -> None:
         header = _episode_header(episode)
         scenes = {scene.id: scene for scene in episode.scenes}
-        mux_ids: list[str] = []
-        all_voices: list[str] = []
-        keyframes: list[str] = []
-        for shot in episode.shots:
-            scene = scenes.get(shot.scene)
-            if scene is None:
-                raise InputError(f"shot {shot.id} names unknown scene {shot.scene!r}", field="storyboard")
-            cast = [name for name in shot.characters if name in sheets]
-            keyframe = build.add(
-                "keyframe",
-                shot.id,
-                episode.id,
-                {
-                    "job": ctx,
-                    "episode": header,
-                    "scene": scene.model_dump(mode="json"),
-                    "shot": _shot_picture(shot, clip),
-                    "characters": [character_dump(n) for n in cast],
-                },
-                {"characters": [sheets[n] for n in cast]},
-                list_inputs=("characters",),
-            )
-            keyframes.append(keyframe)
-            motion = build.add(
-                "motion",
-                shot.id,
-                episode.id,
-                {"job": ctx, "shot": _shot_picture(shot, clip)},
-                {"keyframe": [keyframe]},
-            )
-            voices = [
-                build.add(
-                    "voice",
-                    line.id,
-                    episode.id,
-                    {
-                        "job": ctx,
-                        "line": line.model_dump(mode="json"),
-                        "character": character_dump(line.character),
-                    },
-                    {},
-                )
-                for line in shot.lines
-            ]
-            all_voices += voices
-            mux_ids.append(
-                build.add(
-                    "mux",
-                    shot.id,
-                    episode.id,
-                    # a whole Shot (the stage validates it) and its scene (heading, place and time for the sound)
-                    {"job": ctx, "shot": shot.model_dump(mode="json"), "scene": scene.model_dump(mode="json")},
-                    {"motion": [motion], "voices": voices},
-                    list_inputs=("voices",),
-                )
-            )
-        if not mux_ids:
-            continue  # an episode with no shots makes no video
-        shot_dumps = [s.model_dump(mode="json") for s in episode.shots]  # the cover: the lead's best shot
-        subtitles = build.add(
+        shots = [self.add_shot(episode, header, scenes, shot) for shot in episode.shots]
+        if not shots:
+            return  # an episode with no shots makes no video
+        voices = [voice for _, _, shot_voices in shots for voice in shot_voices]
+        timing = [ShotTiming(id=s.id, duration=s.duration, lines=s.lines) for s in episode.shots]
+        subtitles = self.build.add(
             "subtitles",
             episode.id,
             episode.id,
-            {"job": ctx, "episode": header, "shots": [_shot_timing(s) for s in episode.shots]},
-            {"voices": all_voices},
+            SubtitlesParams(job=self.job, episode=header, shots=timing),
+            {"voices": voices},
             list_inputs=("voices",),
         )
-        assembly = build.add(
+        cover = shots[lead_shot([s.model_dump(mode="json") for s in episode.shots])][0]  # the lead's best shot
+        assembly = self.build.add(
             "assembly",
             episode.id,
             episode.id,
-            {"job": ctx, "episode": header, "music": music},
-            {"shots": mux_ids, "subtitles": [subtitles], "cover": [keyframes[lead_shot(shot_dumps)]]},
+            AssemblyParams(job=self.job, episode=header, music=music),
+            {"shots": [mux for _, mux, _ in shots], "subtitles": [subtitles], "cover": [cover]},
             list_inputs=("shots",),
         )
-        if "gates" in profile.stages:  # quality gates on the finished file (stages/gates)
-            build.add(
+        if "gates" in self.build.profile.stages:  # quality gates on the finished file (stages/gates)
+            self.build.add(
                 "gates",
                 episode.id,
                 episode.id,
-                {"job": ctx, "episode": header},
+                GatesParams(job=self.job, episode=header),
                 {"episode": [assembly], "subtitles": [subtitles]},
             )
-    return Dag(build.nodes)
+
+    def add_shot(
+        self, episode: Episode, header: EpisodeHeader, scenes: dict[str, Scene], shot: Shot
+    ) -> tuple[str, str, list[str]]:
+        """(keyframe, mux, voices) node ids of one shot."""
+        scene = scenes.get(shot.scene)
+        if scene is None:
+            raise InputError(f"shot {shot.id} names unknown scene {shot.scene!r}", field="storyboard")
+        cast = [name for name in shot.characters if name in self.sheets]
+        looks = [CharacterLook.of(self.storyboard.character(name)) for name in cast]  # type: ignore[arg-type]
+        picture = ShotPicture.of(shot, self.clip)
+        keyframe = self.build.add(
+            "keyframe",
+            shot.id,
+            episode.id,
+            KeyframeParams(job=self.job, episode=header, scene=scene, shot=picture, characters=looks),
+            {"characters": [self.sheets[n] for n in cast]},
+            list_inputs=("characters",),
+        )
+        motion = self.build.add(
+            "motion", shot.id, episode.id, MotionParams(job=self.job, shot=picture), {"keyframe": [keyframe]}
+        )
+        voices = [self.add_voice(episode, line) for line in shot.lines]
+        mux = self.build.add(
+            "mux",
+            shot.id,
+            episode.id,
+            MuxParams(job=self.job, shot=shot, scene=scene),  # the scene: heading, place and time
+            {"motion": [motion], "voices": voices},
+            list_inputs=("voices",),
+        )
+        return keyframe, mux, voices
+
+    def add_voice(self, episode: Episode, line: Line) -> str:
+        character = self.storyboard.character(line.character) if line.character else None
+        speaker = Speaker.of(character) if character else None
+        return self.build.add("voice", line.id, episode.id, VoiceParams(job=self.job, line=line, character=speaker), {})
 
 
 def plan_storyboard(params: dict[str, Any], profile: Profile, unit: str = "script") -> Dag:
@@ -380,12 +359,5 @@ def node_estimates(dag: Dag) -> dict[str, float]:
 
 
 def stage_resources(profile: Profile, stage: str) -> Resources:
-    """A stage's per-task resources: the class defaults, overridden field by field by the profile."""
-    settings = profile.stage(stage)
-    base = stage_class(stage, settings.backend).resources
-    over = settings.resources
-    return Resources(
-        num_cpus=base.num_cpus if over.num_cpus is None else over.num_cpus,
-        num_gpus=base.num_gpus if over.num_gpus is None else over.num_gpus,
-        memory_mb=base.memory_mb if over.memory_mb is None else over.memory_mb,
-    )
+    """A stage's per-task resources: its backend's declared ones, overridden field by field by the profile."""
+    return profile.stage_resources(stage)

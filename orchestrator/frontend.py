@@ -14,7 +14,7 @@ from orchestrator.config import Profile
 from orchestrator.jobspec import Job, load_job
 from stages.errors import InputError, Problem
 from stages.models import Character, Script, Storyboard
-from stages.params import JobContext
+from stages.params import JobContext, StoryboardParams
 from stages.parsing import parse_script
 from stages.storyboard.characters import reconcile
 from stages.storyboard.rules import StoryboardOptions, build_storyboard
@@ -113,22 +113,18 @@ def characters_for(job: Job, script: Script) -> tuple[list[Character], list[str]
 
 def storyboard_params(job: Job, script: Script, characters: list[Character]) -> dict[str, Any]:
     """The storyboard stage's params (they make its artifact key)."""
-    params: dict[str, Any] = {
-        "job": job_context(job, script).model_dump(mode="json"),
-        "script": script.model_dump(mode="json"),
-        "characters": [c.model_dump(mode="json") for c in characters],
-    }
-    if job.spec.reading_speed:
-        params["reading_speed"] = job.spec.reading_speed
-    return params
+    typed = StoryboardParams(
+        job=job_context(job, script), script=script, characters=characters, reading_speed=job.spec.reading_speed or None
+    )
+    return typed.dump()
 
 
 def storyboard_options(job: Job, profile: Profile | None) -> StoryboardOptions:
     """The profile's rules options (if its storyboard backend is ``rules``) under the spec's reading speed."""
-    options: dict[str, Any] = {}
+    options: StoryboardOptions | None = None
     if profile is not None and "storyboard" in profile.stages:
         settings = profile.stages["storyboard"]
-        if settings.backend == "rules":
+        if settings.backend == "rules" and isinstance(settings.options, StoryboardOptions):
             options = settings.options
     return StoryboardOptions.load(options, job.spec.reading_speed)
 

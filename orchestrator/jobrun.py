@@ -124,8 +124,8 @@ def check_models(profile: Profile, stages: set[str], config_path: str | Path | N
     file, lines = _config_lines(config_path)
     problems = []
     for stage, error in missing:
-        options = profile.stage(stage).options
-        where = ("model",) if str(options.get("model")) == error.model_id else ("ip_adapter", "repo")
+        adapter = getattr(profile.stage(stage).options, "ip_adapter", None)
+        where = ("ip_adapter", "repo") if adapter is not None and adapter.repo == error.model_id else ("model",)
         loc = ("stages", stage, "options", *where)
         problems.append(Problem(str(error), file, line_of(lines, loc) if lines else None, ".".join(loc)))
     raise InputError(problems=problems)

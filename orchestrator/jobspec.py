@@ -12,14 +12,15 @@ from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limite
 from stages.errors import InputError
 from stages.models import CharacterSpec
 from stages.platforms import PLATFORM_PRESETS
+from stages.strict import StrictModel
 
 MAX_SCRIPT_BYTES = 2_000_000
 
 ASPECT_RESOLUTIONS: dict[str, tuple[int, int]] = {"9:16": (720, 1280), "16:9": (1280, 720)}
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Spec(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
 
 class MusicSpec(_Spec):

@@ -8,9 +8,10 @@ The driver records them as it learns of each task's fate, so stages stay free of
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import re
+
+from stages.hashing import digest_hex
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ def ascii_tag(value: str) -> str:
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", value).strip("-")
     if text == value:
         return value
-    return f"{text[:40]}-{hashlib.sha256(value.encode()).hexdigest()[:8]}".lstrip("-")
+    return f"{text[:40]}-{digest_hex(value)[:8]}".lstrip("-")
 
 
 def _never_raises(method):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from stages.strict import StrictModel
 
 SpokenKind = Literal["dialogue", "voiceover", "narration"]
 BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
@@ -17,14 +19,10 @@ CameraMove = Literal["static", "push-in", "pull-out", "pan", "track", "follow"]
 TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class CharacterSpec(BaseModel):
+class CharacterSpec(StrictModel):
     """How a character looks and sounds, as the job spec gives it. Anything left out is derived from the name."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     appearance: str = Field("", description="Visual description used in prompts and cards.")
     voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
@@ -38,7 +36,7 @@ class CharacterSpec(BaseModel):
 # ---------------------------------------------------------------- the parsed script
 
 
-class Beat(_Model):
+class Beat(StrictModel):
     """One unit of a scene, in script order. ``line`` is the 1-based source line."""
 
     kind: BeatKind
@@ -54,7 +52,7 @@ class Beat(_Model):
         return self.kind in ("dialogue", "voiceover", "narration")
 
 
-class SceneScript(_Model):
+class SceneScript(StrictModel):
     heading: str
     location: str = ""
     time: TimeOfDay = "unknown"
@@ -65,14 +63,14 @@ class SceneScript(_Model):
     flashback: bool = False
 
 
-class EpisodeScript(_Model):
+class EpisodeScript(StrictModel):
     number: int
     title: str = ""
     scenes: list[SceneScript] = Field(default_factory=list)
     line: int = 0
 
 
-class Script(_Model):
+class Script(StrictModel):
     """A whole series as parsed from one file (Chinese micro-drama text or Fountain)."""
 
     title: str = ""
@@ -94,7 +92,7 @@ class Script(_Model):
 # ---------------------------------------------------------------- the storyboard
 
 
-class Character(_Model):
+class Character(StrictModel):
     name: str
     appearance: str = ""
     voice: str = ""  # backend voice name (espeak voice, TTS speaker id); "" = derived
@@ -105,7 +103,7 @@ class Character(_Model):
     described: bool = True  # False when the spec does not describe this speaker (defaults applied)
 
 
-class Line(_Model):
+class Line(StrictModel):
     """A spoken line. ``id`` is unique within the storyboard (``ep01-l007``)."""
 
     id: str
@@ -116,7 +114,7 @@ class Line(_Model):
     source_line: int = 0
 
 
-class Scene(_Model):
+class Scene(StrictModel):
     id: str
     heading: str
     location: str = ""
@@ -125,7 +123,7 @@ class Scene(_Model):
     flashback: bool = False
 
 
-class Shot(_Model):
+class Shot(StrictModel):
     id: str
     scene: str
     size: ShotSize
@@ -138,7 +136,7 @@ class Shot(_Model):
     reason: str = ""  # why this size and camera were chosen (the rule or the LLM's note)
 
 
-class Episode(_Model):
+class Episode(StrictModel):
     id: str
     number: int
     title: str = ""
@@ -149,7 +147,7 @@ class Episode(_Model):
         return [line for shot in self.shots for line in shot.lines]
 
 
-class Storyboard(_Model):
+class Storyboard(StrictModel):
     title: str
     language: Literal["zh", "en"] = "zh"
     characters: list[Character] = Field(default_factory=list)

@@ -1,38 +1,39 @@
-"""What the planner hands each stage as ``params`` and ``inputs``: the contract between
-``orchestrator/dag.py`` and the stage backends. Every field here enters the artifact key.
+"""What the planner hands each stage as ``params``: the contract between ``orchestrator/dag.py`` and
+the stage backends, one typed model per stage. A node's params are the dump of its model, and the
+dump is exactly what its artifact key hashes, so a key holds what the output depends on and nothing
+else: pictures see a character's look (:class:`CharacterLook`), voices its voice (:class:`Speaker`).
 
-    stage       unit        params                                           inputs
-    character   character   job, character                                   -
-    keyframe    shot        job, episode, scene, shot, characters            characters: [character]
-    motion      shot        job, shot                                        keyframe: keyframe
-    voice       line        job, line, character (None for a narrator)       -
-    subtitles   episode     job, episode, shots (id, duration, lines)        voices: [voice] (line order)
-    mux         shot        job, shot (whole), scene                         motion, voices: [voice]
-    assembly    episode     job, episode, music (or None)                    shots: [mux], subtitles, cover: keyframe
-    gates       episode     job, episode                                     episode: assembly, subtitles
+    stage       unit        params (model)                                     inputs
+    storyboard  script      StoryboardParams: job, script, characters          -
+    character   character   CharacterParams: job, character (look)             -
+    keyframe    shot        KeyframeParams: job, episode, scene, shot, looks   characters: [character]
+    motion      shot        MotionParams: job, shot (picture)                  keyframe: keyframe
+    voice       line        VoiceParams: job, line, character (speaker|None)   -
+    subtitles   episode     SubtitlesParams: job, episode, shots (timing)      voices: [voice] (line order)
+    mux         shot        MuxParams: job, shot (a whole Shot), scene         motion, voices: [voice]
+    assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe
+    gates       episode     GatesParams: job, episode                          episode: assembly, subtitles
 
-``job`` is :class:`JobContext` dumped; ``character``/``characters`` are ``stages.models.Character``
-dumps; ``shot``, ``scene``, ``line`` are dumps of the storyboard models; ``episode`` is
-``{"id", "number", "title"}``. Output files: character ``sheet.png``, keyframe ``keyframe.png``,
-motion ``clip.mp4`` (lossless), voice ``line.wav`` (meta ``duration``, ``samples``, ``speech``,
-``pauses``), subtitles ``episode.ass`` and ``episode.srt`` (meta ``lines``: each line's cue span),
-mux ``shot.mp4`` (the picture's one encode, text burned in) and ``shot.wav`` (meta ``frames``,
-``samples``, ``cues``, ``speech``, ``text``), assembly ``episode.mp4``, ``episode.srt``, ``cover.jpg``
-(meta ``duration``, ``planned``, ``shots``, ``text``, ``speech``), gates ``gates.json`` (meta
-``passed``, ``gates``, ``failed``). Each meta names its main file as ``file``.
+Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file``. Voice metas
+carry ``duration``, ``samples``, ``speech`` and ``pauses`` (where the speech is in the clip); mux
+metas ``frames``, ``samples``, ``cues``, ``speech`` and ``text`` (every burned text's box); the
+subtitles' ``lines`` (each line's cue span); the assembly's ``duration``, ``planned``, ``shots``,
+``text``, ``speech``, ``covers``; the gates' ``passed``, ``gates`` and ``failed``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
+
+from stages.models import CameraMove, Character, Line, Scene, Script, Shot, ShotSize
+from stages.strict import StrictModel
 
 
-class JobContext(BaseModel):
+class JobContext(StrictModel):
     """The job-wide settings a stage may use. Only what changes outputs belongs here."""
-
-    model_config = ConfigDict(extra="forbid")
 
     title: str
     width: int
@@ -46,10 +47,201 @@ class JobContext(BaseModel):
     review: bool = False  # a review cut: internal shot ids and camera notes drawn on the picture
 
 
-class MusicParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class MusicParams(StrictModel):
     path: str  # absolute path on the shared filesystem
     sha256: str  # so a changed file changes the key even at the same path
     volume: float = 0.25
     duck: bool = True
+
+
+class EpisodeHeader(StrictModel):
+    id: str
+    number: int
+    title: str = ""
+
+
+# ---------------------------------------------------------------- what a picture or a voice sees
+
+
+class CharacterLook(StrictModel):
+    """What a picture of a character depends on: who, how they look, their seed and reference image.
+
+    Never the voice: re-voicing a character re-renders none of their sheets, keyframes or clips.
+    """
+
+    name: str
+    appearance: str = ""
+    seed: int = 0
+    reference: str | None = None
+
+    @classmethod
+    def of(cls, character: Character) -> CharacterLook:
+        return cls(
+            name=character.name, appearance=character.appearance, seed=character.seed, reference=character.reference
+        )
+
+
+FEMALE_WORDS = re.compile(
+    r"女|她|姑娘|小姐|妈|姐|妹|奶奶|阿姨|夫人|太太"
+    r"|\b(woman|girl|she|her|female|lady|mother|sister|wife|queen|daughter)\b",
+    re.I,
+)
+MALE_WORDS = re.compile(
+    r"男|他|先生|爸|哥|弟|爷|叔|少爷|总裁"
+    r"|\b(man|boy|he|his|male|gentleman|father|brother|husband|king|son)\b",
+    re.I,
+)
+
+
+def appearance_gender(appearance: str) -> Literal["f", "m"] | None:
+    """What an appearance text says a voice should read as, when its words lean one way."""
+    female, male = len(FEMALE_WORDS.findall(appearance)), len(MALE_WORDS.findall(appearance))
+    if female == male:
+        return None
+    return "f" if female > male else "m"
+
+
+class Speaker(StrictModel):
+    """What a voice line depends on: who speaks, and their voice, pitch, speed and seed.
+
+    ``gender`` is the hint a backend uses to cast a voice variant or pitch the spec leaves open; it
+    is read from the appearance only then, so a fully voiced character's look never reaches a voice key.
+    """
+
+    name: str
+    voice: str = ""
+    pitch: int | None = None
+    speed: int | None = None
+    seed: int = 0
+    gender: Literal["f", "m"] | None = None
+
+    @classmethod
+    def of(cls, character: Character) -> Speaker:
+        open_casting = not character.voice or character.pitch is None
+        return cls(
+            name=character.name,
+            voice=character.voice,
+            pitch=character.pitch,
+            speed=character.speed,
+            seed=character.seed,
+            gender=appearance_gender(character.appearance) if open_casting else None,
+        )
+
+
+class ShotPicture(StrictModel):
+    """A shot as its keyframe and motion clip see it: what is seen, never what is said.
+
+    The spoken lines are left out, and ``duration`` is the profile's clip length (the planned
+    duration grows with the lines): the mux fits each clip to the length the voices decide. So an
+    edited line of dialogue never re-renders a keyframe or a motion clip.
+    """
+
+    id: str
+    scene: str
+    size: ShotSize
+    camera: CameraMove
+    duration: float
+    characters: list[str] = Field(default_factory=list)
+    prompt: str
+    action: str = ""
+    reason: str = ""
+
+    @classmethod
+    def of(cls, shot: Shot, clip_seconds: float) -> ShotPicture:
+        return cls.model_validate({**shot.model_dump(mode="json", exclude={"lines"}), "duration": clip_seconds})
+
+
+class ShotTiming(StrictModel):
+    """A shot as the subtitles see it: its planned length and its lines."""
+
+    id: str
+    duration: float
+    lines: list[Line] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the params of each stage
+
+
+class StageParams(StrictModel):
+    """Every stage's params carry the job's context."""
+
+    job: JobContext
+
+    def dump(self) -> dict[str, Any]:
+        """The params as the node carries them and its key hashes."""
+        return self.model_dump(mode="json")
+
+
+class StoryboardParams(StageParams):
+    script: Script
+    characters: list[Character]
+    reading_speed: float | None = None  # the spec's, for both languages
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"reading_speed"} if self.reading_speed is None else set())
+
+
+class CharacterParams(StageParams):
+    character: CharacterLook
+
+
+class KeyframeParams(StageParams):
+    episode: EpisodeHeader
+    scene: Scene
+    shot: ShotPicture
+    characters: list[CharacterLook]  # the shot's cast with a sheet, in the order of the ``characters`` input
+
+
+class MotionParams(StageParams):
+    shot: ShotPicture
+
+
+class VoiceParams(StageParams):
+    line: Line
+    character: Speaker | None  # None: a narrator the spec does not describe
+
+
+class SubtitlesParams(StageParams):
+    episode: EpisodeHeader
+    shots: list[ShotTiming]
+
+
+class MuxParams(StageParams):
+    shot: Shot  # a whole Shot: its planned length and lines (the stage validates it)
+    scene: Scene | None = None  # its heading (drawn), place and time (the ambience bed)
+
+
+class AssemblyParams(StageParams):
+    episode: EpisodeHeader
+    music: MusicParams | None
+
+
+class GatesParams(StageParams):
+    episode: EpisodeHeader
+
+
+PARAMS: dict[str, type[StageParams]] = {
+    "storyboard": StoryboardParams,
+    "character": CharacterParams,
+    "keyframe": KeyframeParams,
+    "motion": MotionParams,
+    "voice": VoiceParams,
+    "subtitles": SubtitlesParams,
+    "mux": MuxParams,
+    "assembly": AssemblyParams,
+    "gates": GatesParams,
+}
+
+
+# The files every backend of a stage writes (the first is the main one, ``meta["file"]``).
+OUTPUTS: dict[str, tuple[str, ...]] = {
+    "storyboard": ("storyboard.json",),
+    "character": ("sheet.png",),
+    "keyframe": ("keyframe.png",),
+    "motion": ("clip.mp4",),
+    "voice": ("line.wav",),
+    "subtitles": ("episode.ass", "episode.srt"),
+    "mux": ("shot.mp4", "shot.wav"),
+    "assembly": ("episode.mp4", "episode.srt", "cover.jpg"),
+    "gates": ("gates.json",),
+}

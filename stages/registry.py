@@ -1,10 +1,15 @@
-"""Which class implements each (stage, backend). Imported lazily so CPU backends never import torch."""
+"""Which class implements each (stage, backend): the one table. Imported lazily so CPU backends never import torch.
+
+Everything else about a backend is a class attribute of its stage class, read through here: its typed
+``Options`` (profiles are checked against them), ``resources``, ``batch_size`` and model ``family``
+(the warm worker class and the default model, for the pools, the planner and the cost model).
+"""
 
 from __future__ import annotations
 
 import importlib
 
-from stages.base import Stage
+from stages.base import ModelFamily, Resources, Stage, StageOptions
 
 # (stage, backend) -> "module:Class". Strings, so nothing is imported until a backend is used.
 BACKENDS: dict[tuple[str, str], str] = {
@@ -25,6 +30,10 @@ BACKENDS: dict[tuple[str, str], str] = {
 }
 
 
+def stage_names() -> list[str]:
+    return sorted({s for s, _ in BACKENDS})
+
+
 def backends_of(stage: str) -> list[str]:
     return sorted(b for (s, b) in BACKENDS if s == stage)
 
@@ -33,7 +42,32 @@ def stage_class(stage: str, backend: str) -> type[Stage]:
     try:
         target = BACKENDS[(stage, backend)]
     except KeyError:
-        known = ", ".join(backends_of(stage)) or "none"
-        raise KeyError(f"no backend {backend!r} for stage {stage!r} (known: {known})") from None
+        if not backends_of(stage):
+            raise KeyError(f"no stage {stage!r} (stages: {', '.join(stage_names())})") from None
+        raise KeyError(f"no backend {backend!r} for stage {stage!r} (known: {', '.join(backends_of(stage))})") from None
     module_name, _, class_name = target.partition(":")
     return getattr(importlib.import_module(module_name), class_name)
+
+
+def options_class(stage: str, backend: str) -> type[StageOptions]:
+    """The typed options a profile may give this backend."""
+    return stage_class(stage, backend).Options
+
+
+def declared_resources(stage: str, backend: str) -> Resources:
+    """What one task of this backend needs, before the profile's overrides."""
+    return stage_class(stage, backend).resources
+
+
+def model_family(stage: str, backend: str) -> ModelFamily | None:
+    """The model family of a model backend (its warm worker and default model); None for CPU backends."""
+    return stage_class(stage, backend).family
+
+
+def default_model(stage: str, backend: str) -> str | None:
+    """The model this backend loads when its options name none (None: it needs no model)."""
+    try:
+        family = model_family(stage, backend)
+    except KeyError:
+        return None
+    return family.default_model if family else None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
+
+from stages.hashing import stable_int
 
 
 def generation_size(width: int, height: int, max_side: int, multiple: int) -> tuple[int, int]:
@@ -19,5 +20,4 @@ def generation_size(width: int, height: int, max_side: int, multiple: int) -> tu
 
 def stable_seed(*parts: object) -> int:
     """A seed from names and numbers that is the same in every process (``hash()`` is not)."""
-    text = "\x1f".join(str(p) for p in parts)
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "big")
+    return stable_int(*parts, nbytes=4)

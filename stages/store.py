@@ -12,7 +12,6 @@ on a cluster). Object stores (fsspec ``s3://``) are future work: they lack an at
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from stages.base import Artifact, Inputs, Stage
+from stages.hashing import digest_hex
 
 META = "meta.json"
 TEMP_PREFIX = ".tmp-"
@@ -80,7 +80,7 @@ def artifact_key(
         "inputs": inputs,
         "seed": seed,
     }
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+    return digest_hex(canonical_json(document))
 
 
 def artifact_path(store_root: str | Path, stage_name: str, key: str) -> Path:

@@ -14,10 +14,11 @@ import os
 import re
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from stages.base import Artifact, Inputs, Stage
+from stages.base import Artifact, Inputs, Stage, StageOptions
 from stages.registry import stage_class
 from stages.store import lookup, produce
 
@@ -57,11 +58,11 @@ class StageWorker:
 
     family = "cpu"
 
-    def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
+    def __init__(self, stage: str, backend: str, options: StageOptions | Mapping[str, Any] | None = None) -> None:
         self.stage_name = stage
         self.backend = backend
-        self.options = dict(options or {})
-        self.stage: Stage = stage_class(stage, backend)(self.options)
+        self.stage: Stage = stage_class(stage, backend)(options)
+        self.options = self.stage.options
         started = time.perf_counter()
         self.stage.setup()
         self.setup_seconds = time.perf_counter() - started
@@ -125,7 +126,7 @@ class StageWorker:
             "stage": self.stage_name,
             "backend": self.backend,
             "family": self.family,
-            "model": getattr(model, "model_id", None) or self.options.get("model"),
+            "model": getattr(model, "model_id", None) or self.options.chosen_model(),
             "device": getattr(model, "device", "cpu"),
             "loads": loads,
             "setup_seconds": round(self.setup_seconds, 3),
@@ -164,20 +165,10 @@ def startup_failure(exc: BaseException) -> str | None:
     return None
 
 
-# (stage, backend) -> "module:Class" of the family worker; anything else is a plain StageWorker.
-FAMILY_WORKERS: dict[tuple[str, str], str] = {
-    ("character", "diffusers"): "workers.families:TextToImageWorker",
-    ("keyframe", "diffusers"): "workers.families:TextToImageWorker",
-    ("motion", "diffusers"): "workers.families:ImageToVideoWorker",
-    ("storyboard", "llm"): "workers.families:LLMWorker",
-    ("voice", "transformers"): "workers.families:TTSWorker",
-}
-
-
 def worker_class_for(stage: str, backend: str) -> type[StageWorker]:
-    """The worker class for a (stage, backend): its model family's subclass, or the generic one."""
-    target = FAMILY_WORKERS.get((stage, backend))
-    if target is None:
+    """The worker class for a (stage, backend): its model family's (``Stage.family``), or the generic one."""
+    family = stage_class(stage, backend).family
+    if family is None:
         return StageWorker
-    module, _, name = target.partition(":")
+    module, _, name = family.worker.partition(":")
     return getattr(importlib.import_module(module), name)

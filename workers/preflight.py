@@ -1,6 +1,7 @@
 """Before a run starts: are the profile's models on this machine? One clear message, not a failed pool.
 
-``missing_models(profile)`` looks at every model-backed stage's ``model`` (and IP-Adapter) and checks
+``missing_models(profile)`` looks at every model-backed stage's model (the one its options name, else
+its family's default) and IP-Adapter, and checks
 the Hugging Face cache (``HF_HOME``) or the local folder, without loading anything or touching the
 network. ``kaipai run`` can call it and stop with exit 2 when it is offline and something is missing;
 when online, from_pretrained would download, so only the offline case is an error.
@@ -13,21 +14,21 @@ from typing import Any
 
 from stages.pipelines.loading import ModelMissing, offline
 from stages.pipelines.tiny import BUILDERS, TINY_PREFIX, is_tiny
-from workers.pool import FAMILY_WORKERS
+from stages.registry import stage_class
 
 
 def models_of(profile: Any) -> list[tuple[str, str]]:
     """(stage, model id or path) for every model-backed stage of the profile, adapters included."""
     found = []
     for stage, settings in profile.stages.items():
-        if (stage, settings.backend) not in FAMILY_WORKERS:
+        family = stage_class(stage, settings.backend).family
+        if family is None:
             continue
         options = settings.options
-        if options.get("model"):
-            found.append((stage, str(options["model"])))
-        adapter = options.get("ip_adapter")
-        if isinstance(adapter, dict) and adapter.get("repo"):
-            found.append((stage, str(adapter["repo"])))
+        found.append((stage, options.chosen_model() or family.default_model))
+        adapter = getattr(options, "ip_adapter", None)
+        if adapter is not None:
+            found.append((stage, adapter.repo))
     return found
 
 

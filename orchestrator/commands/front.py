@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from orchestrator import frontend
-from orchestrator.config import load_profile
+from orchestrator.config import load_profile, profile_schema
 from orchestrator.console import console, user_errors, warn
 from orchestrator.jobspec import job_schema
 from stages.models import Storyboard
@@ -25,9 +25,11 @@ commands = typer.Typer()
 
 @commands.command()
 @user_errors
-def schema() -> None:
-    """Print the JSON Schema of the job spec (for editors' autocompletion)."""
-    console.print_json(json.dumps(job_schema(), ensure_ascii=False))
+def schema(
+    profile: bool = typer.Option(False, "--profile", help="The profile's schema, every backend's options included."),
+) -> None:
+    """Print the JSON Schema of the job spec, or of a profile (for editors' autocompletion)."""
+    console.print_json(json.dumps(profile_schema() if profile else job_schema(), ensure_ascii=False))
 
 
 @commands.command()

@@ -71,7 +71,6 @@ class Dispatcher:
         self.grants: dict[str, Grant] = {}
         self.held: list[str] = []  # ready, not admitted yet
         self.waiting: dict[str, list[str]] = {}  # batching stage -> admitted nodes not sent to an actor yet
-        self.broken_stages: dict[str, str] = {}  # stage -> why its workers cannot start
 
     # ---------------------------------------------------------------- the loop
 
@@ -278,7 +277,6 @@ class Dispatcher:
 
     def _stage_cannot_start(self, stage: str, cause: str) -> None:
         """A pool actor died in its constructor: every retry would too. Fail the stage once, say why once."""
-        self.broken_stages[stage] = cause
         victims = [nid for nid in self.state.nodes_of_stage(stage) if self.state.status(nid).open]
         self.observer.event(
             f"{stage} workers could not start: {cause} ({len(victims)} {stage} task(s) failed, not retried)", "error"

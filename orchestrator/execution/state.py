@@ -182,6 +182,15 @@ class RunState:
 
     # ---------------------------------------------------------------- persistence
 
+    def reopen_running(self) -> list[str]:
+        """For a state taken over from a driver that died: its calls died with it, so every node that
+        was running (or waiting to retry) is pending again. Returns those nodes."""
+        reopened = [nid for nid, rec in self.records.items() if rec.status == TaskStatus.RUNNING]
+        for nid in reopened:
+            self.records[nid].status = TaskStatus.PENDING
+        self.retry_at.clear()
+        return reopened
+
     def to_json(self) -> dict[str, Any]:
         return {
             "started": self.started,

@@ -19,6 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stages.base import StageOptions
+from stages.registry import default_model
+
 # Relative throughput for diffusion / transformer inference, H100 = 1 (estimates from dense BF16 TFLOPS).
 GPU_SPEED: dict[str, float] = {
     "H100": 1.0,
@@ -58,14 +61,6 @@ MODELS: dict[str, ModelFacts] = {
     "suno/bark-small": ModelFacts(2.0, "line", 1.7e9),  # estimate: autoregressive, a few s per line
 }
 
-# The model a (stage, backend) uses when the profile names none.
-DEFAULT_MODELS: dict[tuple[str, str], str] = {
-    ("storyboard", "llm"): "Qwen/Qwen2.5-7B-Instruct",
-    ("character", "diffusers"): "black-forest-labs/FLUX.1-schnell",
-    ("keyframe", "diffusers"): "black-forest-labs/FLUX.1-schnell",
-    ("motion", "diffusers"): "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
-    ("voice", "transformers"): "facebook/mms-tts-eng",
-}
 
 # CPU backends: seconds (estimates measured roughly on one laptop core for a 720x1280 animatic).
 CPU_SECONDS: dict[str, tuple[float, float]] = {
@@ -108,11 +103,9 @@ def shot_seconds(params: dict[str, Any]) -> float:
     return 0.0
 
 
-def model_of(stage: str, backend: str, options: dict[str, Any] | None = None) -> str | None:
-    """The weights a (stage, backend) needs, from the profile's options or the default."""
-    if options and options.get("model"):
-        return str(options["model"])
-    return DEFAULT_MODELS.get((stage, backend))
+def model_of(stage: str, backend: str, options: StageOptions | None = None) -> str | None:
+    """The weights a (stage, backend) needs: the one its options name, else its family's default."""
+    return (options.chosen_model() if options is not None else None) or default_model(stage, backend)
 
 
 @dataclass
@@ -171,7 +164,7 @@ class CostModel:
         """
         key = (stage, kind or "cpu")
         if predicted is None:
-            model = DEFAULT_MODELS.get((stage, "diffusers")) if kind else None
+            model = default_model(stage, "diffusers") if kind else None
             predicted = self.base_seconds(stage, "", {}, model) / (self.speed(kind) if model else 1.0)
         if predicted <= 0 or seconds <= 0:
             return self.correction.get(key, 1.0)

@@ -34,12 +34,8 @@ class Placement:
 
 
 def _stage_is_gpu(profile: Any, stage: str) -> bool:
-    settings = profile.stages.get(stage)
-    if settings is None:
-        return False
-    if settings.resources.num_gpus is not None:
-        return settings.resources.num_gpus > 0
-    return settings.backend in ("diffusers", "transformers", "llm")
+    """Whether a stage's tasks take GPUs: its backend's declared resources, as the profile overrides them."""
+    return stage in profile.stages and profile.stage_resources(stage).num_gpus > 0
 
 
 def _pool_zones(profile: Any, stage: str, zones: list[str]) -> list[str]:

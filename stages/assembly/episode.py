@@ -21,10 +21,11 @@ from typing import Any
 
 import ffmpeg
 import numpy as np
+from pydantic import Field
 
 from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
-from stages.base import Artifact, Inputs, Resources, Stage
+from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
 from stages.media.ffmpeg_run import FFMPEG, run_ffmpeg, run_tool
 from stages.media.loudness import LoudnessTarget, normalise
@@ -94,11 +95,17 @@ def loudness_target(job: JobContext) -> LoudnessTarget:
     return LoudnessTarget(preset.loudness_lufs, preset.true_peak_dbtp)
 
 
+class EpisodeAssemblyOptions(StageOptions):
+    audio_bitrate: str = Field("192k", pattern=r"^\d{2,3}k$", description="AAC bitrate of the one audio encode.")
+
+
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
     version = "3"
     resources = Resources(num_cpus=2)
+    Options = EpisodeAssemblyOptions
+    options: EpisodeAssemblyOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -161,7 +168,7 @@ class EpisodeAssembly(Stage):
         label = aigc_metadata([s.path.name for s in shots])
         args = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0"]
         args += ["-i", str(listing), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
-        args += ["-c:a", "aac", "-b:a", str(self.options.get("audio_bitrate", "192k")), "-ar", str(SAMPLE_RATE)]
+        args += ["-c:a", "aac", "-b:a", self.options.audio_bitrate, "-ar", str(SAMPLE_RATE)]
         args += ["-metadata", f"AIGC={label}", "-metadata", "comment=AI生成 (AI-generated)"]
         args += ["-movflags", "+faststart+use_metadata_tags", "-y", str(path)]
         run_tool(args, f"assembly {what}")

@@ -12,11 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from stages.base import Artifact, Inputs, Resources
-from stages.model_stage import ModelStage
+from pydantic import Field
+
+from stages.base import Artifact, Inputs, ModelFamily, Resources
+from stages.model_stage import ModelOptions, ModelStage
 from stages.pipelines.diffusion import ImageRequest, TextToImage
 from stages.shapes import generation_size, stable_seed
+from stages.strict import StrictModel
 
+TEXT_TO_IMAGE = ModelFamily("text-to-image", "workers.families:TextToImageWorker", TextToImage.default_model)
 DEFAULT_NEGATIVE = "blurry, low quality, deformed, extra limbs, watermark, text, logo"
 
 SIZE_WORDS = {
@@ -28,35 +32,52 @@ SIZE_WORDS = {
 }
 
 
+class IPAdapterOptions(StrictModel):
+    """An IP-Adapter for the pipeline: the lead character's sheet then conditions every keyframe."""
+
+    repo: str = Field(description="Hugging Face id or folder of the adapter weights.")
+    weight_name: str = Field(description="The weights file inside ``subfolder``.")
+    subfolder: str = "models"
+    scale: float = Field(0.6, ge=0, le=2, description="How strongly the sheet steers the picture.")
+
+
+class TextToImageOptions(ModelOptions):
+    max_side: int = Field(1024, ge=8, le=4096, description="Longest side generated at; then resized to the job's size.")
+    multiple: int = Field(16, ge=1, le=128, description="Both sides a multiple of this (8 for SD, 16 for FLUX).")
+    negative_prompt: str = Field(DEFAULT_NEGATIVE, max_length=2000)
+    steps: int = Field(4, ge=1, le=200, description="Denoising steps.")
+    guidance: float = Field(0.0, ge=0, le=50, description="Classifier-free guidance scale (0 for distilled models).")
+    variant: str | None = Field(None, description="Weights variant to load, e.g. fp16.")
+    ip_adapter: IPAdapterOptions | None = None
+
+
 class _TextToImageStage(ModelStage):
     """Shared by both stages: options, model loading, and the batch protocol of ``workers.pool``."""
 
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=1)
+    family = TEXT_TO_IMAGE
+    Options = TextToImageOptions
+    options: TextToImageOptions
     file_name: ClassVar[str] = "image.png"
     model_class = TextToImage
 
     # --- what the options say
 
     def _size(self, job: dict[str, Any]) -> tuple[int, int]:
-        return generation_size(
-            int(job["width"]),
-            int(job["height"]),
-            int(self.options.get("max_side", 1024)),
-            int(self.options.get("multiple", 16)),
-        )
+        return generation_size(int(job["width"]), int(job["height"]), self.options.max_side, self.options.multiple)
 
     def _request(self, unit: str, prompt: str, seed: int, job: dict[str, Any], reference: Any = None) -> ImageRequest:
         width, height = self._size(job)
         return ImageRequest(
             unit=unit,
             prompt=prompt,
-            negative_prompt=str(self.options.get("negative_prompt", DEFAULT_NEGATIVE)),
+            negative_prompt=self.options.negative_prompt,
             seed=seed,
             width=width,
             height=height,
-            steps=int(self.options.get("steps", 4)),
-            guidance=float(self.options.get("guidance", 0.0)),
+            steps=self.options.steps,
+            guidance=self.options.guidance,
             reference=reference,
         )
 

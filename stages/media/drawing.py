@@ -5,11 +5,11 @@ Everything is a pure function of its arguments so the same shot always draws the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
+from stages.hashing import stable_unit
 from stages.media.fonts import load_font
 from stages.media.palette import text_colour_on
 from stages.media.text import display_width, wrap_text
@@ -67,8 +67,7 @@ def vertical_gradient(draw: ImageDraw.ImageDraw, box: Box, top: RGB, bottom: RGB
 
 def unit_random(*parts: object) -> float:
     """A deterministic number in [0, 1) from ``parts`` (stars, window positions)."""
-    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return stable_unit(*parts)
 
 
 def draw_setting(image: Image.Image, time: str, interior: bool | None, ground_y: int, salt: str) -> None:

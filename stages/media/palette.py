@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import colorsys
-import hashlib
 import re
+
+from stages.hashing import NUL_SEPARATOR, parts_digest
 
 
 def character_colour(name: str, seed: int = 0) -> tuple[int, int, int]:
     """A saturated, mid-bright colour from the name and seed (the same inputs always give the same colour)."""
-    digest = hashlib.sha256(f"{name}\x00{seed}".encode()).digest()
+    digest = parts_digest(name, seed, sep=NUL_SEPARATOR)
     hue = int.from_bytes(digest[:2], "big") / 65536.0
     saturation = 0.55 + digest[2] / 255.0 * 0.3
     value = 0.70 + digest[3] / 255.0 * 0.2

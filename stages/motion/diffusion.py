@@ -10,15 +10,20 @@ from __future__ import annotations
 import math
 import subprocess
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from stages.base import Artifact, Inputs, Resources
+from pydantic import Field
+
+from stages.base import Artifact, Inputs, ModelFamily, Resources
 from stages.media.ffmpeg_run import DEFAULT_TIMEOUT, FFMPEG, MediaError, stderr_tail
 from stages.media.probe import probe
-from stages.model_stage import ModelStage
-from stages.pipelines.video import ImageToVideo, VideoRequest
+from stages.media.x264 import Crf, Preset
+from stages.model_stage import ModelOptions, ModelStage
+from stages.motion.options import MotionOptions
+from stages.pipelines.video import KINDS, ImageToVideo, VideoRequest
 from stages.shapes import generation_size, stable_seed
 
+IMAGE_TO_VIDEO = ModelFamily("image-to-video", "workers.families:ImageToVideoWorker", ImageToVideo.default_model)
 DEFAULT_NEGATIVE = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
 CAMERA_WORDS = {
@@ -80,11 +85,37 @@ def encode_clip(
     return total
 
 
+class ImageToVideoOptions(ModelOptions, MotionOptions):
+    pipeline: Literal["ltx-i2v", "wan-i2v", "cogvideox-i2v"] | None = Field(
+        None, description="The diffusers pipeline; empty: guessed from the model id."
+    )
+    max_side: int = Field(768, ge=16, le=4096, description="Longest side generated at; then resized to the job's.")
+    multiple: int | None = Field(None, ge=1, le=128, description="Sides a multiple of this; empty: the pipeline's.")
+    negative_prompt: str = Field(DEFAULT_NEGATIVE, max_length=2000)
+    steps: int = Field(8, ge=1, le=200, description="Denoising steps.")
+    guidance: float = Field(3.0, ge=0, le=50, description="Classifier-free guidance scale.")
+    frames: int | None = Field(None, ge=1, le=1024, description="Frames to generate; empty: the shot at model fps.")
+    max_frames: int = Field(121, ge=1, le=1024, description="At most this many frames per clip.")
+    fps: float | None = Field(None, gt=0, le=120, description="The model's frame rate; empty: the pipeline's.")
+    crf: Crf = 20
+    preset: Preset = "veryfast"
+    vae_tiling: bool = Field(True, description="Decode the VAE in tiles (less GPU memory).")
+
+    def chosen_model(self) -> str | None:
+        """The named model, else the named pipeline's usual model."""
+        if self.model:
+            return self.model
+        return KINDS[self.pipeline].default_model if self.pipeline else None
+
+
 class ImageToVideoMotion(ModelStage):
     name: ClassVar[str] = "motion"
     backend: ClassVar[str] = "diffusers"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=1)
+    family = IMAGE_TO_VIDEO
+    Options = ImageToVideoOptions
+    options: ImageToVideoOptions
     model_class = ImageToVideo
 
     # --- the batch protocol (workers.pool.BatchableStage)
@@ -97,8 +128,8 @@ class ImageToVideoMotion(ModelStage):
         width, height = generation_size(
             int(job["width"]),
             int(job["height"]),
-            int(self.options.get("max_side", 768)),
-            max(kind.multiple, int(self.options.get("multiple", kind.multiple))),
+            self.options.max_side,
+            max(kind.multiple, self.options.multiple or kind.multiple),
         )
         keyframe = inputs["keyframe"]
         if isinstance(keyframe, list):
@@ -118,24 +149,24 @@ class ImageToVideoMotion(ModelStage):
             unit=shot["id"],
             image=image,
             prompt=prompt,
-            negative_prompt=str(self.options.get("negative_prompt", DEFAULT_NEGATIVE)),
+            negative_prompt=self.options.negative_prompt,
             seed=stable_seed("motion", job.get("seed", 0), shot["id"]),
             width=width,
             height=height,
             frames=kind.frames(self._wanted_frames(float(shot["duration"]))),
-            steps=int(self.options.get("steps", 8)),
-            guidance=float(self.options.get("guidance", 3.0)),
+            steps=self.options.steps,
+            guidance=self.options.guidance,
         )
 
     def _wanted_frames(self, duration: float) -> int:
         """The frames to generate: ``frames`` from the options if set, else the shot at model fps, capped."""
-        if self.options.get("frames"):
-            return int(self.options["frames"])
-        return min(int(self.options.get("max_frames", 121)), math.ceil(duration * self.model_fps))
+        if self.options.frames:
+            return self.options.frames
+        return min(self.options.max_frames, math.ceil(duration * self.model_fps))
 
     @property
     def model_fps(self) -> float:
-        return float(self.options.get("fps", self.model.kind.fps))
+        return float(self.options.fps or self.model.kind.fps)
 
     def compute(self, requests: list[VideoRequest]) -> list[Any]:
         return self.model.generate(requests)
@@ -155,8 +186,8 @@ class ImageToVideoMotion(ModelStage):
             int(job["height"]),
             fps,
             float(shot["duration"]),
-            crf=int(self.options.get("crf", 20)),
-            preset=str(self.options.get("preset", "veryfast")),
+            crf=self.options.crf,
+            preset=self.options.preset,
         )
         info = probe(clip)
         return {

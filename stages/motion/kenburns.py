@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from pydantic import Field
 
 from stages.base import Artifact, Inputs, Resources, Stage
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.probe import probe
 from stages.models import Shot
+from stages.motion.options import MotionOptions
 from stages.params import JobContext
 
 # How far each move travels: zoom at start and end, and the horizontal window position (0 = left edge,
@@ -50,18 +52,24 @@ def zoompan_expressions(camera: str, frames: int) -> dict[str, str]:
     }
 
 
+class KenBurnsOptions(MotionOptions):
+    upscale: int = Field(4, ge=1, le=8, description="Upscale before zoompan, so slow moves do not jitter.")
+
+
 class KenBurnsMotion(Stage):
     name = "motion"
     backend = "kenburns"
     version = "2"
     resources = Resources(num_cpus=1)
+    Options = KenBurnsOptions
+    options: KenBurnsOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
         shot = Shot.model_validate(params["shot"])
         keyframe = inputs["keyframe"]
         assert isinstance(keyframe, Artifact)
-        upscale = int(self.options.get("upscale", 4))
+        upscale = self.options.upscale
         frames = frame_count(shot.duration, job.fps)
         clip = out / "clip.mp4"
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import ffmpeg
 
-from stages.base import Artifact, Inputs, Resources, Stage
+from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.media.ffmpeg_run import run_ffmpeg
+from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
 from stages.params import JobContext
@@ -49,11 +50,20 @@ def _speech_span(meta: dict[str, Any], offset: float) -> list[float]:
     return [round(offset + start, 3), round(offset + end, 3)]
 
 
+class ShotMuxOptions(StageOptions):
+    crf: Crf = 21  # the picture's one lossy encode: the episode copies it
+    preset: Preset = "veryfast"
+    ambience: bool = True  # an ambience bed from the scene's place and time under the voices
+    ai_label: bool = True  # the visible AI-content mark (China's labelling rules); on by default
+
+
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
     version = "3"
     resources = Resources(num_cpus=1)
+    Options = ShotMuxOptions
+    options: ShotMuxOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -73,12 +83,12 @@ class ShotMux(Stage):
         frames = max(1, round(seconds * job.fps))
         samples = shot_samples(frames, job.fps)
         # 2. The sound: voices at their sample offsets over the scene's ambience.
-        ambience = bool(self.options.get("ambience", True))
+        ambience = self.options.ambience
         audio = shot_audio([v.file() for v in voices], offsets, samples, scene, shot.id, ambience)
         write_wav(out / "shot.wav", audio, SAMPLE_RATE)
         # 3. The text, timed from the measured speech, drawn after the camera move.
         cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
-        overlay, placed = shot_overlay(job, shot, scene, cues, seconds, bool(self.options.get("ai_label", True)))
+        overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label)
         # 4. The picture's one encode.
         self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id)
         return {
@@ -107,8 +117,8 @@ class ShotMux(Stage):
                 video.filter("format", pix_fmts="yuv420p"),
                 str(path),
                 vcodec="libx264",
-                crf=int(self.options.get("crf", 21)),
-                preset=str(self.options.get("preset", "veryfast")),
+                crf=self.options.crf,
+                preset=self.options.preset,
                 r=job.fps,
                 video_track_timescale=job.fps * 1000,
                 **{"frames:v": frames},

@@ -10,9 +10,12 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stages.pipelines.loading import LoadedModel, load_pretrained
+
+if TYPE_CHECKING:
+    from stages.keyframe.diffusion import TextToImageOptions
 
 
 @dataclass(frozen=True)
@@ -29,25 +32,26 @@ class ImageRequest:
 
 
 class TextToImage(LoadedModel):
-    default_model = "stabilityai/sd-turbo"
+    default_model = "black-forest-labs/FLUX.1-schnell"
+    options: TextToImageOptions
 
     def _load_pretrained(self) -> Any:
         import torch  # noqa: F401 - dtype objects
         from diffusers import AutoPipelineForText2Image
 
         kwargs: dict[str, Any] = {"torch_dtype": self.settings.torch_dtype()}
-        if self.options.get("variant"):
-            kwargs["variant"] = self.options["variant"]
+        if self.options.variant:
+            kwargs["variant"] = self.options.variant
         pipe = load_pretrained(self.model_id, AutoPipelineForText2Image.from_pretrained, **kwargs)
-        adapter = self.options.get("ip_adapter")
+        adapter = self.options.ip_adapter
         if adapter and hasattr(pipe, "load_ip_adapter"):
             load_pretrained(
-                adapter["repo"],
+                adapter.repo,
                 lambda repo, **kw: pipe.load_ip_adapter(
-                    repo, subfolder=adapter.get("subfolder", "models"), weight_name=adapter["weight_name"], **kw
+                    repo, subfolder=adapter.subfolder, weight_name=adapter.weight_name, **kw
                 ),
             )
-            pipe.set_ip_adapter_scale(float(adapter.get("scale", 0.6)))
+            pipe.set_ip_adapter_scale(adapter.scale)
             self.uses_reference = True
         return pipe
 

@@ -6,15 +6,19 @@ Loaded once per worker. ``chat`` is greedy by default so the same scene gives th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
 
+if TYPE_CHECKING:
+    from stages.storyboard.llm import LLMStoryboardOptions
+
 
 class ChatModel(LoadedModel):
-    default_model = "Qwen/Qwen2.5-1.5B-Instruct"
+    default_model = "Qwen/Qwen2.5-7B-Instruct"
+    options: LLMStoryboardOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: LLMStoryboardOptions) -> None:
         super().__init__(options)
         self.tokenizer: Any = None
 
@@ -49,9 +53,9 @@ class ChatModel(LoadedModel):
             messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
         )
         encoded = {k: v.to(self.pipe.device) for k, v in encoded.items()}
-        temperature = float(self.options.get("temperature", 0.0))
+        temperature = self.options.temperature
         kwargs: dict[str, Any] = {
-            "max_new_tokens": int(self.options.get("max_new_tokens", 1024)),
+            "max_new_tokens": self.options.max_new_tokens,
             "do_sample": temperature > 0,
             "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         }

@@ -1,7 +1,7 @@
 """What every model family shares: device and dtype from the profile, loading once, clear failures.
 
-A profile's stage ``options`` carry ``model`` (a Hugging Face id, a local folder, or ``tiny:<name>``),
-``device`` (``auto|cpu|cuda``), ``dtype`` (``float32|float16|bfloat16``) and ``cpu_offload``. A model that
+A stage's typed options (``stages.model_stage.ModelOptions``) carry ``model`` (a Hugging Face id, a local
+folder, or ``tiny:<name>``), ``device``, ``dtype``, ``cpu_offload`` and ``threads``. A model that
 is not on disk fails once at start-up with :class:`ModelMissing`, which says how to fetch it, instead of
 every shot failing with a cache miss deep inside ``from_pretrained``.
 """
@@ -12,13 +12,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stages.pipelines.tiny import is_tiny, tiny_model
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from stages.model_stage import ModelOptions
 
-DTYPES = ("float32", "float16", "bfloat16")
+T = TypeVar("T")
 
 
 class ModelMissing(RuntimeError):
@@ -65,7 +66,7 @@ class ShotOutOfMemory(RuntimeError):
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """The options a model family reads from a stage's profile options."""
+    """Which weights a model family loads and how, from a stage's (already validated) options."""
 
     model: str
     device: str = "auto"
@@ -73,16 +74,9 @@ class ModelSettings:
     cpu_offload: bool = False
 
     @classmethod
-    def from_options(cls, options: dict[str, Any], default_model: str) -> ModelSettings:
-        model = str(options.get("model") or default_model)
-        device = str(options.get("device", "auto"))
-        dtype = str(options.get("dtype", "float32"))
-        if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-            raise ValueError(f"options.device must be auto, cpu or cuda, not {device!r}")
-        if dtype not in DTYPES:
-            raise ValueError(f"options.dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
-        offload = bool(options.get("cpu_offload", False))
-        return cls(model=model, device=device, dtype=dtype, cpu_offload=offload)
+    def from_options(cls, options: ModelOptions, default_model: str) -> ModelSettings:
+        model = options.chosen_model() or default_model
+        return cls(model=model, device=options.device, dtype=options.dtype, cpu_offload=options.cpu_offload)
 
     @property
     def tiny(self) -> bool:
@@ -104,12 +98,12 @@ class ModelSettings:
         return getattr(torch, self.dtype)
 
 
-def set_threads(options: dict[str, Any]) -> None:
+def set_threads(options: ModelOptions) -> None:
     """``options.threads``: torch's CPU threads in this worker (a CPU pool shares the cores fairly)."""
-    if options.get("threads"):
+    if options.threads:
         import torch
 
-        torch.set_num_threads(int(options["threads"]))
+        torch.set_num_threads(options.threads)
 
 
 def offline() -> bool:
@@ -203,9 +197,9 @@ def run_batched(
 class LoadedModel:
     """A model family's pipeline, loaded once per worker. ``loads`` counts real loads (tests assert 1)."""
 
-    default_model = ""
+    default_model = ""  # what a family loads when the options name no model (its stages' family reads it)
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: ModelOptions) -> None:
         self.settings = ModelSettings.from_options(options, self.default_model)
         self.options = options
         self.model_id = self.settings.model

@@ -7,9 +7,12 @@ A voice per character: a multi-speaker model gets a speaker id per character; a 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+
+if TYPE_CHECKING:
+    from stages.voice.tts import TTSOptions
 
 
 class UnspeakableText(ValueError):
@@ -18,12 +21,11 @@ class UnspeakableText(ValueError):
 
 class Speech(LoadedModel):
     default_model = "facebook/mms-tts-eng"
+    options: TTSOptions
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: TTSOptions) -> None:
         super().__init__(options)
-        self.engine = str(options.get("engine", "vits"))
-        if self.engine not in ("vits", "pipeline"):
-            raise ValueError(f"options.engine must be vits or pipeline, not {self.engine!r}")
+        self.engine = options.engine
         self.tokenizer: Any = None
 
     def _load_pretrained(self) -> Any:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stages.pipelines.loading import LoadedModel, load_pretrained
+
+if TYPE_CHECKING:
+    from stages.motion.diffusion import ImageToVideoOptions
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,12 @@ KINDS: dict[str, VideoKind] = {
 TINY_KINDS = {"tiny:ltx": "ltx-i2v"}
 
 
-def kind_of(options: dict[str, Any]) -> str:
+DEFAULT_MODEL = "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers"  # when the options name neither model nor pipeline
+
+
+def kind_of(options: ImageToVideoOptions) -> str:
     """``options.pipeline``, else guessed from the model id (Wan…, CogVideoX…, LTX…), else LTX."""
-    model = str(options.get("model", ""))
+    model = options.chosen_model() or DEFAULT_MODEL
     guessed = next(
         (
             kind
@@ -48,10 +54,7 @@ def kind_of(options: dict[str, Any]) -> str:
         ),
         "ltx-i2v",
     )
-    name = str(options.get("pipeline") or TINY_KINDS.get(model, guessed))
-    if name not in KINDS:
-        raise ValueError(f"options.pipeline must be one of {', '.join(KINDS)}, not {name!r}")
-    return name
+    return options.pipeline or TINY_KINDS.get(model, guessed)
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,12 @@ class VideoRequest:
 
 
 class ImageToVideo(LoadedModel):
-    def __init__(self, options: dict[str, Any]) -> None:
+    default_model = DEFAULT_MODEL
+    options: ImageToVideoOptions
+
+    def __init__(self, options: ImageToVideoOptions) -> None:
         self.kind_name = kind_of(options)
         self.kind = KINDS[self.kind_name]
-        self.default_model = self.kind.default_model
         super().__init__(options)
 
     def _load_pretrained(self) -> Any:
@@ -88,8 +93,7 @@ class ImageToVideo(LoadedModel):
                 self.model_id, diffusers.AutoencoderKLWan.from_pretrained, subfolder="vae", torch_dtype=torch.float32
             )
         pipe = load_pretrained(self.model_id, pipeline_class.from_pretrained, **kwargs)
-        tiling = self.options.get("vae_tiling", True)
-        if tiling and hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
+        if self.options.vae_tiling and hasattr(pipe, "vae") and hasattr(pipe.vae, "enable_tiling"):
             pipe.vae.enable_tiling()
         return pipe
 

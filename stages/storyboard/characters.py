@@ -8,10 +8,10 @@ Narration lines carry ``character=None``, unless the spec describes a narrator u
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Literal
 
+from stages.hashing import stable_int
 from stages.models import Character, CharacterSpec, Script
 
 NARRATOR_NAMES = ("旁白", "NARRATOR", "Narrator", "narrator")
@@ -78,7 +78,7 @@ _EN_LOOKS = {
 
 
 def _hash(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()[:8], "big")
+    return stable_int(*parts)
 
 
 def derive_seed(name: str, job_seed: int) -> int:

@@ -17,8 +17,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from stages.base import Inputs, Resources
-from stages.model_stage import ModelStage
+from stages.base import Inputs, ModelFamily, Resources
+from stages.model_stage import ModelOptions, ModelStage
 from stages.models import (
     CameraMove,
     Character,
@@ -149,22 +149,31 @@ def describe_scene(scene: SceneScript, lines: list[Line]) -> str:
     return "\n".join(out)
 
 
+CAUSAL_LM = ModelFamily("causal-lm", "workers.families:LLMWorker", ChatModel.default_model)
+
+
+class LLMStoryboardOptions(ModelOptions, StoryboardOptions):
+    """The chat model's settings, plus the rules backend's (reading speeds, shot lengths) for timing and fallback."""
+
+    retries: int = Field(2, ge=0, le=10, description="Attempts per scene after the first, with the error fed back.")
+    max_new_tokens: int = Field(1024, ge=1, le=32768)
+    temperature: float = Field(0.0, ge=0, le=5, description="0: greedy (the same scene gives the same cut).")
+
+
 class LLMStoryboard(ModelStage):
     name: ClassVar[str] = "storyboard"
     backend: ClassVar[str] = "llm"
     version: ClassVar[str] = "1"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.5)
+    family = CAUSAL_LM
+    Options = LLMStoryboardOptions
+    options: LLMStoryboardOptions
 
     model_class = ChatModel  # tests may swap ``self.model`` for any object with ``chat(messages)``
 
-    def __init__(self, options: dict[str, Any] | None = None) -> None:
-        super().__init__(options)
-        self.retries = int(self.options.get("retries", 2))
-
     def rules_options(self, reading_speed: float | None) -> StoryboardOptions:
         """The rules backend's share of our options (reading speeds, shot lengths) for timing and fallback."""
-        shared = {k: v for k, v in self.options.items() if k in StoryboardOptions.model_fields}
-        return StoryboardOptions.load(shared, reading_speed)
+        return StoryboardOptions.load(self.options, reading_speed)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -229,7 +238,7 @@ class LLMStoryboard(ModelStage):
         if len(description) <= MAX_SCENE_CHARS:
             system = SYSTEM_PROMPT.replace("MIN", f"{options.min_shot:g}").replace("MAX", f"{options.max_shot:g}")
             messages = [{"role": "system", "content": system}, {"role": "user", "content": description}]
-            for _attempt in range(1 + self.retries):
+            for _attempt in range(1 + self.options.retries):
                 report["attempts"] += 1
                 reply = self.model.chat(messages, seed=job.seed)
                 try:

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
-from stages.base import Inputs, Stage
+from stages.base import Inputs, Stage, StageOptions
 from stages.errors import InputError
 from stages.models import (
     Beat,
@@ -67,30 +67,38 @@ _WORD = re.compile(r"[A-Za-z0-9']+")
 TIME_EN = {"day": "daytime", "night": "night", "dawn": "early morning", "dusk": "dusk at golden hour"}
 
 
-class StoryboardOptions(BaseModel):
+class StoryboardOptions(StageOptions):
     """The rules backend's settings (the profile's ``stages.storyboard.options``)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    reading_speed_zh: float = Field(4.5, gt=0, description="Chinese characters spoken per second.")
-    reading_speed_en: float = Field(2.6, gt=0, description="English words spoken per second.")
-    min_shot: float = Field(1.5, gt=0, description="Shortest shot, seconds.")
-    max_shot: float = Field(6.0, gt=0, description="Longest shot a group of lines may fill, seconds.")
-    max_lines: int = Field(3, ge=1, description="Most spoken lines in one shot.")
+    reading_speed_zh: float = Field(4.5, gt=0, le=50, description="Chinese characters spoken per second.")
+    reading_speed_en: float = Field(2.6, gt=0, le=20, description="English words spoken per second.")
+    min_shot: float = Field(1.5, gt=0, le=60, description="Shortest shot, seconds.")
+    max_shot: float = Field(6.0, gt=0, le=120, description="Longest shot a group of lines may fill, seconds.")
+    max_lines: int = Field(3, ge=1, le=50, description="Most spoken lines in one shot.")
     short_action_zh: int = Field(24, ge=0, description="Action up to this many characters may share a shot.")
     short_action_en: int = Field(14, ge=0, description="Action up to this many words may share a shot.")
 
+    @model_validator(mode="after")
+    def _shortest_fits_longest(self) -> StoryboardOptions:
+        if self.min_shot > self.max_shot:
+            raise ValueError("min_shot is longer than max_shot")
+        return self
+
     @classmethod
-    def load(cls, options: dict[str, Any] | None, reading_speed: float | None = None) -> StoryboardOptions:
+    def load(
+        cls, options: StoryboardOptions | dict[str, Any] | None, reading_speed: float | None = None
+    ) -> StoryboardOptions:
         """Options from a profile, with the job spec's ``reading_speed`` (both languages) on top."""
-        try:
-            opts = cls.model_validate(dict(options or {}))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise InputError(first["msg"], field=f"stages.storyboard.options.{where}") from None
-        if opts.min_shot > opts.max_shot:
-            raise InputError("min_shot is longer than max_shot", field="stages.storyboard.options.min_shot")
+        if isinstance(options, StoryboardOptions):
+            opts = cls.model_validate(options.model_dump(include=set(cls.model_fields), exclude_unset=True))
+        else:
+            try:
+                opts = cls.model_validate(dict(options or {}))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                message = first["msg"].removeprefix("Value error, ")
+                raise InputError(message, field=f"stages.storyboard.options.{where}".rstrip(".")) from None
         if reading_speed:
             opts = opts.model_copy(update={"reading_speed_zh": reading_speed, "reading_speed_en": reading_speed})
         return opts
@@ -428,6 +436,8 @@ class RulesStoryboard(Stage):
     name = "storyboard"
     backend = "rules"
     version = "2"
+    Options = StoryboardOptions
+    options: StoryboardOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pysubs2
+from pydantic import Field
 
-from stages.base import Inputs, Resources, Stage
+from stages.base import Inputs, Resources, Stage, StageOptions
 from stages.models import Line
 from stages.params import JobContext
 from stages.subtitles.cues import Cue, shot_cues
@@ -63,11 +64,17 @@ def episode_cues(
     return cues, round(sum(duration for _, duration, _ in layout), 6)
 
 
+class AssSubtitlesOptions(StageOptions):
+    speaker_names: bool = Field(False, description="Prefix each line with its speaker's name.")
+
+
 class AssSubtitles(Stage):
     name = "subtitles"
     backend = "ass"
     version = "2"
     resources = Resources(num_cpus=0.5)
+    Options = AssSubtitlesOptions
+    options: AssSubtitlesOptions
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
@@ -77,7 +84,7 @@ class AssSubtitles(Stage):
         count = sum(len(s["lines"]) for s in shots)
         if len(voices) != count:
             raise ValueError(f"subtitles: {count} lines but {len(voices)} voices")
-        speaker_names = bool(self.options.get("speaker_names", False))
+        speaker_names = self.options.speaker_names
         cues, seconds = episode_cues(job, shots, [v.meta for v in voices], speaker_names)
 
         ass, srt = _new_file(job), pysubs2.SSAFile()

@@ -10,7 +10,6 @@ so a line starting with ``-`` is spoken, not parsed as an option.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tempfile
 import wave
@@ -19,28 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+from pydantic import Field
 
-from stages.base import Resources, Stage
+from stages.base import Resources, Stage, StageOptions
 from stages.errors import InputError
+from stages.hashing import stable_unit
 from stages.media.ffmpeg_run import run_ffmpeg, run_tool
-from stages.models import Character, Line
-from stages.params import JobContext
+from stages.models import Line
+from stages.params import Speaker, VoiceParams
 from stages.voice.numerals import spoken_digits_zh
 from stages.voice.speech import finish_voice
 
 LANGUAGE_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
 FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
 MALE_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
-FEMALE_WORDS = re.compile(
-    r"女|她|姑娘|小姐|妈|姐|妹|奶奶|阿姨|夫人|太太"
-    r"|\b(woman|girl|she|her|female|lady|mother|sister|wife|queen|daughter)\b",
-    re.I,
-)
-MALE_WORDS = re.compile(
-    r"男|他|先生|爸|哥|弟|爷|叔|少爷|总裁"
-    r"|\b(man|boy|he|his|male|gentleman|father|brother|husband|king|son)\b",
-    re.I,
-)
 VOICE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\+[A-Za-z][A-Za-z0-9_-]*)?$|^\+?[A-Za-z][A-Za-z0-9_-]*$")
 MAX_LINE_CHARS = 2000
 SAMPLE_RATE = 48_000
@@ -57,30 +48,29 @@ class EspeakVoiceSpec:
 
 
 def _hash_unit(*parts: object) -> float:
-    digest = hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return stable_unit(*parts)
 
 
-def guess_gender(appearance: str) -> str | None:
-    female, male = len(FEMALE_WORDS.findall(appearance)), len(MALE_WORDS.findall(appearance))
-    if female == male:
-        return None
-    return "f" if female > male else "m"
+class EspeakOptions(StageOptions):
+    """The narrator's voice, for narration lines no described character speaks."""
+
+    narrator_voice: str = Field(
+        "m3", pattern=VOICE_NAME.pattern, description="espeak-ng variant or voice of the narrator."
+    )
+    narrator_pitch: int = Field(42, ge=0, le=99)
+    narrator_speed: int = Field(160, ge=80, le=450, description="Words per minute.")
 
 
-def cast_voice(character: Character | None, language: str, options: dict[str, Any] | None = None) -> EspeakVoiceSpec:
+def cast_voice(character: Speaker | None, language: str, options: EspeakOptions | None = None) -> EspeakVoiceSpec:
     """The voice for ``character`` (None: the narrator), from the spec where given, derived otherwise."""
-    options = options or {}
+    options = options or EspeakOptions()
     base = LANGUAGE_VOICE[language]
     if character is None:
-        narrator = options.get("narrator_voice", "m3")
         return EspeakVoiceSpec(
-            _compose(base, narrator, "narrator"),
-            int(options.get("narrator_pitch", 42)),
-            int(options.get("narrator_speed", 160)),
+            _compose(base, options.narrator_voice, "narrator"), options.narrator_pitch, options.narrator_speed
         )
     key = (character.name, character.seed)
-    gender = guess_gender(character.appearance) or ("f" if _hash_unit(*key, "gender") < 0.5 else "m")
+    gender = character.gender or ("f" if _hash_unit(*key, "gender") < 0.5 else "m")
     variants = FEMALE_VARIANTS if gender == "f" else MALE_VARIANTS
     variant = variants[int(_hash_unit(*key, "variant") * len(variants))]
     low, high = (52, 82) if gender == "f" else (22, 52)
@@ -122,15 +112,16 @@ class EspeakVoice(Stage):
     backend = "espeak"
     version = "2"
     resources = Resources(num_cpus=1)
+    Options = EspeakOptions
+    options: EspeakOptions
 
     def setup(self) -> None:
         run_tool(["espeak-ng", "--version"], "voice setup")
 
     def run(self, params: dict[str, Any], inputs: Any, out: Path) -> dict[str, Any]:
-        job = JobContext.model_validate(params["job"])
-        line = Line.model_validate(params["line"])
-        character = Character.model_validate(params["character"]) if params.get("character") else None
-        spec = cast_voice(character, job.language, self.options)
+        typed = VoiceParams.model_validate(params)
+        job, line = typed.job, typed.line
+        spec = cast_voice(typed.character, job.language, self.options)
         wav = out / "line.wav"
         with tempfile.TemporaryDirectory(prefix="kaipai-voice-") as work:
             text_file, raw = Path(work) / "line.txt", Path(work) / "raw.wav"

@@ -13,24 +13,25 @@ from __future__ import annotations
 import tempfile
 import wave
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import ffmpeg
+from pydantic import Field
 
-from stages.base import Resources
+from stages.base import ModelFamily, Resources
 from stages.media.ffmpeg_run import run_ffmpeg
-from stages.model_stage import ModelStage
-from stages.models import Character, Line
-from stages.params import JobContext
+from stages.model_stage import ModelOptions, ModelStage
+from stages.params import Speaker, VoiceParams
 from stages.pipelines.tts import Speech
 from stages.shapes import stable_seed
-from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, guess_gender, speakable_text
+from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, speakable_text
 from stages.voice.speech import finish_voice
 
+TEXT_TO_SPEECH = ModelFamily("text-to-speech", "workers.families:TTSWorker", Speech.default_model)
 NORMAL_WPM = 170
 
 
-def speaker_for(character: Character | None, speakers: int) -> int:
+def speaker_for(character: Speaker | None, speakers: int) -> int:
     """The model speaker id of a character; the narrator is speaker 0."""
     if character is None or speakers <= 1:
         return 0
@@ -39,10 +40,10 @@ def speaker_for(character: Character | None, speakers: int) -> int:
     return 1 + stable_seed("speaker", character.name, character.seed) % max(1, speakers - 1)
 
 
-def pitch_factor(character: Character | None, single_speaker: bool) -> float:
+def pitch_factor(character: Speaker | None, single_speaker: bool) -> float:
     """How much to raise (>1) or lower (<1) a character's pitch: the spec's 0-99 ``pitch`` around 50,
-    else, for single-speaker models only, a fixed shift from the name (higher if the appearance reads
-    female, lower if male) so characters are told apart."""
+    else, for single-speaker models only, a fixed shift from the name (higher if the speaker's gender
+    hint reads female, lower if male) so characters are told apart."""
     if character is None:
         return 1.0
     if character.pitch is not None:
@@ -51,7 +52,7 @@ def pitch_factor(character: Character | None, single_speaker: bool) -> float:
         return 1.0
     unit = stable_seed("pitch", character.name, character.seed) / 2**32
     ranges = {"f": (1.02, 1.18), "m": (0.84, 0.98)}
-    low, high = ranges.get(guess_gender(character.appearance) or "", (0.88, 1.14))
+    low, high = ranges.get(character.gender or "", (0.88, 1.14))
     return round(low + (high - low) * unit, 4)
 
 
@@ -69,17 +70,25 @@ def write_pcm16(path: Path, samples: Any, rate: int) -> None:
         w.writeframes((data * 32767).astype("<i2").tobytes())
 
 
+class TTSOptions(ModelOptions):
+    engine: Literal["vits", "pipeline"] = Field(
+        "vits", description="vits: VitsModel + tokenizer (MMS); pipeline: transformers text-to-speech (Bark)."
+    )
+
+
 class TransformersVoice(ModelStage):
     name: ClassVar[str] = "voice"
     backend: ClassVar[str] = "transformers"
     version: ClassVar[str] = "2"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.25)
+    family = TEXT_TO_SPEECH
+    Options = TTSOptions
+    options: TTSOptions
     model_class = Speech
 
     def run(self, params: dict[str, Any], inputs: Any, out: Path) -> dict[str, Any]:
-        job = JobContext.model_validate(params["job"])
-        line = Line.model_validate(params["line"])
-        character = Character.model_validate(params["character"]) if params.get("character") else None
+        typed = VoiceParams.model_validate(params)
+        job, line, character = typed.job, typed.line, typed.character
         self.model.load()
         speakers = self.model.speakers
         speaker = speaker_for(character, speakers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.config import Profile, StageSettings
+from orchestrator.config import Profile
 from tests.orchestrator.fakes import FAKES, register_fakes, unregister_fakes
 
 
@@ -16,8 +16,10 @@ def fakes():
 
 
 def fake_profile(options: dict[str, dict] | None = None, **extra) -> Profile:
+    """A profile of fake backends; ``options`` per stage are checked against ``FakeOptions``."""
+    register_fakes()  # the profile types each stage's options through the registry
     options = options or {}
-    stages = {name: StageSettings(backend="fake", options=options.get(name, {})) for name in FAKES}
+    stages = {name: {"backend": "fake", "options": options.get(name, {})} for name in FAKES}
     return Profile(name="fake", stages=stages, **extra)
 
 

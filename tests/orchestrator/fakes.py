@@ -1,8 +1,8 @@
 """Fast fake backends for every stage, registered by tests as backend ``fake``.
 
 They write small real files and honest metadata (a voice's duration grows with its text), and take
-options that make them slow (``sleep``), broken for some units (``fail``: unit ids) or flaky
-(``flaky_dir``: fail the first attempt of each unit, remembered by a marker file).
+options (:class:`FakeOptions`) that make them slow (``sleep``), broken for some units (``fail``: unit
+ids) or flaky (``flaky_dir``: fail the first attempt of each unit, remembered by a marker file).
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from stages.base import Artifact, Stage
+from pydantic import Field
+
+from stages.base import Artifact, Stage, StageOptions
 from stages.registry import BACKENDS
 
 
@@ -32,22 +34,35 @@ def _input_keys(inputs: dict[str, Any]) -> dict[str, Any]:
     return {name: [key(a) for a in v] if isinstance(v, list) else key(v) for name, v in inputs.items()}
 
 
+class FakeOptions(StageOptions):
+    sleep: float = 0.0
+    fail: list[str] = Field(default_factory=list)  # units that fail (a retryable error)
+    invalid: list[str] = Field(default_factory=list)  # units whose input is bad (never retried)
+    flaky_dir: str | None = None
+    rate: float = 1.0  # changes nothing but the key: a setting that enters it
+    # Read by FakeWorker only (the pool actor): a model that is not there, a file to log batches to.
+    missing_model: str | None = None
+    worker_log: str | None = None
+
+
 class FakeStage(Stage):
     backend = "fake"
+    Options = FakeOptions
+    options: FakeOptions
     files: tuple[str, ...] = ("out.txt",)
 
     def run(self, params, inputs, out: Path) -> dict[str, Any]:
         unit = _unit(params)
         started = time.time()
-        if self.options.get("sleep"):
-            time.sleep(float(self.options["sleep"]))
-        if unit in self.options.get("fail", ()):
+        if self.options.sleep:
+            time.sleep(self.options.sleep)
+        if unit in self.options.fail:
             raise ValueError(f"fake failure in {self.name} {unit}")
-        if unit in self.options.get("invalid", ()):
+        if unit in self.options.invalid:
             from stages.errors import InputError
 
             raise InputError(f"fake bad input in {self.name} {unit}")
-        flaky = self.options.get("flaky_dir")
+        flaky = self.options.flaky_dir
         if flaky:
             marker = Path(flaky) / f"{self.name}-{unit}"
             if not marker.exists():
@@ -167,15 +182,14 @@ class FakeWorker:
     ``worker_log`` (a file: one JSON line per batch and per shutdown, to see what the executor sent).
     """
 
-    def __init__(self, stage: str, backend: str, options: dict[str, Any] | None = None) -> None:
-        options = options or {}
-        if options.get("missing_model"):
+    def __init__(self, stage: str, backend: str, options: FakeOptions | dict[str, Any] | None = None) -> None:
+        self.stage = FAKES[stage](options)
+        if self.stage.options.missing_model:
             from stages.pipelines.loading import ModelMissing
 
-            raise ModelMissing(options["missing_model"])
-        self.stage = FAKES[stage](options)
+            raise ModelMissing(self.stage.options.missing_model)
         self.stage.setup()
-        self.log = options.get("worker_log")
+        self.log = self.stage.options.worker_log
         self.setups = 1
         self.served = 0
 

@@ -166,3 +166,81 @@ def test_script_edit_through_the_real_storyboard_rerenders_no_picture(tmp_path, 
     assert sum(before.nodes[n].stage == "mux" for n in changed) == 1
     gates = before.nodes[next(n for n in changed if before.nodes[n].stage == "gates")]
     assert gates.inputs == {"episode": [f"assembly:{gates.unit}"], "subtitles": [f"subtitles:{gates.unit}"]}
+
+
+# ---------------------------------------------------------------- the example job: what an edit re-makes
+
+
+def _plan_example(folder, profile):
+    from orchestrator import frontend
+
+    job, script, _ = frontend.load(folder / "job.yaml")
+    board = frontend.storyboard_rules(job, script, profile)
+    return board, plan_dag(job, board, profile)
+
+
+def _edited_example(tmp_path, repo, old: str, new: str):
+    import shutil
+
+    folder = tmp_path / "job"
+    shutil.copytree(repo / "examples" / "datong-wall", folder)
+    spec = folder / "job.yaml"
+    text = spec.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    spec.write_text(text.replace(old, new), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(params=["local", "datong"])
+def example_profile(request, repo):
+    from orchestrator.config import load_profile
+
+    return load_profile(repo / "configs" / f"{request.param}.yaml")
+
+
+def test_every_planned_node_carries_exactly_its_stages_params_model(repo, example_profile):
+    from stages.params import PARAMS
+
+    _, dag = _plan_example(repo / "examples" / "datong-wall", example_profile)
+    for node in dag.nodes.values():
+        assert PARAMS[node.stage].model_validate(node.params).dump() == node.params, node.id
+    for node in dag.by_stage()["character"] + dag.by_stage()["keyframe"]:
+        looks = [node.params["character"]] if node.stage == "character" else node.params["characters"]
+        assert all(set(look) == {"name", "appearance", "seed", "reference"} for look in looks), node.id
+
+
+def test_a_new_voice_re_makes_only_her_lines_their_mux_the_subtitles_and_assemblies(tmp_path, repo, example_profile):
+    board, before = _plan_example(repo / "examples" / "datong-wall", example_profile)
+    folder = _edited_example(tmp_path, repo, "voice: cmn-latn-pinyin+f3", "voice: cmn-latn-pinyin+f4")
+    _, after = _plan_example(folder, example_profile)
+
+    hers = {
+        (ep.id, shot.id, line.id)
+        for ep in board.episodes
+        for shot in ep.shots
+        for line in shot.lines
+        if line.character == "林晚"
+    }
+    assert len(hers) == 10
+    expected = (
+        {f"voice:{line}" for _, _, line in hers}
+        | {f"mux:{shot}" for _, shot, _ in hers}
+        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "assembly")}
+    )
+    assert _changed(before, after) == expected
+
+
+def test_a_new_look_re_makes_her_sheet_and_pictures_and_no_voice(tmp_path, repo, example_profile):
+    board, before = _plan_example(repo / "examples" / "datong-wall", example_profile)
+    folder = _edited_example(tmp_path, repo, "米色工装外套", "深蓝色工装外套")
+    _, after = _plan_example(folder, example_profile)
+
+    shots = {(ep.id, shot.id) for ep in board.episodes for shot in ep.shots if "林晚" in shot.characters}
+    assert len(shots) == 17
+    expected = (
+        {"character:林晚"}
+        | {f"{stage}:{shot}" for _, shot in shots for stage in ("keyframe", "motion", "mux")}
+        | {f"assembly:{ep}" for ep, _ in shots}
+    )
+    assert _changed(before, after) == expected
+    assert not any(nid.startswith(("voice:", "subtitles:")) for nid in _changed(before, after))

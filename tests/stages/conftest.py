@@ -140,9 +140,11 @@ def motions(media_dir, keyframes) -> list[Artifact]:
 
 @pytest.fixture(scope="session")
 def voices(media_dir) -> list[Artifact]:
+    from stages.models import Character
+    from stages.params import Speaker
     from stages.voice.espeak import EspeakVoice
 
-    by_name = {c["name"]: c for c in CHARACTERS}
+    by_name = {c["name"]: Speaker.of(Character.model_validate(c)).model_dump() for c in CHARACTERS}
     return [
         run_stage(
             EspeakVoice(),

@@ -1,4 +1,7 @@
-"""Fixtures for the model worker tests: a job, characters and shots as the planner hands them."""
+"""Fixtures for the model worker tests: a job, characters and shots as the planner hands them.
+
+``heroine`` is a look (``stages.params.CharacterLook``), as pictures see a character; the voice tests
+turn characters into ``Speaker`` params."""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ def job() -> dict:
 
 @pytest.fixture
 def heroine() -> dict:
-    return {"name": "林晚", "appearance": "young woman, red coat", "voice": "", "seed": 3}
+    return {"name": "林晚", "appearance": "young woman, red coat", "seed": 3}
 
 
 @pytest.fixture

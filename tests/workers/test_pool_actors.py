@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stages.media.probe import probe
+from stages.models import Character
+from stages.params import Speaker
 from stages.store import lookup
 from tests.workers.conftest import TINY_IMAGE, TINY_VIDEO, TINY_VOICE, make_shot
 from workers.pool import StageWorker, startup_failure, worker_class_for
@@ -79,6 +81,7 @@ def test_voice_actor_speaks_lines_per_character(ray_session, tmp_path, job, hero
     ray = ray_session
     store = str(tmp_path / "store")
     voices = actor(ray, "voice", "transformers", TINY_VOICE)
+    heroine, hero = (Speaker.of(Character(**c)).model_dump() for c in (heroine, hero))  # as voices see them
     lines = [("林晚", heroine, "你好，陆沉。"), ("陆沉", hero, "走吧！"), (None, None, "那一年，城墙下。")]
     made = ray.get(
         [

@@ -101,3 +101,14 @@ def test_the_state_survives_a_json_round_trip(job, profile):
     assert again == state
     assert again.ready() == state.ready()
     assert again.records[first].status is TaskStatus.DONE
+
+
+def test_a_state_taken_over_from_a_dead_driver_reopens_what_was_running(job, profile):
+    _, state, _ = state_for(job, profile, episodes=1, shots=1)
+    first, second = state.ready()[:2]
+    state.mark_running(first, "z1")
+    state.mark_running(second, "z1")
+    state.mark_retry(second, "E: x", at=50.0)
+    again = RunState.from_json(state.to_json())
+    assert sorted(again.reopen_running()) == sorted([first, second])
+    assert first in again.ready() and second in again.ready() and again.retry_at == {}

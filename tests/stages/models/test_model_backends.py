@@ -8,7 +8,8 @@ import pytest
 from stages.keyframe.diffusion import CharacterSheetDiffusion, KeyframeDiffusion, character_seed
 from stages.media.probe import probe
 from stages.models import Character
-from stages.motion.diffusion import ImageToVideoMotion, encode_clip
+from stages.motion.diffusion import ImageToVideoMotion, ImageToVideoOptions, encode_clip
+from stages.params import CharacterLook, Speaker
 from stages.pipelines.video import KINDS, kind_of
 from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
 
@@ -22,8 +23,8 @@ JOB = {
     "language": "zh",
     "seed": 5,
 }
-LIN = {"name": "林晚", "appearance": "young woman, red coat", "voice": "", "seed": 3}
-GU = {"name": "顾沉", "appearance": "man in a black suit", "voice": "", "seed": 1}
+LIN = {"name": "林晚", "appearance": "young woman, red coat", "seed": 3}  # a CharacterLook, as pictures see it
+GU = {"name": "顾沉", "appearance": "man in a black suit", "seed": 1}
 OPTIONS = {"model": "tiny:sd", "max_side": 64, "multiple": 8, "negative_prompt": "blurry"}
 
 
@@ -76,13 +77,18 @@ def test_frame_counts_follow_each_pipelines_rule(pipeline, wanted, frames):
 
 
 def test_pipeline_is_guessed_from_the_model_id():
-    assert kind_of({"model": "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers"}) == "wan-i2v"
-    assert kind_of({"model": "THUDM/CogVideoX-5b-I2V"}) == "cogvideox-i2v"
-    assert kind_of({"model": "Lightricks/LTX-Video"}) == "ltx-i2v"
-    assert kind_of({"model": "tiny:ltx"}) == "ltx-i2v"
-    assert kind_of({"model": "some/model", "pipeline": "wan-i2v"}) == "wan-i2v"
+    def kind(**options):
+        return kind_of(ImageToVideoOptions(**options))
+
+    assert kind(model="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers") == "wan-i2v"
+    assert kind(model="THUDM/CogVideoX-5b-I2V") == "cogvideox-i2v"
+    assert kind(model="Lightricks/LTX-Video") == "ltx-i2v"
+    assert kind(model="tiny:ltx") == "ltx-i2v"
+    assert kind(model="some/model", pipeline="wan-i2v") == "wan-i2v"
+    assert kind() == "wan-i2v"  # no model: the family's default, Wan2.1 I2V
+    assert ImageToVideoOptions(pipeline="ltx-i2v").chosen_model() == "Lightricks/LTX-Video"
     with pytest.raises(ValueError, match="pipeline"):
-        kind_of({"pipeline": "sora"})
+        ImageToVideoOptions(pipeline="sora")
 
 
 def test_motion_frames_come_from_the_shot_length_at_model_fps():
@@ -104,15 +110,29 @@ def test_clip_is_retimed_to_exactly_the_shot(tmp_path, duration):
 
 
 def test_voice_per_character_on_multi_and_single_speaker_models():
-    lin, gu = Character(**LIN), Character(**GU)
+    lin, gu = (Speaker.of(Character(**c)) for c in (LIN, GU))
+    assert (lin.gender, gu.gender) == ("f", "m")  # read from the appearance: no pitch given
     assert speaker_for(None, 4) == 0
     assert speaker_for(lin, 4) in (1, 2, 3)
-    assert speaker_for(Character(name="x", voice="2"), 4) == 2
+    assert speaker_for(Speaker(name="x", voice="2"), 4) == 2
     assert speaker_for(lin, 1) == 0
     assert pitch_factor(lin, single_speaker=False) == 1.0
     assert pitch_factor(lin, single_speaker=True) > 1.0  # reads as a woman: raised
     assert pitch_factor(gu, single_speaker=True) < 1.0  # reads as a man: lowered
-    assert pitch_factor(Character(name="y", pitch=99), single_speaker=False) > 1.2
+    assert pitch_factor(Speaker(name="y", pitch=99), single_speaker=False) > 1.2
+
+
+def test_pictures_and_voices_see_only_their_share_of_a_character():
+    full = Character(name="林晚", appearance="young woman", voice="f3", pitch=60, speed=170, seed=3, reference="a.png")
+    assert CharacterLook.of(full).model_dump() == {
+        "name": "林晚",
+        "appearance": "young woman",
+        "seed": 3,
+        "reference": "a.png",
+    }
+    voiced = Speaker.of(full)
+    assert voiced.gender is None  # voice and pitch given: the appearance is not read
+    assert Speaker.of(full.model_copy(update={"appearance": "an old man"})) == voiced
 
 
 def test_same_line_same_voice_bytes(tmp_path):
@@ -120,7 +140,7 @@ def test_same_line_same_voice_bytes(tmp_path):
     stage.setup()
     params = {
         "job": JOB,
-        "character": LIN,
+        "character": Speaker.of(Character(**LIN)).model_dump(),
         "line": {"id": "ep01-l001", "kind": "dialogue", "character": "林晚", "text": "你好，顾沉。"},
     }
     (tmp_path / "a").mkdir()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from stages.model_stage import ModelOptions
 from stages.pipelines.loading import ModelMissing, ModelSettings, ShotOutOfMemory, run_batched
 from stages.shapes import generation_size, stable_seed
 
@@ -23,32 +24,26 @@ def test_stable_seed_is_fixed_across_processes():
     assert stable_seed("a") == 3398926610  # sha256-derived, so the same on every machine
 
 
-def test_settings_reject_unknown_device_and_dtype():
+def test_options_reject_unknown_device_and_dtype():
     with pytest.raises(ValueError, match="device"):
-        ModelSettings.from_options({"device": "tpu"}, "m")
+        ModelOptions(device="tpu")
     with pytest.raises(ValueError, match="dtype"):
-        ModelSettings.from_options({"dtype": "int4"}, "m")
-    settings = ModelSettings.from_options({"dtype": "bfloat16", "device": "cpu"}, "m")
+        ModelOptions(dtype="int4")
+    settings = ModelSettings.from_options(ModelOptions(dtype="bfloat16", device="cpu"), "m")
     assert settings.torch_dtype() == torch.float32  # half precision is for GPUs
+    assert settings.model == "m"  # no model named: the family's default
 
 
 @pytest.mark.parametrize(
-    "family",
-    [
-        "stages.pipelines.diffusion:TextToImage",
-        "stages.pipelines.video:ImageToVideo",
-        "stages.pipelines.llm:ChatModel",
-        "stages.pipelines.tts:Speech",
-    ],
+    ("stage", "backend"),
+    [("keyframe", "diffusers"), ("motion", "diffusers"), ("storyboard", "llm"), ("voice", "transformers")],
 )
-def test_missing_model_names_the_id_and_how_to_fetch_it(family, monkeypatch):
-    import importlib
+def test_missing_model_names_the_id_and_how_to_fetch_it(stage, backend, monkeypatch):
+    from stages.registry import stage_class
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    module, _, name = family.partition(":")
-    cls = getattr(importlib.import_module(module), name)
     with pytest.raises(ModelMissing) as err:
-        cls({"model": "kaipai-test/no-such-model"}).load()
+        stage_class(stage, backend)({"model": "kaipai-test/no-such-model"}).setup()
     message = str(err.value)
     assert "kaipai-test/no-such-model" in message
     assert "hf download kaipai-test/no-such-model" in message
@@ -56,10 +51,10 @@ def test_missing_model_names_the_id_and_how_to_fetch_it(family, monkeypatch):
 
 
 def test_missing_local_folder_says_so():
-    from stages.pipelines.diffusion import TextToImage
+    from stages.keyframe.diffusion import KeyframeDiffusion
 
     with pytest.raises(ModelMissing, match="does not exist"):
-        TextToImage({"model": "./no/such/folder"}).load()
+        KeyframeDiffusion({"model": "./no/such/folder"}).setup()
 
 
 def test_model_missing_survives_pickling_across_processes():

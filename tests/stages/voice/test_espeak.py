@@ -5,6 +5,7 @@ import pytest
 
 from stages.errors import InputError
 from stages.models import Character
+from stages.params import Speaker
 from stages.voice.espeak import EspeakVoice, cast_voice
 from stages.voice.numerals import spoken_digits_zh
 
@@ -23,11 +24,11 @@ def test_line_starting_with_dash_is_spoken_not_parsed(voices):
 
 
 def test_characters_get_distinct_voices(sample):
-    a, b = (cast_voice(Character.model_validate(c), "zh") for c in sample.CHARACTERS)
+    a, b = (cast_voice(Speaker.of(Character.model_validate(c)), "zh") for c in sample.CHARACTERS)
     assert (a.voice, a.pitch) != (b.voice, b.pitch)
     assert a.voice.endswith(("f1", "f2", "f3", "f4", "f5"))  # 女律师
     assert b.voice.endswith(("m1", "m2", "m3", "m4", "m5", "m6", "m7"))  # 男
-    assert cast_voice(Character.model_validate(sample.CHARACTERS[0]), "zh") == a  # stable
+    assert cast_voice(Speaker.of(Character.model_validate(sample.CHARACTERS[0])), "zh") == a  # stable
 
 
 def test_different_pitch_gives_different_audio(stage_run, sample, tmp_path, pcm):
@@ -47,10 +48,10 @@ def test_different_pitch_gives_different_audio(stage_run, sample, tmp_path, pcm)
 
 
 def test_spec_voice_and_bad_voice_name():
-    assert cast_voice(Character(name="a", voice="f3"), "zh").voice == "cmn-latn-pinyin+f3"
-    assert cast_voice(Character(name="a", voice="en-gb+m2"), "en").voice == "en-gb+m2"
+    assert cast_voice(Speaker(name="a", voice="f3"), "zh").voice == "cmn-latn-pinyin+f3"
+    assert cast_voice(Speaker(name="a", voice="en-gb+m2"), "en").voice == "en-gb+m2"
     with pytest.raises(InputError, match=r"characters\.a\.voice"):
-        cast_voice(Character(name="a", voice="--rm -rf"), "zh")
+        cast_voice(Speaker(name="a", voice="--rm -rf"), "zh")
 
 
 def test_years_and_long_numbers_read_digit_by_digit():

@@ -1,0 +1,179 @@
+"""The stage contract, for every registered backend (in the spirit of diffusers' PipelineTesterMixin).
+
+Each backend: its options round-trip and refuse what they do not declare, its key settings are
+stable and leave out what only says where it runs, its class attributes are what the registry
+says, and ``run`` on typed params writes the files its stage declares (CPU backends for real,
+model backends with the tiny random models of ``workers/tiny.py``, as ``configs/tiny.yaml`` does).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from orchestrator.config import load_profile
+from stages.base import Artifact, Resources, StageOptions
+from stages.model_stage import ModelOptions
+from stages.models import Character, Line, Scene, Shot
+from stages.params import (
+    OUTPUTS,
+    PARAMS,
+    AssemblyParams,
+    CharacterLook,
+    CharacterParams,
+    EpisodeHeader,
+    JobContext,
+    KeyframeParams,
+    MotionParams,
+    MuxParams,
+    ShotPicture,
+    ShotTiming,
+    Speaker,
+    StoryboardParams,
+    SubtitlesParams,
+    VoiceParams,
+)
+from stages.parsing import parse_script
+from stages.registry import BACKENDS, stage_class
+from stages.store import artifact_key
+from tests.conftest import REPO
+
+REAL = sorted(BACKENDS)  # collected at import, before any test registers its fakes
+MODEL = [(s, b) for s, b in REAL if stage_class(s, b).family is not None]
+SLOW_TO_RUN = set(MODEL)  # tiny models, but torch and diffusers take seconds to import and run on a CPU
+TINY = load_profile(REPO / "configs" / "tiny.yaml")
+
+
+def options_for_a_run(stage: str, backend: str) -> StageOptions:
+    """Defaults for CPU backends; the tiny profile's options (tiny random models) for model backends."""
+    cls = stage_class(stage, backend)
+    if cls.family is None:
+        return cls.Options()
+    settings = TINY.stage(stage)
+    assert settings.backend == backend, f"configs/tiny.yaml should use {stage}/{backend}"
+    return settings.options
+
+
+@pytest.mark.parametrize(("stage", "backend"), REAL)
+def test_class_attributes_are_the_registry_entry(stage, backend):
+    cls = stage_class(stage, backend)
+    assert (cls.name, cls.backend) == (stage, backend)
+    assert isinstance(cls.resources, Resources) and cls.batch_size >= 1
+    assert issubclass(cls.Options, StageOptions)
+    assert cls.Options.model_config.get("extra") == "forbid"
+    if cls.family is not None:
+        assert issubclass(cls.Options, ModelOptions) and cls.resources.num_gpus > 0
+        assert cls.Options().chosen_model() is None  # no model named: the family's default is used
+
+
+@pytest.mark.parametrize(("stage", "backend"), REAL)
+def test_options_round_trip(stage, backend):
+    model = stage_class(stage, backend).Options
+    for options in (model(), options_for_a_run(stage, backend)):
+        again = model.model_validate_json(options.model_dump_json())
+        assert again == options
+        assert model.model_validate(options.model_dump(exclude_unset=True)).key_settings() == options.key_settings()
+    assert model().key_settings() == {}  # defaults alone add nothing to a key
+
+
+@pytest.mark.parametrize(("stage", "backend"), REAL)
+def test_bad_options_are_refused(stage, backend):
+    model = stage_class(stage, backend).Options
+    with pytest.raises(ValidationError, match="no_such_option"):
+        model.model_validate({"no_such_option": 1})
+    for name in model.model_fields:
+        with pytest.raises(ValidationError, match=name):
+            model.model_validate({name: [["not", "a", "value"]]})
+
+
+@pytest.mark.parametrize(("stage", "backend"), REAL)
+def test_keys_are_stable(stage, backend):
+    cls = stage_class(stage, backend)
+    options = options_for_a_run(stage, backend)
+
+    def key(opts: StageOptions) -> str:
+        return artifact_key(stage, cls.version, backend, cls(opts).key_settings(), {"unit": "u1"}, {})
+
+    first = key(options)
+    assert key(cls.Options.model_validate(options.model_dump(exclude_unset=True))) == first
+    if cls.family is not None:  # where a model runs is not what it makes
+        moved = options.model_copy(update={"device": "cuda", "threads": 3, "cpu_offload": True})
+        assert key(moved) == first
+        assert key(options.model_copy(update={"model": "tiny:other"}, deep=True)) != first
+
+
+# ---------------------------------------------------------------- run: declared outputs exist
+
+
+ZH_SCRIPT = (
+    "第1集 重逢\n\n1-1 夜 内 总裁办公室\n人物：林晚、顾沉\n△林晚推门而入。\n林晚：你以为我还会回来吗？\n顾沉：回来。\n"
+)
+
+
+def typed_params(stage: str, sample: Any) -> dict[str, Any]:
+    """The stage's params as the planner makes them: its model in ``stages/params.py``, dumped."""
+    job = JobContext.model_validate(sample.JOB)
+    characters = [Character.model_validate(c) for c in sample.CHARACTERS]
+    shot = Shot.model_validate(sample.SHOTS[0])
+    episode = EpisodeHeader.model_validate(sample.EPISODE)
+    made = {
+        "storyboard": lambda: StoryboardParams(job=job, script=parse_script(ZH_SCRIPT), characters=characters),
+        "character": lambda: CharacterParams(job=job, character=CharacterLook.of(characters[0])),
+        "keyframe": lambda: KeyframeParams(
+            job=job,
+            episode=episode,
+            scene=Scene.model_validate(sample.SCENE),
+            shot=ShotPicture.of(shot, 1.5),
+            characters=[CharacterLook.of(c) for c in characters],
+        ),
+        "motion": lambda: MotionParams(job=job, shot=ShotPicture.of(shot, 1.5)),
+        "voice": lambda: VoiceParams(
+            job=job, line=Line.model_validate(sample.LINES[0]), character=Speaker.of(characters[0])
+        ),
+        "subtitles": lambda: SubtitlesParams(
+            job=job,
+            episode=episode,
+            shots=[ShotTiming(id=s["id"], duration=s["duration"], lines=s["lines"]) for s in sample.SHOTS],
+        ),
+        "mux": lambda: MuxParams(job=job, shot=shot),
+        "assembly": lambda: AssemblyParams(job=job, episode=episode, music=None),
+    }
+    params = made[stage]()
+    assert isinstance(params, PARAMS[stage])
+    return params.dump()
+
+
+@pytest.fixture
+def upstream(request) -> dict[str, Any]:
+    """The session's real artifacts each stage takes as inputs (made once, by the CPU backends)."""
+    get = request.getfixturevalue
+    return {
+        "storyboard": lambda: {},
+        "character": lambda: {},
+        "keyframe": lambda: {"characters": get("sheets")},
+        "motion": lambda: {"keyframe": get("keyframes")[0]},
+        "voice": lambda: {},
+        "subtitles": lambda: {"voices": get("voices")},
+        "mux": lambda: {"motion": get("motions")[0], "voices": get("voices")},
+        "assembly": lambda: {"shots": get("muxes"), "subtitles": get("subtitles"), "cover": get("keyframes")[0]},
+    }
+
+
+@pytest.mark.parametrize(
+    ("stage", "backend"),
+    [pytest.param(s, b, marks=pytest.mark.slow) if (s, b) in SLOW_TO_RUN else (s, b) for s, b in REAL],
+)
+def test_declared_outputs_exist_after_run(stage, backend, sample, upstream, stage_run, tmp_path: Path):
+    instance = stage_class(stage, backend)(options_for_a_run(stage, backend))
+    params = typed_params(stage, sample)
+    try:
+        artifact: Artifact = stage_run(instance, params, upstream[stage](), tmp_path / "out")
+    finally:
+        instance.teardown()
+    declared = OUTPUTS[stage]
+    assert artifact.meta["file"] == declared[0]
+    for name in declared:
+        assert (artifact.path / name).is_file() and (artifact.path / name).stat().st_size > 0, name
