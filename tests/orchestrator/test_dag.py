@@ -225,7 +225,7 @@ def test_a_new_voice_re_makes_only_her_lines_their_mux_the_subtitles_and_assembl
     expected = (
         {f"voice:{line}" for _, _, line in hers}
         | {f"mux:{shot}" for _, shot, _ in hers}
-        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "assembly")}
+        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "assembly", "gates")}
     )
     assert _changed(before, after) == expected
 
@@ -240,7 +240,7 @@ def test_a_new_look_re_makes_her_sheet_and_pictures_and_no_voice(tmp_path, repo,
     expected = (
         {"character:林晚"}
         | {f"{stage}:{shot}" for _, shot in shots for stage in ("keyframe", "motion", "mux")}
-        | {f"assembly:{ep}" for ep, _ in shots}
+        | {f"{stage}:{ep}" for ep, _ in shots for stage in ("assembly", "gates")}
     )
     assert _changed(before, after) == expected
     assert not any(nid.startswith(("voice:", "subtitles:")) for nid in _changed(before, after))

@@ -183,3 +183,16 @@ def subtitles(media_dir, voices) -> Artifact:
     return run_stage(
         AssSubtitles(), {"job": JOB, "episode": EPISODE, "shots": shots}, {"voices": voices}, media_dir / "subtitles"
     )
+
+
+@pytest.fixture(scope="session")
+def assembled(media_dir, muxes, subtitles, keyframes) -> Artifact:
+    """The tiny episode, assembled once (for the gates)."""
+    from stages.assembly.episode import EpisodeAssembly
+
+    return run_stage(
+        EpisodeAssembly(),
+        {"job": JOB, "episode": EPISODE, "music": None},
+        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
+        media_dir / "assembled",
+    )

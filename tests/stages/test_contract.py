@@ -25,6 +25,7 @@ from stages.params import (
     CharacterLook,
     CharacterParams,
     EpisodeHeader,
+    GatesParams,
     JobContext,
     KeyframeParams,
     MotionParams,
@@ -138,8 +139,9 @@ def typed_params(stage: str, sample: Any) -> dict[str, Any]:
             episode=episode,
             shots=[ShotTiming(id=s["id"], duration=s["duration"], lines=s["lines"]) for s in sample.SHOTS],
         ),
-        "mux": lambda: MuxParams(job=job, shot=shot),
+        "mux": lambda: MuxParams(job=job, shot=shot, scene=Scene.model_validate(sample.SCENE)),
         "assembly": lambda: AssemblyParams(job=job, episode=episode, music=None),
+        "gates": lambda: GatesParams(job=job, episode=episode),
     }
     params = made[stage]()
     assert isinstance(params, PARAMS[stage])
@@ -159,6 +161,7 @@ def upstream(request) -> dict[str, Any]:
         "subtitles": lambda: {"voices": get("voices")},
         "mux": lambda: {"motion": get("motions")[0], "voices": get("voices")},
         "assembly": lambda: {"shots": get("muxes"), "subtitles": get("subtitles"), "cover": get("keyframes")[0]},
+        "gates": lambda: {"episode": get("assembled"), "subtitles": get("subtitles")},
     }
 
 
