@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from orchestrator.config import Profile
 from orchestrator.dag import Dag, stage_resources
@@ -47,8 +47,15 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _thumbnail(path: Path) -> str:
-    """A small JPEG of ``path`` as a data URI."""
+def _thumbnail(path: Path) -> str | None:
+    """A small JPEG of ``path`` as a data URI; None when it is not a picture (a report never fails a run)."""
+    try:
+        return _jpeg_uri(path)
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+
+
+def _jpeg_uri(path: Path) -> str:
     with Image.open(path) as image:
         image = image.convert("RGB")
         image.thumbnail((THUMB_WIDTH, THUMB_WIDTH * 2))
@@ -66,9 +73,8 @@ def contact_sheet(dag: Dag, report: RunReport) -> str:
             keyframe = report.artifacts.get(f"keyframe:{node.unit}")
             lines = node.params["shot"].get("lines") or []
             said = lines[0]["text"] if lines else node.params["shot"].get("action", "")
-            image = (
-                f'<img alt="{_e(node.unit)}" src="{_thumbnail(keyframe.file())}">' if keyframe else "<i>no picture</i>"
-            )
+            uri = _thumbnail(keyframe.file()) if keyframe else None
+            image = f'<img alt="{_e(node.unit)}" src="{uri}">' if uri else "<i>no picture</i>"
             cells.append(f'<div class="shot">{image}<b>{_e(node.unit)}</b><br>{_e(said)}</div>')
         parts.append(f'<h3>{_e(episode)}</h3><div class="sheet">{"".join(cells)}</div>')
     return "".join(parts)

@@ -97,3 +97,10 @@ def test_report_renders_in_headless_chromium(run_state, tmp_path):
     assert "<svg" in done.stdout and "Contact sheet" in done.stdout  # the DOM was built
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []
+
+
+def test_a_picture_that_is_not_one_leaves_a_gap_not_a_failed_run(run_state):
+    manifest, dag, report = run_state
+    report.artifacts["keyframe:ep01-s01-sh001"].file().write_bytes(b"not a png")
+    page = render_report(manifest, dag, report, load_profile("configs/local.yaml"))
+    assert "no picture" in page
