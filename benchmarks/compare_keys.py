@@ -65,10 +65,20 @@ def export(ref: str, into: Path) -> Path:
     return into / "tree"
 
 
+MISSING = object()
+
+
 def differing(a: Any, b: Any, path: str = "") -> list[str]:
-    """The dotted paths where two JSON values differ (``character.voice``, ``shot.prompt``)."""
+    """The dotted paths where two JSON values differ (``character.voice``, ``-character.pitch`` for a
+    field only before, ``+character.gender`` for one only after)."""
+    if a is MISSING or b is MISSING:
+        return [("-" if b is MISSING else "+") + path]
     if isinstance(a, dict) and isinstance(b, dict):
-        return [p for k in sorted(set(a) | set(b)) for p in differing(a.get(k), b.get(k), f"{path}.{k}" if path else k)]
+        return [
+            p
+            for k in sorted(set(a) | set(b))
+            for p in differing(a.get(k, MISSING), b.get(k, MISSING), f"{path}.{k}" if path else k)
+        ]
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         return [p for x, y in zip(a, b, strict=True) for p in differing(x, y, f"{path}[]")]
     return [] if a == b else [path or "(value)"]

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from orchestrator.commands import front, placement, running
+from orchestrator.commands import front, placement, running, verify
 
 app = typer.Typer(
     name="kaipai",
@@ -27,7 +27,7 @@ def _root() -> None:
     """开拍 kaipai: AI micro-drama production line on Ray."""
 
 
-for _group in (front, placement, running):
+for _group in (front, placement, running, verify):
     app.add_typer(_group.commands)
 
 

@@ -20,24 +20,35 @@ from orchestrator.yamlfile import load_validated
 from stages.base import Resources, StageOptions
 from stages.errors import InputError
 from stages.registry import backends_of, options_class, stage_class, stage_names
+from stages.spectypes import PlainText, bounded_float, bounded_int
 from stages.strict import StrictModel
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE = REPO_ROOT / "configs" / "local.yaml"
 
 
+Cpus = bounded_float(0, 1024)
+Gpus = bounded_float(0, 64)
+MemoryMb = bounded_int(0, 4_194_304)  # 4 TiB
+PoolSize = bounded_int(0, 1024)
+Batch = bounded_int(1, 256)
+RayCpus = bounded_int(1, 4096)
+ObjectStoreBytes = bounded_int(78_643_200, 2**40)  # Ray's own minimum is 75 MiB
+Retries = bounded_int(0, 10)
+
+
 class ResourceSettings(StrictModel):
-    num_cpus: float | None = Field(None, ge=0, le=1024)
-    num_gpus: float | None = Field(None, ge=0, le=64)
-    memory_mb: int | None = Field(None, ge=0)
+    num_cpus: Cpus | None = None
+    num_gpus: Gpus | None = None
+    memory_mb: MemoryMb | None = None
 
 
 class PoolSettings(StrictModel):
     """A pool of warm worker actors for a stage: per zone how many (``"*"`` = any zone)."""
 
-    size: dict[str, int] = Field(default_factory=lambda: {"*": 1})
-    batch_size: int = Field(1, ge=1, le=256, description="Units per model call; default: the backend's.")
-    max_concurrency: int = Field(1, ge=1)
+    size: dict[str, PoolSize] = Field(default_factory=lambda: {"*": 1}, max_length=64)
+    batch_size: Batch = Field(1, description="Units per model call; default: the backend's.")
+    max_concurrency: Batch = 1
 
 
 class StageSettings(StrictModel):
@@ -50,17 +61,17 @@ class StageSettings(StrictModel):
 
 
 class RaySettings(StrictModel):
-    num_cpus: int | None = None
-    object_store_memory: int | None = 200_000_000
-    include_dashboard: bool = False
+    num_cpus: RayCpus | None = None
+    object_store_memory: ObjectStoreBytes | None = 200_000_000
+    include_dashboard: bool = Field(False, strict=True)
 
 
 class Profile(StrictModel):
-    name: str
-    description: str = ""
+    name: PlainText = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
     stages: dict[str, StageSettings]
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    retries: int = Field(2, ge=0, le=10)
+    retries: Retries = 2
     ray: RaySettings = Field(default_factory=RaySettings)
     topology: Topology | None = None
     store: str | None = None  # artifact store folder; default <out>/.store

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from stages.errors import InputError, RunFailed
 
@@ -20,8 +21,14 @@ err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable)
 
 
+def _say_error(text: str) -> None:
+    """One ``error:`` line; the text is escaped, so ``[red]`` in a name or path prints as typed."""
+    err_console.print(f"[red]error:[/red] {escape(text)}", markup=True, highlight=False, soft_wrap=True)
+
+
 def user_errors(fn: F) -> F:
-    """Turn InputError into ``FILE:LINE: field: message`` on stderr and exit 2; RunFailed into exit 1."""
+    """InputError as ``FILE:LINE: field: message`` on stderr, exit 2; RunFailed and OSError (disk full,
+    read-only output, permission denied, a missing program) as one line, exit 1. Never a traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -29,10 +36,15 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except InputError as exc:
             for problem in exc.problems:
-                err_console.print(f"[red]error:[/red] {problem}", markup=True, highlight=False, soft_wrap=True)
+                _say_error(str(problem))
             raise typer.Exit(2) from None
         except RunFailed as exc:
-            err_console.print(f"[red]run failed:[/red] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]run failed:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:  # the machine's fault, not the input's: one line naming the path and cause
+            from orchestrator.faults import describe_os_error
+
+            _say_error(describe_os_error(exc))
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err_console.print("interrupted; finished artifacts are kept, run again to resume")
@@ -43,4 +55,4 @@ def user_errors(fn: F) -> F:
 
 def warn(warnings: list[str]) -> None:
     for warning in warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True, markup=True)
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True, markup=True)

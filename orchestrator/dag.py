@@ -16,6 +16,7 @@ from typing import Any
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
 from stages.assembly.cover import lead_shot
+from orchestrator.releases import EpisodeNodes, Releases, ShotNodes, dubbing, glossary_of, release_languages
 from stages.base import Resources
 from stages.errors import InputError
 from stages.hashing import file_digest
@@ -218,6 +219,9 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     out it is derived from the spec and the storyboard's language.
     """
     plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
+    languages = release_languages(job, plan.job.language, profile)
+    glossary = glossary_of(storyboard) if languages else {}
+    plan.releases = Releases(plan.build.add, plan.job, storyboard, languages, dubbing(job, profile), glossary)
     # 1. A sheet per character that appears in a shot or speaks a line (a narrator without one gets none).
     plan.add_sheets()
     # 2. Per episode: per shot its keyframe, motion, voices and mux; then the subtitles and the assembly.
@@ -233,6 +237,7 @@ class _Planner:
     def __init__(self, build: _Builder, storyboard: Storyboard, job: JobContext, clip: float) -> None:
         self.build, self.storyboard, self.job, self.clip = build, storyboard, job, clip
         self.sheets: dict[str, str] = {}  # character name -> its sheet's node id
+        self.releases: Releases | None = None  # the other languages' nodes (orchestrator/releases.py)
 
     def add_sheets(self) -> None:
         appearing: dict[str, None] = {}
@@ -279,6 +284,12 @@ class _Planner:
                 GatesParams(job=self.job, episode=header),
                 {"episode": [assembly], "subtitles": [subtitles]},
             )
+        if self.releases is not None:
+            master = [
+                ShotNodes(shot, f"motion:{shot.id}", mux, voices)
+                for shot, (_, mux, voices) in zip(episode.shots, shots, strict=True)
+            ]
+            self.releases.plan_episode(EpisodeNodes(episode, header, master, shots[0][0]), music)
 
     def add_shot(
         self, episode: Episode, header: EpisodeHeader, scenes: dict[str, Scene], shot: Shot

@@ -7,6 +7,7 @@ stage's node. Every user mistake is an :class:`InputError` naming the file and l
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +16,19 @@ from orchestrator.jobspec import Job, load_job
 from stages.errors import InputError, Problem
 from stages.models import Character, Script, Storyboard
 from stages.params import JobContext, StoryboardParams
-from stages.parsing import parse_script
+from stages.parsing import Parsed, read_script
 from stages.storyboard.characters import reconcile
 from stages.storyboard.rules import StoryboardOptions, build_storyboard
+from stages.translate.local import cannot_make
 
 
 def load(job_path: str | Path) -> tuple[Job, Script, list[str]]:
     """Load the spec, parse its script, keep the selected episodes. Returns (job, script, warnings)."""
-    job = load_job(job_path)
-    script = _parse(job)
-    script = select_episodes(job, script)
+    job, parsed = read(job_path)
+    script = select_episodes(job, parsed.script)
     if job.spec.language != "auto":
         script = script.model_copy(update={"language": job.spec.language})
-    warnings = []
+    warnings = parsed.warning_texts()
     if not script.speakers():
         warnings.append(f"{script_file(job)}: the script has no spoken lines; the episodes will be silent")
     return job, script, warnings
@@ -38,13 +39,21 @@ def script_file(job: Job) -> Path:
     return job.script_path or job.spec_path
 
 
-def _parse(job: Job) -> Script:
+def read(job_path: str | Path) -> tuple[Job, Parsed]:
+    """The spec and its parsed script with every line's reading (for ``validate --explain``).
+    Cues are resolved against the spec's character names as well as the script's own cast."""
+    job = load_job(job_path)
+    return job, _parse(job)
+
+
+def _parse(job: Job) -> Parsed:
+    known = list(job.spec.characters)
     if job.script_path:
-        return parse_script(job.script_text, job.spec.script_format, job.script_path)
+        return read_script(job.script_text, job.spec.script_format, job.script_path, known)
     # Inline script (``script: |``): its line 1 is the line after the ``script:`` key.
     offset = job.line_of("script") or 0
     try:
-        return parse_script(job.script_text, job.spec.script_format, job.spec_path)
+        parsed = read_script(job.script_text, job.spec.script_format, job.spec_path, known)
     except InputError as exc:
         problems = [
             Problem(
@@ -56,6 +65,9 @@ def _parse(job: Job) -> Script:
             for p in exc.problems
         ]
         raise InputError(problems=problems) from None
+    parsed.warnings = [(line + offset, message) for line, message in parsed.warnings]
+    parsed.readings = [replace(r, line=r.line + offset) for r in parsed.readings]
+    return parsed
 
 
 def select_episodes(job: Job, script: Script) -> Script:
@@ -132,3 +144,17 @@ def storyboard_options(job: Job, profile: Profile | None) -> StoryboardOptions:
 def storyboard_rules(job: Job, script: Script, profile: Profile | None = None) -> Storyboard:
     characters, _ = characters_for(job, script)
     return build_storyboard(script, characters, job_context(job, script), storyboard_options(job, profile))
+
+
+def language_warnings(job: Job, script: Script, profile: Profile | None) -> list[str]:
+    """The spec's ``languages`` this profile cannot make (and a dub it cannot do), each with why."""
+    settings = profile.stages.get("translate") if profile is not None else None
+    problems = cannot_make(script.language, job.spec.languages, settings.backend if settings else None)
+    warnings = [
+        str(Problem(f"cannot make {why}", job.spec_path, job.line_of("languages", job.spec.languages.index(code))))
+        for code, why in problems.items()
+    ]
+    if job.spec.dub and job.spec.languages and profile is not None and "dub" not in profile.stages:
+        why = f"profile {profile.name!r} has no dub stage: the releases get subtitles only"
+        warnings.append(str(Problem(why, job.spec_path, job.line_of("dub"), "dub")))
+    return warnings

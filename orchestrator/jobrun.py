@@ -16,6 +16,7 @@ from orchestrator.dag import PIPELINE_STAGES, Dag, plan_dag, plan_storyboard
 from orchestrator.execution.connection import ray_connection
 from orchestrator.execution.executor import Executor
 from orchestrator.execution.report import RunReport
+from orchestrator.faults import check_writable
 from orchestrator.manifest import (
     build_manifest,
     publish_episodes,
@@ -23,6 +24,7 @@ from orchestrator.manifest import (
     write_atomic,
     write_manifest,
 )
+from orchestrator.probes import probe_inputs
 from orchestrator.progress import RunObserver
 from orchestrator.runreport import write_report
 from orchestrator.yamlfile import line_of, load_yaml_file
@@ -70,12 +72,14 @@ def run_job(
     """``config_path``: the profile's file, so that a missing model is reported at its line."""
     job, script, warnings = frontend.load(job_path)
     characters, notes = frontend.characters_for(job, script)
-    warnings += notes
+    warnings += notes + frontend.language_warnings(job, script, profile)
     stages = {"storyboard", *PIPELINE_STAGES} - (set() if characters else {"character"})
+    probe_inputs(job, characters, profile, script.language)
     check_models(profile, stages, config_path)
     out = Path(out) if out else default_out(job_path)
-    out.mkdir(parents=True, exist_ok=True)
     store_root = store_root_for(profile, out, store)
+    check_writable(out, "the output folder")
+    check_writable(store_root, "the artifact store")
     context = frontend.job_context(job, script)
     board_dag = plan_storyboard(frontend.storyboard_params(job, script, characters), profile, unit=job.folder.name)
 

@@ -12,9 +12,21 @@ from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limite
 from stages.errors import InputError
 from stages.models import CharacterSpec
 from stages.platforms import PLATFORM_PRESETS
+from stages.spectypes import LINE_BREAKS, MultilineText, PlainText, Seed, bounded_float, bounded_int, control_characters
 from stages.strict import StrictModel
+from stages.translate.languages import LANGUAGE_CODE, MAX_LANGUAGES
 
 MAX_SCRIPT_BYTES = 2_000_000
+MAX_CHARACTERS = 500
+MAX_EPISODES = 1000
+READING_SPEED_RANGE = (0.5, 30.0)  # characters (zh) or words (en) per second
+
+Volume = bounded_float(0, 1)
+EpisodeNumber = bounded_int(1, MAX_EPISODES)
+Side = bounded_int(64, 4096)
+Fps = bounded_int(1, 60)
+ReadingSpeed = bounded_float(*READING_SPEED_RANGE)
+Priority = bounded_int(0, 9)
 
 ASPECT_RESOLUTIONS: dict[str, tuple[int, int]] = {"9:16": (720, 1280), "16:9": (1280, 720)}
 
@@ -24,39 +36,53 @@ class _Spec(StrictModel):
 
 
 class MusicSpec(_Spec):
-    path: str = Field(description="Music file, relative to the spec's folder.")
-    volume: Annotated[float, Field(ge=0, le=1)] = 0.25
-    duck: bool = Field(True, description="Lower the music under speech.")
+    path: PlainText = Field(min_length=1, max_length=500, description="Music file, relative to the spec's folder.")
+    volume: Volume = 0.25
+    duck: bool = Field(True, strict=True, description="Lower the music under speech.")
 
 
 class JobSpec(_Spec):
     """A job: which script, which episodes, how the result should look."""
 
-    studio: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=200)
-    script: str = Field(
+    studio: PlainText = Field(min_length=1, max_length=200)
+    title: PlainText = Field(min_length=1, max_length=200)
+    script: MultilineText = Field(
         min_length=1,
         description="Path to the script, relative to the spec's folder; text with a line break is the script itself.",
     )
     script_format: Literal["auto", "zh", "fountain"] = "auto"
-    episodes: Literal["all"] | list[Annotated[int, Field(ge=1)]] = Field(
-        "all", description="'all' or a list of episode numbers."
+    episodes: Literal["all"] | list[EpisodeNumber] = Field(
+        "all", max_length=MAX_EPISODES, description="'all' or a list of episode numbers."
     )
     aspect: Literal["9:16", "16:9"] | None = Field(None, description="Default 9:16 (vertical).")
-    resolution: tuple[Annotated[int, Field(ge=64, le=4096)], Annotated[int, Field(ge=64, le=4096)]] | None = Field(
+    resolution: tuple[Side, Side] | None = Field(
         None, description="[width, height]; default from the aspect (720x1280 or 1280x720)."
     )
-    fps: Annotated[int, Field(ge=1, le=60)] | None = None
-    style: str = Field("", max_length=500, description="Visual style added to every image prompt.")
+    fps: Fps | None = None
+    style: PlainText = Field("", max_length=500, description="Visual style added to every image prompt.")
     language: Literal["auto", "zh", "en"] = "auto"
-    seed: int = Field(0, description="Base seed of the whole job.")
-    reading_speed: float | None = Field(
-        None, gt=0, description="Characters (zh) or words (en) per second for shot durations."
+    seed: Seed = Field(0, description="Base seed of the whole job.")
+    reading_speed: ReadingSpeed | None = Field(
+        None, description="Characters (zh) or words (en) per second for shot durations."
     )
-    characters: dict[str, CharacterSpec] = Field(default_factory=dict)
+    characters: dict[PlainText, CharacterSpec] = Field(default_factory=dict, max_length=MAX_CHARACTERS)
     music: MusicSpec | None = None
-    platform: str = Field("none", description=f"Platform preset: {', '.join(PLATFORM_PRESETS)}.")
-    priority: Annotated[int, Field(ge=0, le=9)] = Field(5, description="0 lowest, 9 highest.")
+    platform: PlainText = Field("none", description=f"Platform preset: {', '.join(PLATFORM_PRESETS)}.")
+    priority: Priority = Field(5, description="0 lowest, 9 highest.")
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_CODE.pattern)]] = Field(
+        default_factory=list,
+        max_length=MAX_LANGUAGES,
+        description="Releases in other languages (en, es, id …): subtitles, and a dub when asked.",
+    )
+    dub: bool = Field(False, strict=True, description="Also voice the translated lines (TTS in each language).")
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct_languages(cls, value: list[str]) -> list[str]:
+        repeated = sorted({code for code in value if value.count(code) > 1})
+        if repeated:
+            raise ValueError(f"languages listed twice: {', '.join(repeated)}")
+        return value
 
     @field_validator("platform")
     @classmethod
@@ -162,6 +188,7 @@ def load_job(spec_path: str | Path) -> Job:
             )
         job.script_path = path
         job.script_text = read_text_limited(path, MAX_SCRIPT_BYTES, "script")
+        refuse_control_characters(job.script_text, path)
     for name, character in spec.characters.items():
         if character.reference:
             ref = job.resolve(character.reference, f"characters.{name}.reference")
@@ -182,6 +209,15 @@ def load_job(spec_path: str | Path) -> Job:
                 field="music.path",
             )
     return job
+
+
+def refuse_control_characters(text: str, path: Path) -> None:
+    """A script file with NUL, ESC or another control character is refused at the line that has it."""
+    found = control_characters(text, LINE_BREAKS)
+    if found:
+        pos, code = found[0]
+        line = text.count("\n", 0, pos) + 1
+        raise InputError(f"control character {code} is not allowed in a script", file=path, line=line)
 
 
 def job_schema() -> dict:

@@ -1,7 +1,7 @@
 """``OUT/manifest.json``: what a run made (per episode) and what ran where (per task), written atomically.
 
-Finished episode files are published from the store into ``OUT/<episode>/`` (hard links when the
-store is on the same filesystem, copies otherwise), so OUT is a plain folder a studio can hand on.
+Finished episode files are published from the store into ``OUT/<episode>/`` as copies (never hard
+links into the store), so OUT is a plain folder a studio can hand on and edit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,35 +22,54 @@ from orchestrator.execution.report import RunReport
 EPISODE_FILES = {"video": "episode.mp4", "subtitles": "episode.srt", "cover": "cover.jpg"}
 
 
-def write_atomic(path: Path, text: str) -> None:
+def _temp_beside(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temp path beside ``path`` that becomes ``path`` atomically, or disappears if writing fails.
+
+    A full disk or a kill mid-write leaves the previous file as it was and no half-written temp.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    temp = _temp_beside(path)
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    with _replacing(path) as temp:
+        temp.write_text(text, encoding="utf-8")
 
 
 def publish_file(source: Path, target: Path) -> None:
-    """Place ``source`` at ``target`` atomically: a hard link if possible, else a copy."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        temp.unlink()
-    try:
-        os.link(source, temp)
-    except OSError:
+    """Place a copy of ``source`` at ``target`` atomically.
+
+    A copy, never a hard link: a studio that edits or re-encodes ``OUT/ep01/episode.mp4`` in place
+    must not change the artifact in the store that later runs reuse.
+    """
+    with _replacing(target) as temp:
         shutil.copyfile(source, temp)
-    os.replace(temp, target)
 
 
 def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[str, Any]]:
     """Per episode: its files under OUT (relative paths), duration and shot count; failed ones say so."""
     episodes: dict[str, dict[str, Any]] = {}
+    stems = {node.episode: node.id for node in dag.nodes.values() if node.stage == "stem"}
     for node in dag.nodes.values():
         if node.stage != "assembly":
             continue
         entry: dict[str, Any] = {
             "number": node.params["episode"]["number"],
             "title": node.params["episode"]["title"],
+            # A release in another language (``ep01/en``) says which, and whether it is dubbed.
+            "language": node.params.get("language") or node.params["job"].get("language"),
+            "dubbed": bool(node.params.get("dub")),
         }
         artifact = report.artifacts.get(node.id)
         if artifact is None:
@@ -76,6 +96,10 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
                 entry["covers"].append(f"{node.unit}/{name}")
             entry["duration"] = artifact.meta.get("duration")
             entry["shots"] = artifact.meta.get("shots", len(node.inputs["shots"]))
+            stem = report.artifacts.get(stems.get(node.unit, ""))
+            if stem is not None:  # the M&E stem goes with the original, for dubbing houses
+                publish_file(stem.file(), out / node.unit / "me.wav")
+                entry["me_stem"] = f"{node.unit}/me.wav"
         _add_gates(entry, dag, report, node.unit)
         episodes[node.unit] = entry
     return episodes

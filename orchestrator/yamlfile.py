@@ -15,34 +15,98 @@ MAX_YAML_BYTES = 1_000_000
 Loc = tuple[str | int, ...]
 
 
-def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+MAX_DEPTH = 64  # nesting of mappings and sequences; specs need about 5
+MAX_NODES = 200_000  # scalars, mappings and sequences in one document
+
+
+class _GuardedComposer(yaml.SafeLoader):
+    """A SafeLoader whose composer refuses aliases, deep nesting and huge documents *before* building
+    anything, so a "billion laughs" file costs what its text costs, never what it expands to."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(
+                problem="YAML aliases (*name) are not allowed here; write the value out",
+                problem_mark=event.start_mark,
+            )
+        if getattr(event, "anchor", None) is not None:
+            raise yaml.MarkedYAMLError(
+                problem="YAML anchors (&name) are not allowed here; write the value out",
+                problem_mark=event.start_mark,
+            )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise yaml.MarkedYAMLError(
+                problem=f"the document has more than {MAX_NODES} values", problem_mark=event.start_mark
+            )
+        nested = isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent))
+        if nested:
+            self._depth += 1
+            if self._depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested deeper than {MAX_DEPTH} levels", problem_mark=event.start_mark
+                )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if nested:
+                self._depth -= 1
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], file: str | Path) -> None:
     lines[loc] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
+        first_line: dict[object, int] = {}
         for key_node, value_node in node.value:
             key = key_node.value
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _walk(value_node, (*loc, key), lines)
+            line = key_node.start_mark.line + 1
+            if isinstance(key_node, yaml.ScalarNode) and key in first_line:
+                name = _loc_name((*loc, key))
+                raise InputError(
+                    f"duplicate key {name!r}: first on line {first_line[key]}, again on line {line}",
+                    file=file,
+                    line=line,
+                    field=name,
+                )
+            first_line.setdefault(key, line)
+            _walk(value_node, (*loc, key), lines, file)
             # The key's own line is more useful than the value's (a block value starts below it).
-            lines[(*loc, key)] = key_node.start_mark.line + 1
+            lines[(*loc, key)] = line
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*loc, i), lines)
+            _walk(item, (*loc, i), lines, file)
 
 
 def parse_yaml(text: str, file: str | Path) -> tuple[Any, dict[Loc, int]]:
-    """Parse YAML text; return the data and a map from key path to 1-based line."""
+    """Parse YAML text; return the data and a map from key path to 1-based line.
+
+    The text is composed once, with aliases, anchors, nesting and size refused by the composer; the
+    data is then built from that same node tree (never a second, unguarded parse).
+    """
+    loader = _GuardedComposer(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        lines: dict[Loc, int] = {}
+        if node is None:
+            return None, lines
+        _walk(node, (), lines, file)
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise InputError(f"not valid YAML: {exc.problem or exc}", file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise InputError(f"not valid YAML: {exc}", file=file) from None
-    lines: dict[Loc, int] = {}
-    if node is not None:
-        _walk(node, (), lines)
+    except (TypeError, ValueError) as exc:  # an unhashable key such as ``? [a, b]``
+        raise InputError(f"not valid YAML: {exc}", file=file) from None
+    finally:
+        loader.dispose()
     return data, lines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,14 @@ class InputError(Exception):
         if message is not None:
             self.problems.insert(0, Problem(message, file, line, field))
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# OS errors a retry cannot fix: the same write onto the same full or read-only disk fails the same way.
+PERMANENT_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
+
+
+def is_permanent_os_error(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in PERMANENT_ERRNOS
 
 
 class RunFailed(Exception):

@@ -6,17 +6,20 @@ hashed for content addressing (``model_dump_json`` is deterministic for the same
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import ConfigDict, Field
 
+from stages.spectypes import PlainText, Seed, bounded_int
 from stages.strict import StrictModel
 
 SpokenKind = Literal["dialogue", "voiceover", "narration"]
-BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition"]
+BeatKind = Literal["action", "dialogue", "voiceover", "narration", "transition", "caption"]  # caption: on-screen text
 ShotSize = Literal["close-up", "medium close-up", "medium", "full", "wide"]
 CameraMove = Literal["static", "push-in", "pull-out", "pan", "track", "follow"]
 TimeOfDay = Literal["day", "night", "dawn", "dusk", "unknown"]
+Pitch = bounded_int(0, 99)
+WordsPerMinute = bounded_int(80, 450)
 
 
 class CharacterSpec(StrictModel):
@@ -24,13 +27,17 @@ class CharacterSpec(StrictModel):
 
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    appearance: str = Field("", description="Visual description used in prompts and cards.")
-    voice: str = Field("", description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id).")
+    appearance: PlainText = Field("", max_length=1000, description="Visual description used in prompts and cards.")
+    voice: PlainText = Field(
+        "", max_length=100, description="Backend voice (espeak voice like 'cmn-latn-pinyin+f3', TTS speaker id)."
+    )
     gender: Literal["female", "male", "neutral"] | None = Field(None, description="Used to pick a default voice.")
-    pitch: Annotated[int, Field(ge=0, le=99)] | None = Field(None, description="Voice pitch, 0-99.")
-    speed: Annotated[int, Field(ge=80, le=450)] | None = Field(None, description="Words per minute.")
-    seed: int | None = Field(None, description="Fixed seed for this character's images (consistency).")
-    reference: str | None = Field(None, description="Reference image, relative to the spec's folder.")
+    pitch: Pitch | None = Field(None, description="Voice pitch, 0-99.")
+    speed: WordsPerMinute | None = Field(None, description="Words per minute.")
+    seed: Seed | None = Field(None, description="Fixed seed for this character's images (consistency).")
+    reference: PlainText | None = Field(
+        None, max_length=500, description="Reference image, relative to the spec's folder."
+    )
 
 
 # ---------------------------------------------------------------- the parsed script
@@ -70,10 +77,20 @@ class EpisodeScript(StrictModel):
     line: int = 0
 
 
+class SeriesInfo(StrictModel):
+    """Front matter before the first episode: series metadata, never dialogue."""
+
+    title: str = ""
+    notes: list[str] = Field(default_factory=list)
+    bios: dict[str, str] = Field(default_factory=dict)  # name -> 人物小传 text
+    synopsis: str = ""
+
+
 class Script(StrictModel):
     """A whole series as parsed from one file (Chinese micro-drama text or Fountain)."""
 
     title: str = ""
+    series: SeriesInfo = Field(default_factory=SeriesInfo)
     format: Literal["zh", "fountain"]
     language: Literal["zh", "en"]
     episodes: list[EpisodeScript]
@@ -132,6 +149,7 @@ class Shot(StrictModel):
     characters: list[str] = Field(default_factory=list)
     prompt: str
     action: str = ""  # the action text the shot shows (for cards and prompts)
+    captions: list[str] = Field(default_factory=list)  # on-screen text the script asks for (字幕：…)
     lines: list[Line] = Field(default_factory=list)
     reason: str = ""  # why this size and camera were chosen (the rule or the LLM's note)
 

@@ -148,7 +148,8 @@ class ShotPicture(StrictModel):
 
     @classmethod
     def of(cls, shot: Shot, clip_seconds: float) -> ShotPicture:
-        return cls.model_validate({**shot.model_dump(mode="json", exclude={"lines"}), "duration": clip_seconds})
+        seen = shot.model_dump(mode="json", exclude={"lines", "captions"})  # on-screen text is the subtitles' job
+        return cls.model_validate({**seen, "duration": clip_seconds})
 
 
 class ShotTiming(StrictModel):
@@ -221,6 +222,50 @@ class GatesParams(StageParams):
 
 
 PARAMS: dict[str, type[StageParams]] = {
+# ---------------------------------------------------------------- releases in other languages
+
+
+class TranslateParams(StrictModel):
+    """One spoken line into one language; the glossary spells names one way (no job context: the
+    translation of a line does not depend on the picture's size or the title)."""
+
+    id: str
+    text: str = Field(max_length=2000)
+    character: str | None = None
+    source: str
+    target: str
+    glossary: dict[str, str] = Field(default_factory=dict)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class LocaliseParams(SubtitlesParams):
+    language: str  # the target: its lines come from the ``translations`` input, in line order
+
+
+class DubParams(VoiceParams):
+    language: str  # the target: the words come from the ``translation`` input
+
+
+class ReleaseMuxParams(MuxParams):
+    language: str  # a shot muxed again with its dubbed voices
+
+
+class ReleaseAssemblyParams(AssemblyParams):
+    language: str
+    dub: bool = False
+
+
+class StemParams(StrictModel):
+    episode: str
+    music: MusicParams | None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+PARAMS: dict[str, type[StrictModel]] = {
     "storyboard": StoryboardParams,
     "character": CharacterParams,
     "keyframe": KeyframeParams,
@@ -230,6 +275,10 @@ PARAMS: dict[str, type[StageParams]] = {
     "mux": MuxParams,
     "assembly": AssemblyParams,
     "gates": GatesParams,
+    "translate": TranslateParams,
+    "localise": LocaliseParams,
+    "dub": DubParams,
+    "stem": StemParams,
 }
 
 
@@ -244,4 +293,8 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "mux": ("shot.mp4", "shot.wav"),
     "assembly": ("episode.mp4", "episode.srt", "cover.jpg"),
     "gates": ("gates.json",),
+    "translate": ("translation.json",),
+    "localise": ("episode.ass", "episode.srt"),
+    "dub": ("line.wav",),
+    "stem": ("me.wav",),
 }

@@ -27,6 +27,11 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("mux", "ffmpeg"): "stages.mux.shot_mux:ShotMux",
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
     ("gates", "ffmpeg"): "stages.gates.stage:QualityGates",
+    ("translate", "transformers"): "stages.translate.marian:MarianTranslate",
+    ("translate", "none"): "stages.translate.local:NoTranslate",
+    ("localise", "ass"): "stages.translate.subtitles:LocalisedSubtitles",
+    ("dub", "transformers"): "stages.translate.dub:TransformersDub",
+    ("stem", "ffmpeg"): "stages.translate.stem:MEStem",
 }
 
 

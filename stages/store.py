@@ -6,12 +6,18 @@ that true by writing each artifact into a temp folder beside its final place and
 place only once the stage has returned and ``meta.json`` is written: a crash at any moment leaves
 either nothing or a temp folder that is never mistaken for an artifact.
 
+The store also checks itself: ``meta.json`` records the size and sha256 of every file the stage
+wrote. A cache hit compares sizes (a ``stat`` per file) every time, and hashes when asked
+(``kaipai verify``); an artifact that fails is evicted and made again, never served. A stage's inputs
+are checked the same way just before it runs.
+
 The root is a path on a filesystem every worker sees (local disk for one machine, NFS/CephFS/JuiceFS
 on a cluster). Object stores (fsspec ``s3://``) are future work: they lack an atomic directory rename.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -19,15 +25,18 @@ import socket
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from stages.base import Artifact, Inputs, Stage
+from stages.errors import StageFailed
 from stages.hashing import digest_hex
 
 META = "meta.json"
 TEMP_PREFIX = ".tmp-"
-STORE_FIELD = "_store"  # the store's own bookkeeping inside meta.json (timings, where it ran)
+STORE_FIELD = "_store"  # the store's own bookkeeping inside meta.json (timings, where it ran, file sizes and hashes)
+HASH_BLOCK = 1 << 20
 
 
 def _canonical_default(value: Any) -> Any:
@@ -87,17 +96,109 @@ def artifact_path(store_root: str | Path, stage_name: str, key: str) -> Path:
     return Path(store_root) / stage_name / key
 
 
-def lookup(store_root: str | Path, stage_name: str, key: str) -> Artifact | None:
-    """The finished artifact under this key, or None. Only a renamed-into-place folder counts."""
+class CorruptArtifact(StageFailed):
+    """A stored artifact is not what its meta.json says (a file truncated, edited or missing).
+
+    Not retried: the artifact has been evicted, so the next run makes it again.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(HASH_BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def record_files(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and sha256 of every file a stage wrote (relative POSIX paths), for later checks."""
+    files: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != META:
+            files[path.relative_to(folder).as_posix()] = {"size": path.stat().st_size, "sha256": file_digest(path)}
+    return files
+
+
+def problem_of(artifact: Artifact, *, deep: bool = False) -> str | None:
+    """Why ``artifact`` cannot be trusted, or None. Sizes always (a stat per file); hashes when ``deep``."""
+    files = (artifact.meta.get(STORE_FIELD) or {}).get("files")
+    if not isinstance(files, dict):
+        return "no size and hash record (made by an older kaipai)"
+    for name, expected in files.items():
+        path = artifact.path / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if size != expected.get("size"):
+            return f"{name} is {size} bytes, its record says {expected.get('size')}"
+        if deep and file_digest(path) != expected.get("sha256"):
+            return f"{name} does not match its sha256 (changed after it was made)"
+    return None
+
+
+def evict(artifact_dir: Path) -> None:
+    """Take a corrupt artifact out of the store: renamed away first (atomic), then removed."""
+    aside = artifact_dir.with_name(_temp_name(artifact_dir.name))
+    try:
+        os.rename(artifact_dir, aside)
+    except FileNotFoundError:
+        return  # someone else evicted it already
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the store holds under a key: a usable artifact, or why the folder there was thrown away."""
+
+    artifact: Artifact | None
+    evicted: str | None = None  # the reason a corrupt artifact was removed
+
+
+def find(store_root: str | Path, stage_name: str, key: str, *, deep: bool = False) -> Found:
+    """The finished artifact under this key, checked against its record; a corrupt one is evicted."""
     path = artifact_path(store_root, stage_name, key)
     try:
-        return Artifact.load(key, path)
+        artifact = Artifact.load(key, path)
     except (FileNotFoundError, NotADirectoryError):
-        return None
+        return Found(None)
+    except (OSError, ValueError) as exc:  # meta.json unreadable or not JSON
+        artifact, problem = None, f"{META} is unreadable ({exc})"
+    else:
+        problem = problem_of(artifact, deep=deep)
+    if problem is None:
+        return Found(artifact)
+    evict(path)
+    return Found(None, problem)
+
+
+def lookup(store_root: str | Path, stage_name: str, key: str) -> Artifact | None:
+    """The finished, intact artifact under this key, or None. Only a renamed-into-place folder counts."""
+    return find(store_root, stage_name, key).artifact
 
 
 def exists(store_root: str | Path, stage_name: str, key: str) -> bool:
     return (artifact_path(store_root, stage_name, key) / META).is_file()
+
+
+def check_inputs(inputs: Inputs) -> None:
+    """Before a stage uses its inputs: each one still has the files its meta records (sizes).
+
+    A corrupt input is evicted and the node fails naming it; the next run makes the input again.
+    """
+    for name, value in inputs.items():
+        for artifact in value if isinstance(value, list) else [value]:
+            problem = problem_of(artifact)
+            if problem is not None:
+                evict(artifact.path)
+                raise CorruptArtifact(
+                    f"input {name} ({artifact.path.parent.name}/{artifact.key[:12]}) is corrupt: {problem}; "
+                    "it was removed from the store, run again to make it anew"
+                )
 
 
 def _temp_name(key: str) -> str:
@@ -117,6 +218,7 @@ def produce(stage: Stage, key: str, params: dict[str, Any], inputs: Inputs, stor
     cached = lookup(store_root, stage.name, key)
     if cached is not None:
         return cached
+    check_inputs(inputs)
     parent = Path(store_root) / stage.name
     parent.mkdir(parents=True, exist_ok=True)
     temp = parent / _temp_name(key)
@@ -140,6 +242,7 @@ def produce(stage: Stage, key: str, params: dict[str, Any], inputs: Inputs, stor
             "seconds": round(time.time() - started, 4),
             "cpu_seconds": round(time.process_time() - cpu_started, 4),
             "host": socket.gethostname(),
+            "files": record_files(temp),
         }
         try:
             text = json.dumps(meta, ensure_ascii=False, indent=1)

@@ -31,3 +31,9 @@ class LLMWorker(StageWorker):
     """Storyboards: one chat model held warm (chatty, latency-bound: keep it near the studio)."""
 
     family = "causal-lm"
+
+
+class TranslationWorker(StageWorker):
+    """Translations: one seq2seq MT model (Marian / opus-mt, NLLB) held warm."""
+
+    family = "translation"

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stages.base import Artifact
-from stages.errors import InputError, StageFailed
+from stages.errors import InputError, StageFailed, is_permanent_os_error
 from stages.store import produce
 
 # Errors a retry cannot fix: bad input, output that failed validation, a stage asking for data it
@@ -53,10 +53,14 @@ def describe_error(exc: BaseException) -> str:
 
 
 def is_permanent(exc: BaseException) -> bool:
-    """True for an error no retry can fix (see ``PERMANENT_ERRORS``; pydantic's ValidationError too)."""
+    """True for an error no retry can fix: ``PERMANENT_ERRORS``, pydantic's ValidationError, a full or
+    read-only disk or a refused permission, and errors that say so themselves (``retryable = False``:
+    a media input that does not decode, a missing program)."""
     from pydantic import ValidationError
 
-    return isinstance(exc, (*PERMANENT_ERRORS, ValidationError))
+    if getattr(exc, "retryable", True) is False:
+        return True
+    return isinstance(exc, (*PERMANENT_ERRORS, ValidationError)) or is_permanent_os_error(exc)
 
 
 @contextlib.contextmanager

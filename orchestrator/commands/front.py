@@ -13,8 +13,10 @@ from rich.table import Table
 from orchestrator import frontend
 from orchestrator.config import load_profile, profile_schema
 from orchestrator.console import console, user_errors, warn
-from orchestrator.jobspec import job_schema
+from orchestrator.jobspec import Job, job_schema
+from orchestrator.probes import probe_inputs
 from stages.models import Storyboard
+from stages.parsing import Parsed
 from stages.storyboard.rules import storyboard_json
 
 JobArg = typer.Argument(..., help="The job spec (YAML).", show_default=False)
@@ -34,13 +36,20 @@ def schema(
 
 @commands.command()
 @user_errors
-def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
+def validate(
+    job: Path = JobArg,
+    config: Path | None = ConfigOpt,
+    explain: bool = typer.Option(False, "--explain", help="Show how each script line was read and why."),
+) -> None:
     """Check a job spec and parse its script; print a summary. Exit 2 with FILE:LINE on errors."""
     profile = load_profile(config)
+    if explain:
+        print_readings(*frontend.read(job))
     loaded, script, warnings = frontend.load(job)
     characters, character_warnings = frontend.characters_for(loaded, script)
+    probe_inputs(loaded, characters, profile, script.language)
     storyboard = frontend.storyboard_rules(loaded, script, profile)
-    warnings += character_warnings
+    warnings += character_warnings + frontend.language_warnings(loaded, script, profile)
     source = loaded.script_path.name if loaded.script_path else "inline"
     out = console.print
     out(f"[green]ok[/green] {escape(f'{job}: {loaded.spec.title} ({loaded.spec.studio})')}", highlight=False)
@@ -65,6 +74,16 @@ def validate(job: Path = JobArg, config: Path | None = ConfigOpt) -> None:
     )
     out(f"  warnings  {len(warnings)}", highlight=False)
     warn(warnings)
+
+
+def print_readings(loaded: Job, parsed: Parsed) -> None:
+    """One row per non-blank script line: line number, what it became, the speaker, the rule."""
+    table = Table(title=f"{parsed.file}: how each line was read", show_lines=False, title_justify="left")
+    for column in ("line", "kind", "speaker", "text", "why"):
+        table.add_column(column, overflow="fold", style="dim" if column == "why" else None)
+    for r in parsed.readings:
+        table.add_row(str(r.line), r.kind, escape(r.speaker or ""), escape(r.text[:60]), escape(r.why))
+    console.print(table, highlight=False)
 
 
 @commands.command()

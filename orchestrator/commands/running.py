@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from orchestrator.console import console, err_console, user_errors
 from stages.errors import InputError, RunFailed
@@ -53,7 +54,7 @@ def run(
         config_path=config,
     )
     for warning in result.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     for line in result.summary():
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     if not result.ok:

@@ -120,10 +120,16 @@ class Executor:
     # ---------------------------------------------------------------- steps
 
     def _settle_cached(self, dag: Dag, state: RunState, report: RunReport) -> None:
+        """A stored artifact counts only if its files are what its meta records; a corrupt one is said,
+        evicted and made again by this run."""
         for nid, rec in state.records.items():
-            artifact = store.lookup(self.store_root, rec.stage, rec.key)
-            if artifact is not None:
-                report.artifacts[nid] = artifact
+            found = store.find(self.store_root, rec.stage, rec.key)
+            if found.evicted:
+                self.observer.event(
+                    f"{dag.nodes[nid].name}: stored artifact was corrupt ({found.evicted}); making it again", "warning"
+                )
+            if found.artifact is not None:
+                report.artifacts[nid] = found.artifact
                 state.mark_cached(nid, time.time())
 
     def _place(self, dag: Dag, exclude: set[str], done: set[str]):

@@ -2,7 +2,8 @@
 with ``comm`` or ``bytes`` over ``links``. Loaded from JSON with errors that name the field.
 
 kaipai adds optional, backward-compatible fields: a task's ``priority`` (studio priority, higher
-first), ``group`` (an episode: its tasks prefer one home resource) and ``model`` (weights it needs);
+first), ``group`` (an episode: its tasks prefer one home resource), ``model`` (weights it needs) and
+``release`` (earliest start: its job's arrival);
 a resource's ``load`` (seconds to load a model on one of its slots when the weights are not warm).
 """
 
@@ -37,6 +38,7 @@ class TaskSpec(_M):
     priority: int = 0
     group: str | None = None
     model: str | None = None
+    release: float = Field(0.0, ge=0, description="Earliest start (a job's arrival), seconds.")
 
 
 class EdgeSpec(_M):

@@ -1,11 +1,11 @@
-"""Interface 4: place a kaipai DAG onto the profile's zones with the scheduling core.
+"""Interface 4: place a kaipai DAG onto the profile's zones with the same ``Placer`` the simulator uses.
 
-Each zone becomes one resource per GPU kind (``zone/H800``, slots = that many GPUs) and one CPU
-resource (``zone/cpu``, slots = its cores). A GPU stage may run on a zone where its pool has workers
-(``"*"`` = any); its run time there comes from the cost model for that GPU kind, plus the time to load
-its model on a slot (from the zone's disk, or over the link when the weights are elsewhere). Edges
-carry the upstream artifact's estimated bytes over the zones' links. Nodes already ``done`` are left
-out (their artifacts are in the shared store), and ``exclude_zones`` drops a zone that was lost.
+The DAG becomes a one-job simulator workload (``Workload``): each remaining node a task with its
+cost-model estimate at speed 1 (a CPU core for CPU stages), its model (GPU stages), its output bytes
+and, for a GPU stage with a pool, the zones its pool has workers in. The simulator then runs it on the
+profile's topology under the policy's placer (``policies.make_placer``): every zone, start and finish
+comes from the placer's online decisions, exactly as in ``kaipai simulate``. Nodes already ``done``
+are left out (their artifacts are in the shared store), and ``exclude_zones`` drops a lost zone.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.placement.costmodel import CostModel, model_of
-from orchestrator.placement.graph import EdgeSpec, LinkSpec, ResourceSpec, TaskGraph, TaskSpec
-from orchestrator.placement.scheduler import POLICIES, schedule
+from orchestrator.placement.policies import POLICIES, Placer, make_placer
+from orchestrator.placement.workload import Workload
 
 if TYPE_CHECKING:
     from orchestrator.dag import Dag
+    from orchestrator.placement.topology import Topology
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Placement:
     finish: dict[str, float]
     makespan: float
     gpu_kind: dict[str, str | None] = field(default_factory=dict)  # additive: the kind it was placed on
+    placer: Placer | None = None  # the policy object that made every decision
 
 
 def _stage_is_gpu(profile: Any, stage: str) -> bool:
@@ -78,88 +80,79 @@ def place_dag(
     model = cost_model or CostModel(
         seconds=dict(topology.seconds) if topology else {}, gpu_speed=dict(topology.gpu_speed) if topology else {}
     )
-
-    def backend_of(node: Any) -> str:
-        settings = profile.stages.get(node.stage)
-        return getattr(node, "backend", "") or (settings.backend if settings else "")
-
-    def model_for(node: Any) -> str | None:
-        settings = profile.stages.get(node.stage)
-        if not _stage_is_gpu(profile, node.stage):
-            return None
-        return model_of(node.stage, backend_of(node), settings.options if settings else None)
-
-    remaining = [n for nid, n in dag.nodes.items() if nid not in done_ids]
     lost = set(exclude_zones)
     zones = [z for z in (topology.zones if topology else []) if z.name not in lost]
+    order = dag.topo_order() if hasattr(dag, "topo_order") else list(dag.nodes)
+    remaining = [dag.nodes[nid] for nid in order if nid not in done_ids]
     if not zones:
-        cost = {n.id: model.estimate(n.stage, backend_of(n), n.params, None, model=model_for(n)) for n in remaining}
+        cost = {n.id: model.estimate(n.stage, _backend(profile, n), n.params, None, model=None) for n in remaining}
         start, finish = _asap(dag, cost, done_ids)
-        return Placement(
-            {nid: None for nid in dag.nodes},
-            start,
-            finish,
-            max(finish.values(), default=0.0),
-            {nid: None for nid in dag.nodes},
-        )
+        nothing = {nid: None for nid in dag.nodes}
+        return Placement(nothing, start, finish, max(finish.values(), default=0.0), dict(nothing))
+    kept = topology.model_copy(
+        update={"zones": zones, "links": [x for x in topology.links if not set(x.between) & lost]}
+    )
+    w = _workload(remaining, profile, kept, model)
+    return _simulate_one_job(dag, w, remaining, kept, policy, done_ids)
 
-    resources: list[ResourceSpec] = []
-    zone_of: dict[str, str] = {}
-    kind_of: dict[str, str | None] = {}
-    models_needed = {m for m in (model_for(n) for n in remaining) if m}
-    for z in zones:
-        for kind, count in z.gpus.items():
-            if count <= 0:
-                continue
-            rid = f"{z.name}/{kind}"
-            load = {}
-            for m in models_needed:
-                source = None if z.has_weights(m) else topology.weights_source(m, z.name)
-                link_bw = topology.latency_bandwidth(source, z.name)[1] if source else None
-                load[m] = model.load_seconds(m, z.has_weights(m) or source is None, link_bw, z.read_bandwidth)
-            resources.append(ResourceSpec(id=rid, slots=min(count, max(len(remaining), 1)), load=load))
-            zone_of[rid], kind_of[rid] = z.name, kind
-        rid = f"{z.name}/cpu"
-        resources.append(ResourceSpec(id=rid, slots=min(max(z.cpus, 1), max(len(remaining), 1))))
-        zone_of[rid], kind_of[rid] = z.name, None
 
-    zone_names = [z.name for z in zones]
-    tasks: list[TaskSpec] = []
-    for node in remaining:
-        m = model_for(node)
-        gpu = _stage_is_gpu(profile, node.stage)
-        allowed = set(_pool_zones(profile, node.stage, zone_names)) if gpu else set(zone_names)
-        cost = {}
-        for r in resources:
-            if zone_of[r.id] not in allowed or (kind_of[r.id] is None) == gpu:
-                continue
-            cost[r.id] = model.estimate(node.stage, backend_of(node), node.params, kind_of[r.id], model=m)
-        if not cost:  # a GPU stage where no zone left has GPUs: run it on CPUs rather than not at all
-            cost = {
-                r.id: model.estimate(node.stage, backend_of(node), node.params, None, model=m)
-                for r in resources
-                if kind_of[r.id] is None
-            }
-        tasks.append(TaskSpec(id=node.id, cost=cost, group=node.episode, model=m))
-    remaining_ids = {n.id for n in remaining}
-    edges = [
-        EdgeSpec.model_validate(
-            {"from": dep, "to": node.id, "bytes": model.artifact_bytes(dag.nodes[dep].stage, dag.nodes[dep].params)}
-        )
-        for node in remaining
-        for dep in dict.fromkeys(node.deps)
-        if dep in remaining_ids
-    ]
-    links = {}
-    for i, a in enumerate(resources):
-        for b in resources[i + 1 :]:
-            latency, bandwidth = topology.latency_bandwidth(zone_of[a.id], zone_of[b.id])
-            links[frozenset((a.id, b.id))] = LinkSpec(between=(a.id, b.id), latency=latency, bandwidth=bandwidth)
-    result = schedule(TaskGraph(resources, tasks, edges, links), policy)
+def _backend(profile: Any, node: Any) -> str:
+    settings = profile.stages.get(node.stage)
+    return getattr(node, "backend", "") or (settings.backend if settings else "")
+
+
+def _workload(remaining: list[Any], profile: Any, topology: Topology, model: CostModel) -> Workload:
+    """The remaining nodes as one job arriving at 0 (ids in topological order, as the simulator needs)."""
+    from orchestrator.placement.pipeline import STAGES
+
+    w = Workload()
+    index = {n.id: i for i, n in enumerate(remaining)}
+    zone_names = [z.name for z in topology.zones]
+    has_gpus = any(z.gpus for z in topology.zones)
+    episodes: dict[str, int] = {}
+    model_ids: dict[str, int] = {}
+    for i, node in enumerate(remaining):
+        settings = profile.stages.get(node.stage)
+        gpu = has_gpus and _stage_is_gpu(profile, node.stage)
+        name = model_of(node.stage, _backend(profile, node), settings.options if settings else None) if gpu else None
+        if gpu and name is None:
+            name = f"{node.stage}/{_backend(profile, node)}"  # a GPU stage without named weights
+        w.kind.append(STAGES.index(node.stage) if node.stage in STAGES else -1)
+        w.model.append(model_ids.setdefault(name, len(model_ids)) if name else -1)
+        w.work.append(model.estimate(node.stage, _backend(profile, node), node.params, None, model=name))
+        w.out_bytes.append(model.artifact_bytes(node.stage, node.params))
+        w.job.append(0)
+        w.episode.append(episodes.setdefault(node.episode, len(episodes)) if node.episode else -1)
+        w.preds.append(tuple(index[d] for d in dict.fromkeys(node.deps) if d in index))
+        w.succs.append([])
+        for p in w.preds[-1]:
+            w.succs[p].append(i)
+        allowed = _pool_zones(profile, node.stage, zone_names) if gpu else zone_names
+        w.allowed.append(sum(1 << zone_names.index(z) for z in allowed))
+    w.models = list(model_ids)
+    w.job_arrival, w.job_priority = [0.0], [0]
+    w.job_roots = [[i for i, p in enumerate(w.preds) if not p]]
+    w.job_tasks = [len(remaining)]
+    w.compute_ranks()
+    return w
+
+
+def _simulate_one_job(
+    dag: Dag, w: Workload, remaining: list[Any], topology: Topology, policy: str, done_ids: set[str]
+) -> Placement:
+    from orchestrator.placement.simulator import Simulation
+    from orchestrator.placement.workload import no_cycle_collection
+
+    placer = make_placer(policy)
+    with no_cycle_collection():
+        sim = Simulation(topology, w, placer)
+        sim.run()
     zone: dict[str, str | None] = {nid: None for nid in done_ids if nid in dag.nodes}
     kinds: dict[str, str | None] = dict(zone)
     start, finish = {}, {}
-    for t in result.tasks:
-        zone[t.id], kinds[t.id] = zone_of[t.resource], kind_of[t.resource]
-        start[t.id], finish[t.id] = t.start, t.finish
-    return Placement(zone, start, finish, result.makespan, kinds)
+    for i, node in enumerate(remaining):
+        zone[node.id] = topology.zones[sim.zone_of[i]].name
+        g = sim.ran_on[i]
+        kinds[node.id] = sim.gpu_kind[g] if g >= 0 else None
+        start[node.id], finish[node.id] = sim.start_time[i], sim.finish_time[i]
+    return Placement(zone, start, finish, max(finish.values(), default=0.0), kinds, placer)

@@ -31,6 +31,13 @@ class StudioSpec(_M):
     motion_model: str = Field("Lightricks/LTX-Video", description="Image-to-video model this studio uses.")
 
 
+class BurstSpec(_M):
+    """Extra jobs that all arrive at one moment (a studio dumping a season at once)."""
+
+    at: float = Field(ge=0, description="Seconds after the start.")
+    jobs: int = Field(ge=1, le=100_000)
+
+
 class WorkloadSpec(_M):
     jobs: int = Field(100, ge=1, le=1_000_000)
     total_shots: int | None = Field(None, ge=1, le=MAX_SHOTS, description="Stop generating at this many shots.")
@@ -43,6 +50,7 @@ class WorkloadSpec(_M):
     storyboard_model: str = "Qwen/Qwen2.5-7B-Instruct"
     image_model: str = "black-forest-labs/FLUX.1-schnell"
     voice_model: str = "facebook/mms-tts-eng"
+    burst: BurstSpec | None = Field(None, description="Extra jobs arriving together, on top of the others.")
 
     @model_validator(mode="after")
     def _ranges(self) -> WorkloadSpec:

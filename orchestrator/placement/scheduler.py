@@ -21,6 +21,7 @@ import heapq
 from bisect import bisect_right, insort
 from dataclasses import dataclass
 
+from orchestrator.placement import paths
 from orchestrator.placement.graph import TaskGraph, topo_order
 
 POLICIES = ("heft", "kaipai")
@@ -82,13 +83,13 @@ class _Timeline:
 
 def upward_ranks(graph: TaskGraph) -> list[float]:
     """rank_u(i) = mean cost(i) + max over successors j of (mean comm(i, j) + rank_u(j))."""
-    rank = [0.0] * len(graph.tasks)
-    for i in reversed(topo_order(graph)):
-        costs = graph.tasks[i].cost.values()
-        mean = sum(costs) / len(costs)
-        tail = max((graph.mean_comm(e) + rank[j] for j, e in graph.succ[i]), default=0.0)
-        rank[i] = mean + tail
-    return rank
+    comm: dict[tuple[int, int], float] = {}
+    for i, out in enumerate(graph.succ):
+        for j, e in out:
+            comm[(i, j)] = max(comm.get((i, j), 0.0), graph.mean_comm(e))
+    mean = [sum(t.cost.values()) / len(t.cost) for t in graph.tasks]
+    succs = [[j for j, _ in out] for out in graph.succ]
+    return paths.upward_ranks(topo_order(graph)[::-1], succs, mean, lambda i, j: comm[(i, j)])
 
 
 def schedule(graph: TaskGraph, policy: str = "heft") -> Schedule:
@@ -116,7 +117,7 @@ def schedule(graph: TaskGraph, policy: str = "heft") -> Schedule:
         best: tuple | None = None
         group_home = home.get(task.group) if kaipai and task.group else None
         for rid in sorted(task.cost, key=order_of.__getitem__):
-            data_ready = 0.0
+            data_ready = task.release
             for p, edge in graph.pred[i]:
                 src = placed[p]
                 assert src is not None

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
@@ -13,30 +14,41 @@ from stages.errors import InputError
 from stages.models import Script
 from stages.parsing.detect import detect_format, detect_language
 from stages.parsing.fountain import parse_fountain
-from stages.parsing.zh import parse_zh
+from stages.parsing.reading import Parsed, Reading, readings_from_beats
+from stages.parsing.unicode import clean_text
+from stages.parsing.zh import read_zh
 
 MAX_SCRIPT_CHARS = 1_000_000
 
 ScriptFormat = Literal["auto", "zh", "fountain"]
 
-__all__ = ["MAX_SCRIPT_CHARS", "detect_format", "detect_language", "parse_script"]
+__all__ = ["MAX_SCRIPT_CHARS", "Parsed", "Reading", "detect_format", "detect_language", "parse_script", "read_script"]
 
 
 def parse_script(text: str, fmt: ScriptFormat = "auto", file: Path | str = "<script>") -> Script:
     """Parse a script in the given format (``auto`` detects it). Raises InputError on bad input."""
+    return read_script(text, fmt, file).script
+
+
+def read_script(
+    text: str, fmt: ScriptFormat = "auto", file: Path | str = "<script>", known: Iterable[str] = ()
+) -> Parsed:
+    """Parse, keeping how each line was read and the warnings. ``known``: names the spec describes,
+    so that cues are resolved against them as well as against the script's own cast."""
     if len(text) > MAX_SCRIPT_CHARS:
         raise InputError(f"script is {len(text)} characters; the limit is {MAX_SCRIPT_CHARS}", file=file)
-    text = text.removeprefix("\ufeff")
+    text = clean_text(text)
     if fmt == "auto":
         fmt = detect_format(text)
     if fmt == "zh":
-        script = parse_zh(text, file)
+        parsed = read_zh(text, file, known)
     elif fmt == "fountain":
         script = parse_fountain(text, file)
+        parsed = Parsed(script, file, readings_from_beats(script))
     else:
         raise InputError(f"unknown script format {fmt!r} (auto, zh, fountain)", file=file, field="script_format")
-    _check_not_empty(script, file)
-    return script
+    _check_not_empty(parsed.script, file)
+    return parsed
 
 
 def _check_not_empty(script: Script, file: Path | str) -> None:

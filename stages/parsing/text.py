@@ -9,7 +9,9 @@ from stages.errors import InputError
 from stages.models import Beat, EpisodeScript, SceneScript
 
 LINE_BREAK = re.compile(r"\r\n|\n|\r")
-_NAME_NOTE = re.compile(r"\s*[（(【\[][^）)】\]]*[）)】\]]\s*")
+_EDGE_NOTES = re.compile(r"^(?:\s*[（(【\[][^）)】\]]*[）)】\]])+|(?:[（(【\[][^）)】\]]*[）)】\]]\s*)+$")
+_OPENERS, _CLOSERS = "（([【{《", "）)]】}》"
+_SEPARATORS = "、，,/／;； \t\u3000"
 
 
 def source_lines(text: str) -> list[str]:
@@ -19,15 +21,34 @@ def source_lines(text: str) -> list[str]:
 
 def clean_name(name: str) -> str:
     """A speaker or cast name without notes in brackets, quotes or surrounding space."""
-    name = _NAME_NOTE.sub("", name)
+    name = _EDGE_NOTES.sub("", name.strip())
     return name.strip().strip("\u3000\"'“”‘’「」").strip()
 
 
+# A note after the names ends the list: ``人物：林晚、陈砚  本集死亡：无``.
+_CAST_NOTE = re.compile(r"[\s、，,;；]*(?:本集)?(?:死亡|新增|新人物|退场|下线|备注|注|说明)\s*[：:].*$")
+# A count or a crowd after a name: ``男同学*4``, ``保镖×2``, ``群演若干``, ``路人3名``.
+_COUNT = re.compile(r"\s*(?:[*×xX＊]\s*[0-9０-９]+|若干|等人|等|[0-9０-９]+\s*[名位个人])$")
+
+
 def split_names(text: str) -> list[str]:
-    """``林晚、陈默(保安)，老周`` -> ``["林晚", "陈默", "老周"]``."""
-    text = _NAME_NOTE.sub(" ", text)
-    names = (clean_name(n) for n in re.split(r"[、，,/／;；\s]+", text))
+    """``林晚、陈默(保安)，男同学*4  本集死亡：无`` -> ``["林晚", "陈默", "男同学"]``."""
+    names = (clean_name(_COUNT.sub("", n)) for n in _split_outside_brackets(_CAST_NOTE.sub("", text)))
     return [n for n in names if n and len(n) <= 24]
+
+
+def _split_outside_brackets(text: str) -> list[str]:
+    """Split at separators that are not inside brackets (a name may hold ``(0,0)``)."""
+    parts, current, depth = [], [], 0
+    for ch in text:
+        depth += (ch in _OPENERS) - (ch in _CLOSERS and depth > 0)
+        if ch in _SEPARATORS and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
 
 
 class Builder:

@@ -276,11 +276,42 @@ def build_vits() -> tuple[Any, Any]:
     return model, tokenizer
 
 
+# ------------------------------------------------------------------ translation (Marian / opus-mt class)
+
+
+def build_marian() -> tuple[Any, Any]:
+    """A tiny Marian encoder-decoder (the opus-mt class) and a character tokenizer: (model, tokenizer)."""
+    import torch
+    from transformers import MarianConfig, MarianMTModel
+
+    tokenizer = _char_tokenizer(model_max_length=256)
+    torch.manual_seed(0)
+    config = MarianConfig(
+        vocab_size=len(tokenizer),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=256,
+        pad_token_id=0,
+        eos_token_id=3,
+        decoder_start_token_id=0,
+        forced_eos_token_id=3,
+    )
+    model = MarianMTModel(config)
+    model.eval()
+    return model, tokenizer
+
+
 BUILDERS: dict[str, Callable[[], Any]] = {
     "sd": build_sd,
     "ltx": build_ltx,
     "qwen2": build_qwen2,
     "vits": build_vits,
+    "marian": build_marian,
 }
 
 

@@ -136,15 +136,20 @@ def narrator_of(specs: Mapping[str, CharacterSpec]) -> str | None:
     return next((name for name in specs if name in NARRATOR_NAMES), None)
 
 
-def build_character(name: str, spec: CharacterSpec | None, language: str, job_seed: int) -> Character:
-    """A character from its spec entry; whatever the entry leaves out (or all, without one) is derived."""
+MAX_BIO = 200  # characters of a 人物小传 used as a look
+
+
+def build_character(name: str, spec: CharacterSpec | None, language: str, job_seed: int, bio: str = "") -> Character:
+    """A character from its spec entry; whatever the entry leaves out (or all, without one) is derived.
+    The script's own bio (人物小传) gives the look when the spec gives none."""
     described = spec is not None
     spec = spec or CharacterSpec()
     gender: Gender = spec.gender or ("neutral" if name in NARRATOR_NAMES else guess_gender(name, language))
     voice, pitch, speed = default_voice(name, language, gender)
+    look = f"{name}，{bio}"[:MAX_BIO] if bio else default_appearance(name, language, gender)
     return Character(
         name=name,
-        appearance=spec.appearance or default_appearance(name, language, gender),
+        appearance=spec.appearance or look,
         voice=spec.voice or voice,
         pitch=spec.pitch if spec.pitch is not None else pitch,
         speed=spec.speed if spec.speed is not None else speed,
@@ -181,13 +186,15 @@ def reconcile(
         spec_name = name if name in specs else by_folded.get(name.casefold())
         if spec_name:
             used.add(spec_name)
-        character = build_character(name, specs.get(spec_name) if spec_name else None, language, job_seed)
+        bio = script.series.bios.get(name, "")
+        character = build_character(name, specs.get(spec_name) if spec_name else None, language, job_seed, bio)
         if not spec_name:
             warnings.append(
                 (
                     None,
                     f"{name} is in the script but not described in the spec's characters; "
-                    f"using a default look and voice ({character.voice})",
+                    f"using {'its bio as the look' if bio else 'a default look'} "
+                    f"and a default voice ({character.voice})",
                 )
             )
         characters.append(character)

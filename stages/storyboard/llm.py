@@ -32,6 +32,7 @@ from stages.models import (
     Storyboard,
 )
 from stages.params import JobContext
+from stages.parsing.cues import resolve_name
 from stages.pipelines.llm import ChatModel
 from stages.storyboard.characters import NARRATOR_NAMES
 from stages.storyboard.rules import (
@@ -127,6 +128,8 @@ def check_scene(
                 raise SceneInvalid(f"line {item.get('id')} text was changed; refer to lines by id only")
     known = set(cast)
     for n, shot in enumerate(answer.shots, 1):
+        # The same cast resolution as the parser: "林晚（冷笑）", "LIN WAN" or "林晚OS" is 林晚.
+        shot.characters = list(dict.fromkeys(resolve_name(c, cast) or c for c in shot.characters))
         strangers = [c for c in shot.characters if c not in known]
         if strangers:
             raise SceneInvalid(f"shot {n}: characters {strangers} are not in this scene (cast: {sorted(known)})")
@@ -257,7 +260,7 @@ class LLMStoryboard(ModelStage):
                     ]
                     continue
                 report["by_model"] += 1
-                return self._to_shots(answer, scene, lines, job, options)
+                return with_captions(self._to_shots(answer, scene, lines, job, options), scene_script)
         report["problems"].append(f"{scene.id}: {error}")
         report["fallback"] += 1
         return shots_for_scene(scene_script, scene.id, lines, characters, job, options)
@@ -291,6 +294,14 @@ class LLMStoryboard(ModelStage):
                 )
             )
         return shots
+
+
+def with_captions(shots: list[Shot], scene: SceneScript) -> list[Shot]:
+    """The model groups lines only; the scene's on-screen text (字幕) goes over its first shot."""
+    captions = [beat.text for beat in scene.beats if beat.kind == "caption"]
+    if captions and shots:
+        shots[0] = shots[0].model_copy(update={"captions": [*shots[0].captions, *captions]})
+    return shots
 
 
 def _short_error(exc: Exception) -> str:

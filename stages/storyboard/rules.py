@@ -182,6 +182,7 @@ class Draft:
     flashback: bool = False
     emphatic: str | None = None  # why a line here must stand alone
     transition: str = ""  # a transition written after this shot
+    captions: list[str] = field(default_factory=list)  # on-screen text (字幕：…) shown over this shot
 
     @property
     def speakers(self) -> list[str]:
@@ -230,6 +231,13 @@ def group_beats(scene: SceneScript, lines: Sequence[Line], language: str, option
         if beat.kind == "action":
             current = Draft(action=[beat.text], flashback=beat.flashback)
             drafts.append(current)
+            continue
+        if beat.kind == "caption":
+            # On-screen text goes over the open shot; with none open it gets a shot of its own.
+            if current is None:
+                current = Draft(flashback=beat.flashback)
+                drafts.append(current)
+            current.captions.append(beat.text)
             continue
         line = queue.pop(0)
         if current is None or not _accepts(current, line, beat, language, options):
@@ -356,7 +364,8 @@ def duration(draft: Draft, language: str, options: StoryboardOptions) -> float:
     needed = shot_layout(0, speech)[0] if speech else 0.0
     action_units = text_units(" ".join(draft.action), language)
     action = options.min_shot + action_units / (2 * options.speed(language)) if draft.action else 0.0
-    planned = min(options.max_shot, max(options.min_shot, action, needed))
+    captions = sum(speech_seconds(text, language, options) for text in draft.captions)
+    planned = min(options.max_shot, max(options.min_shot, action, needed, captions))
     return round(max(planned, needed) + 0.049, 1)  # round up to 0.1 s: never shorter than the speech
 
 
@@ -396,6 +405,7 @@ def shots_for_scene(
                 characters=[c.name for c in in_shot],
                 prompt=shot_prompt(draft, framing, scene, in_shot, job),
                 action=" ".join(draft.action),
+                captions=list(draft.captions),
                 lines=list(draft.lines),
                 reason=reason,
             )

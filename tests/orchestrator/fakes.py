@@ -2,7 +2,8 @@
 
 They write small real files and honest metadata (a voice's duration grows with its text), and take
 options (:class:`FakeOptions`) that make them slow (``sleep``), broken for some units (``fail``: unit
-ids) or flaky (``flaky_dir``: fail the first attempt of each unit, remembered by a marker file).
+ids; ``disk_full``: an out-of-space error) or flaky (``flaky_dir``: fail the first attempt of each
+unit, remembered by a marker file).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class FakeOptions(StageOptions):
     sleep: float = 0.0
     fail: list[str] = Field(default_factory=list)  # units that fail (a retryable error)
     invalid: list[str] = Field(default_factory=list)  # units whose input is bad (never retried)
+    disk_full: list[str] = Field(default_factory=list)  # units whose write finds the disk full (not retried)
     flaky_dir: str | None = None
     rate: float = 1.0  # changes nothing but the key: a setting that enters it
     # Read by FakeWorker only (the pool actor): a model that is not there, a file to log batches to.
@@ -58,6 +60,10 @@ class FakeStage(Stage):
             time.sleep(self.options.sleep)
         if unit in self.options.fail:
             raise ValueError(f"fake failure in {self.name} {unit}")
+        if unit in self.options.disk_full:
+            import errno
+
+            raise OSError(errno.ENOSPC, "No space left on device", str(out / self.files[0]))
         if unit in self.options.invalid:
             from stages.errors import InputError
 

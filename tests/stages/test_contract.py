@@ -24,17 +24,21 @@ from stages.params import (
     AssemblyParams,
     CharacterLook,
     CharacterParams,
+    DubParams,
     EpisodeHeader,
     GatesParams,
     JobContext,
     KeyframeParams,
+    LocaliseParams,
     MotionParams,
     MuxParams,
     ShotPicture,
     ShotTiming,
     Speaker,
+    StemParams,
     StoryboardParams,
     SubtitlesParams,
+    TranslateParams,
     VoiceParams,
 )
 from stages.parsing import parse_script
@@ -46,6 +50,8 @@ REAL = sorted(BACKENDS)  # collected at import, before any test registers its fa
 MODEL = [(s, b) for s, b in REAL if stage_class(s, b).family is not None]
 SLOW_TO_RUN = set(MODEL)  # tiny models, but torch and diffusers take seconds to import and run on a CPU
 TINY = load_profile(REPO / "configs" / "tiny.yaml")
+# Backends that exist to say why they cannot make anything (the offline profile's translate).
+REFUSING = {("translate", "none")}
 
 
 def options_for_a_run(stage: str, backend: str) -> StageOptions:
@@ -120,6 +126,8 @@ def typed_params(stage: str, sample: Any) -> dict[str, Any]:
     characters = [Character.model_validate(c) for c in sample.CHARACTERS]
     shot = Shot.model_validate(sample.SHOTS[0])
     episode = EpisodeHeader.model_validate(sample.EPISODE)
+    line = Line.model_validate(sample.LINES[0])
+    timing = [ShotTiming(id=s["id"], duration=s["duration"], lines=s["lines"]) for s in sample.SHOTS]
     made = {
         "storyboard": lambda: StoryboardParams(job=job, script=parse_script(ZH_SCRIPT), characters=characters),
         "character": lambda: CharacterParams(job=job, character=CharacterLook.of(characters[0])),
@@ -142,6 +150,10 @@ def typed_params(stage: str, sample: Any) -> dict[str, Any]:
         "mux": lambda: MuxParams(job=job, shot=shot, scene=Scene.model_validate(sample.SCENE)),
         "assembly": lambda: AssemblyParams(job=job, episode=episode, music=None),
         "gates": lambda: GatesParams(job=job, episode=episode),
+        "translate": lambda: TranslateParams(id=line.id, text=line.text, source="zh", target="en"),
+        "localise": lambda: LocaliseParams(job=job, episode=episode, shots=timing, language="en"),
+        "dub": lambda: DubParams(job=job, line=line, character=Speaker.of(characters[0]), language="en"),
+        "stem": lambda: StemParams(episode=episode.id, music=None),
     }
     params = made[stage]()
     assert isinstance(params, PARAMS[stage])
@@ -162,12 +174,35 @@ def upstream(request) -> dict[str, Any]:
         "mux": lambda: {"motion": get("motions")[0], "voices": get("voices")},
         "assembly": lambda: {"shots": get("muxes"), "subtitles": get("subtitles"), "cover": get("keyframes")[0]},
         "gates": lambda: {"episode": get("assembled"), "subtitles": get("subtitles")},
+        "translate": lambda: {},
+        "localise": lambda: {"voices": get("voices"), "translations": translations(request, get("voices"))},
+        "dub": lambda: {"translation": translations(request, get("voices"))[0]},
+        "stem": lambda: {"shots": get("muxes")},
     }
+
+
+def translations(request, voices) -> list[Artifact]:
+    """One translation artifact per line of the sample episode, in line order (what ``translate`` writes)."""
+    import json
+
+    sample = request.getfixturevalue("sample")
+    folder = request.getfixturevalue("tmp_path") / "translations"
+    made = []
+    for i, line in enumerate(ln for shot in sample.SHOTS for ln in shot["lines"]):
+        (folder / str(i)).mkdir(parents=True, exist_ok=True)
+        record = {"id": line["id"], "text": f"Line {i} in English.", "subtitle": f"Line {i} in English."}
+        (folder / str(i) / "translation.json").write_text(json.dumps(record), encoding="utf-8")
+        made.append(Artifact(f"t{i}", folder / str(i), {"file": "translation.json"}))
+    return made
 
 
 @pytest.mark.parametrize(
     ("stage", "backend"),
-    [pytest.param(s, b, marks=pytest.mark.slow) if (s, b) in SLOW_TO_RUN else (s, b) for s, b in REAL],
+    [
+        pytest.param(s, b, marks=pytest.mark.slow) if (s, b) in SLOW_TO_RUN else (s, b)
+        for s, b in REAL
+        if (s, b) not in REFUSING
+    ],
 )
 def test_declared_outputs_exist_after_run(stage, backend, sample, upstream, stage_run, tmp_path: Path):
     instance = stage_class(stage, backend)(options_for_a_run(stage, backend))
@@ -180,3 +215,17 @@ def test_declared_outputs_exist_after_run(stage, backend, sample, upstream, stag
     assert artifact.meta["file"] == declared[0]
     for name in declared:
         assert (artifact.path / name).is_file() and (artifact.path / name).stat().st_size > 0, name
+
+
+@pytest.mark.parametrize(("stage", "backend"), sorted(REFUSING))
+def test_refusing_backends_refuse_as_bad_input(stage, backend, sample, tmp_path):
+    from stages.errors import InputError
+
+    with pytest.raises(InputError, match="no machine-translation model"):
+        stage_class(stage, backend)().run(typed_params(stage, sample), {}, tmp_path)
+
+
+def test_a_new_shot_field_is_a_decision_for_pictures():
+    """ShotPicture is Shot less what pictures must not see: a field added to Shot fails here until it is
+    either added to ShotPicture (pictures depend on it) or left out in ``ShotPicture.of``."""
+    assert set(ShotPicture.model_fields) == set(Shot.model_fields) - {"lines", "captions"}

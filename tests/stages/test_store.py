@@ -123,11 +123,11 @@ def test_concurrent_winner_is_kept(tmp_path):
             # Another worker finishes the same key while we run.
             other = tmp_path / "voice" / "k1"
             other.mkdir()
-            (other / "meta.json").write_text(json.dumps({"winner": True}))
+            (other / "meta.json").write_text(json.dumps({"winner": True, "_store": {"files": {}}}))
             return super().run(params, inputs, out)
 
     art = store.produce(Racer(), "k1", {"text": "x"}, {}, tmp_path)
-    assert art.meta == {"winner": True}
+    assert art.meta == {"winner": True, "_store": {"files": {}}}
     assert [p.name for p in (tmp_path / "voice").iterdir()] == ["k1"]
 
 

@@ -9,7 +9,15 @@ from workers.preflight import is_available, missing_models, models_of
 def test_tiny_profile_needs_nothing_from_disk(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     profile = load_profile("configs/tiny.yaml")
-    assert {stage for stage, _ in models_of(profile)} == {"storyboard", "character", "keyframe", "motion", "voice"}
+    assert {stage for stage, _ in models_of(profile)} == {
+        "storyboard",
+        "character",
+        "keyframe",
+        "motion",
+        "voice",
+        "translate",
+        "dub",
+    }
     assert missing_models(profile) == []
 
 

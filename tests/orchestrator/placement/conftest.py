@@ -9,6 +9,32 @@ import pytest
 
 GRAPHS = Path(__file__).resolve().parents[3] / "examples" / "graphs"
 
+SMALL = """\
+name: small
+seed: 3
+topology:
+  zones:
+    - {name: a, gpus: {H100: 4}, cpus: 8, weights: [Lightricks/LTX-Video, black-forest-labs/FLUX.1-schnell]}
+    - {name: b, gpus: {A800: 4}, cpus: 8, weights: [facebook/mms-tts-eng, Qwen/Qwen2.5-7B-Instruct]}
+  links:
+    - {between: [a, b], latency: 0.001, bandwidth: 1.0e9}
+workload:
+  jobs: 4
+  rate_per_hour: 3600
+  episodes_per_job: [1, 2]
+  shots_per_episode: [2, 4]
+  studios:
+    - {name: s1, priority: 8, motion_model: Lightricks/LTX-Video}
+    - {name: s2, priority: 1, motion_model: THUDM/CogVideoX-5b-I2V}
+"""
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    return path
+
 
 @pytest.fixture
 def graphs_dir() -> Path:

@@ -68,3 +68,21 @@ def test_estimate_seconds_follows_published_figures():
     assert estimate_seconds("motion", "diffusers", wan_clip, "A800") > 1491.6
     short, long = ({"shot": {"duration": d}} for d in (2.0, 6.0))
     assert estimate_seconds("motion", "kenburns", long) == 3 * estimate_seconds("motion", "kenburns", short)
+
+
+def test_place_dag_decides_with_the_simulators_placer(datong, monkeypatch):
+    from orchestrator.placement import placedag, simulator
+    from orchestrator.placement.policies import PLACERS
+
+    made = []
+
+    def recording(name, seed=0):
+        placer = PLACERS[name](seed)
+        made.append(placer)
+        return placer
+
+    monkeypatch.setattr(placedag, "make_placer", recording)
+    monkeypatch.setattr(simulator, "make_placer", recording)
+    placement = place_dag(fake_dag(episodes=1, shots=2), datong)
+    assert placement.placer is made[0] and type(made[0]) is PLACERS["kaipai"]
+    assert placement.placer.sim.zone_of  # the decisions were made on a simulated cluster state

@@ -161,3 +161,22 @@ def test_tiny_random_lm_exercises_retry_and_fallback(example, tmp_path):
 def test_extract_json_reads_fenced_or_bare_objects():
     assert extract_json('x ```json\n{"a": 1}\n``` y') == {"a": 1}
     assert extract_json('sure: {"shots": []} done') == {"shots": []}
+
+
+def test_the_model_s_spelling_of_a_name_is_resolved_to_the_cast(example, tmp_path):
+    """The parser's cast resolution applies to the model's answer: 林晚（冷笑） or 林晚OS is 林晚."""
+    _, _, _, params = example
+
+    def noted_names(ids, cast, attempt):
+        answer = json.loads(good_answer(ids, cast, attempt).split("```json\n")[1].split("\n```")[0])
+        for shot in answer["shots"]:
+            shot["characters"] = [f"{name}（冷笑）" for name in shot["characters"]] + [f"{n}OS" for n in cast[1:2]]
+        return json.dumps(answer)
+
+    stage = LLMStoryboard({"retries": 0})
+    stage.model = ScriptedLM(noted_names)
+    meta, board = run_board(stage, params, tmp_path)
+    assert meta["by_model"] == meta["scenes"] and meta["fallback"] == 0
+    names = {c["name"] for c in board["characters"]}
+    in_shots = {name for ep in board["episodes"] for shot in ep["shots"] for name in shot["characters"]}
+    assert in_shots and in_shots <= names

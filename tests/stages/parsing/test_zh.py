@@ -213,7 +213,7 @@ def test_unknown_lines_become_action_and_spoken_text_is_verbatim():
 def test_bracket_marks_become_action_or_transition():
     script = parse("1-1 日 内 家\n【字幕：三年后】\n【转场】\n林晚：嗯。\n")
     assert [(b.kind, b.text) for b in beats(script)] == [
-        ("action", "【字幕：三年后】"),
+        ("caption", "三年后"),  # on-screen text
         ("transition", "转场"),
         ("dialogue", "嗯。"),
     ]
