@@ -15,8 +15,8 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
-from stages.assembly.cover import lead_shot
 from orchestrator.releases import EpisodeNodes, Releases, ShotNodes, dubbing, glossary_of, release_languages
+from stages.assembly.cover import lead_shot
 from stages.base import Resources
 from stages.errors import InputError
 from stages.hashing import file_digest

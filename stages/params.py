@@ -221,7 +221,6 @@ class GatesParams(StageParams):
     episode: EpisodeHeader
 
 
-PARAMS: dict[str, type[StageParams]] = {
 # ---------------------------------------------------------------- releases in other languages
 
 

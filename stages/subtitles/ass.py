@@ -32,12 +32,17 @@ def subtitle_style(job: JobContext) -> pysubs2.SSAStyle:
 NARRATOR = {"zh": "旁白", "en": "NARRATOR"}
 
 
-def with_speaker(line: Line, language: str) -> Line:
-    """The line's text led by its speaker's name (``speaker_names``: for SRT readers, not the picture)."""
-    if line.kind == "narration" and not line.character:
-        return line
+def line_text(line: Line, language: str, with_speaker: bool) -> str:
+    """The line's text, led by its speaker's name when ``with_speaker`` (a narrator without one is not)."""
+    if not with_speaker or (line.kind == "narration" and not line.character):
+        return line.text.strip()
     speaker = line.character or NARRATOR[language]
-    return line.model_copy(update={"text": f"{speaker}{'：' if language == 'zh' else ': '}{line.text.strip()}"})
+    return f"{speaker}{'：' if language == 'zh' else ': '}{line.text.strip()}"
+
+
+def with_speaker(line: Line, language: str) -> Line:
+    """The line with its speaker's name in front (``speaker_names``: for SRT readers, not the picture)."""
+    return line.model_copy(update={"text": line_text(line, language, with_speaker=True)})
 
 
 def episode_cues(
