@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kaipai-installed
 TORCH_VERSION ?= 2.13.0
 APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
+TEST_APT_PACKAGES := chromium  # the run report's test opens it in headless Chromium
 OUT ?= out/demo
 PYTEST_ARGS ?=
 
@@ -39,6 +40,7 @@ demo: setup
 	$(VENV)/bin/kaipai run examples/datong-wall/job.yaml --out $(OUT)
 
 test: setup
+	@$(MAKE) --no-print-directory system APT_PACKAGES="$(TEST_APT_PACKAGES)"
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports

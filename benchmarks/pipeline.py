@@ -1,6 +1,13 @@
-"""Pipeline timings on this machine: cold run, fully cached re-run, and a one-line edit.
+"""Pipeline timings and the platform targets on this machine: cold run, cached re-run, a one-line edit.
 
-    python benchmarks/pipeline.py [--job examples/datong-wall/job.yaml] [--config configs/local.yaml]
+    python benchmarks/pipeline.py [--job J ...] [--aspect 9:16 16:9] [--config configs/local.yaml]
+
+By default: examples/yungang-night (a script nothing was tuned on) and examples/datong-wall, each at
+9:16 and 16:9 (the job copied with its ``aspect`` changed). Per run it prints the figures below, the
+quality gates of every episode, and the issue-12 targets side by side:
+``render cost: N.N× one encode`` (CPU seconds of the cold run's stage work over the CPU seconds of
+one H.264/AAC encode of the finished episodes, ffmpeg at the mux's settings) and
+``one-line edit: N tasks, X s (P% of cold)``.
 
 Cold: a fresh store in a temp folder; wall time, the summed task durations and CPU seconds of the
 stage work (ffmpeg/espeak children included), and core utilisation = CPU time / (wall x cores).
@@ -15,7 +22,9 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -59,34 +68,111 @@ def figures(label: str, result, wall: float) -> None:
     )
 
 
+def copy_job(job: Path, aspect: str, target: Path) -> Path:
+    """The job's folder copied to ``target`` with its spec's ``aspect`` set."""
+    shutil.copytree(job.resolve().parent, target)
+    spec = target / job.name
+    text = spec.read_text(encoding="utf-8")
+    line = f'aspect: "{aspect}"'
+    text = re.sub(r"^aspect:.*$", line, text, flags=re.M) if re.search(r"^aspect:", text, re.M) else f"{text}\n{line}\n"
+    spec.write_text(text, encoding="utf-8")
+    return spec
+
+
+def one_encode_cpu(result, profile, work: Path) -> float:
+    """CPU seconds of one H.264/AAC encode of every finished episode, at the mux's settings."""
+    options = profile.stage("mux").options
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for ep in result.manifest["episodes"].values():
+        if ep.get("video"):
+            subprocess.run(
+                [
+                    "ffmpeg",
+                    "-v",
+                    "error",
+                    "-nostdin",
+                    "-y",
+                    "-i",
+                    str(result.out / ep["video"]),
+                    "-c:v",
+                    "libx264",
+                    "-crf",
+                    str(options.get("crf", 21)),
+                    "-preset",
+                    str(options.get("preset", "veryfast")),
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "192k",
+                    str(work / "one-encode.mp4"),
+                ],
+                check=True,
+            )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def print_gates(result) -> None:
+    for eid, ep in result.manifest["episodes"].items():
+        gates = ep.get("gates") or []
+        passed = sum(1 for g in gates if g["passed"])
+        print(f"  gates {eid}: {passed}/{len(gates)} passed")
+        for g in gates:
+            mark = "ok  " if g["passed"] else "FAIL"
+            print(f"    {mark} {g['gate']}: {g['value']} (limit {g['limit']}) {g.get('detail') or ''}".rstrip())
+
+
+def bench_one(job: Path, aspect: str, profile, tmp_path: Path) -> None:
+    """Cold, cached and one-line-edit runs of ``job`` at ``aspect``; figures, gates and targets."""
+    root = tmp_path / f"{job.parent.name}-{aspect.replace(':', 'x')}"
+    root.mkdir()
+    spec, store = copy_job(job, aspect, root / "job"), root / "store"
+    print(f"\n== {job.parent.name} at {aspect}")
+    timings = {}
+    for label in ("cold", "cached"):
+        started = time.perf_counter()
+        result = run_job(spec, profile, root / "out", store=store)
+        timings[label] = time.perf_counter() - started
+        figures(label, result, timings[label])
+        if label == "cold":
+            cold = result
+    print_gates(cold)
+    cold_cpu = sum(t["cpu_seconds"] or 0 for t in cold.manifest["tasks"].values() if t["status"] == "done")
+    encode_cpu = one_encode_cpu(cold, profile, root)
+    edited = root / "edited"
+    shutil.copytree(spec.parent, edited)
+    edited_spec = edited / spec.name
+    script_name = re.search(r"^script:\s*(\S+)", edited_spec.read_text(encoding="utf-8"), re.M).group(1)
+    print("edit:", edit_one_line(edited / script_name))
+    started = time.perf_counter()
+    result = run_job(edited_spec, profile, root / "out-edited", store=store)
+    edit_wall = time.perf_counter() - started
+    figures("edit", result, edit_wall)
+    rerun = sorted(t["id"] for t in result.manifest["tasks"].values() if t["status"] == "done")
+    print("re-run:", ", ".join(rerun))
+    print(f"render cost: {cold_cpu / encode_cpu:.1f}× one encode  ({cold_cpu:.1f} CPU-s vs {encode_cpu:.1f} CPU-s)")
+    print(f"one-line edit: {len(rerun)} tasks, {edit_wall:.1f} s ({edit_wall / timings['cold']:.0%} of cold)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--job", default=str(REPO / "examples/datong-wall/job.yaml"))
+    parser.add_argument(
+        "--job",
+        nargs="+",
+        default=[str(REPO / "examples/yungang-night/job.yaml"), str(REPO / "examples/datong-wall/job.yaml")],
+    )
+    parser.add_argument("--aspect", nargs="+", default=["9:16", "16:9"], choices=["9:16", "16:9"])
     parser.add_argument("--config", default=None)
     args = parser.parse_args()
     profile = load_profile(args.config)
     print(
         f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; profile {profile.name}; job {args.job}"
+        f"{platform.python_version()}; profile {profile.name}; load average {os.getloadavg()[0]:.1f}"
     )
-    with tempfile.TemporaryDirectory(prefix="kaipai-bench-") as tmp:
-        tmp_path = Path(tmp)
-        store = tmp_path / "store"
-        with ray_connection(profile):
-            for label, job in (("cold", Path(args.job)), ("cached", Path(args.job))):
-                started = time.perf_counter()
-                result = run_job(job, profile, tmp_path / "out", store=store)
-                figures(label, result, time.perf_counter() - started)
-            copy = tmp_path / "edited"
-            shutil.copytree(Path(args.job).resolve().parent, copy)
-            spec = copy / Path(args.job).name
-            script_name = re.search(r"^script:\s*(\S+)", spec.read_text(encoding="utf-8"), re.M).group(1)
-            print("edit:", edit_one_line(copy / script_name))
-            started = time.perf_counter()
-            result = run_job(spec, profile, tmp_path / "out-edited", store=store)
-            figures("edit", result, time.perf_counter() - started)
-            rerun = sorted(t["id"] for t in result.manifest["tasks"].values() if t["status"] == "done")
-            print("re-run:", ", ".join(rerun))
+    with tempfile.TemporaryDirectory(prefix="kaipai-bench-") as tmp, ray_connection(profile):
+        for job in args.job:
+            for aspect in args.aspect:
+                bench_one(Path(job), aspect, profile, Path(tmp))
 
 
 if __name__ == "__main__":

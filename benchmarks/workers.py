@@ -108,7 +108,8 @@ def pooled(
     return seconds, stats
 
 
-def main() -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Step 1: the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=48, help="shots per stage and side")
     parser.add_argument("--threads", type=int, default=1, help="torch threads, bare loop and actor alike")
@@ -138,13 +139,11 @@ def main() -> None:
         default=3,
         help="alternate bare and pool this many times; keep each side's best (shared machines)",
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
 
-    import ray
-    import torch
 
-    torch.set_num_threads(args.threads)
-    gpus = 1.0 if args.device.startswith("cuda") else 0.0
+def stage_options(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Step 2: the keyframe (text-to-image) and motion (image-to-video) stages' options."""
     tiny = args.model.startswith("tiny:")
     common = {"device": args.device, "dtype": args.dtype, "threads": args.threads}
     image_options = {
@@ -166,7 +165,12 @@ def main() -> None:
     }
     if args.pipeline:
         video_options["pipeline"] = args.pipeline
-    job = {
+    return image_options, video_options
+
+
+def bench_job(args: argparse.Namespace) -> dict[str, Any]:
+    """Step 3: the job context every task carries."""
+    return {
         "title": "bench",
         "width": args.width,
         "height": args.height,
@@ -177,6 +181,9 @@ def main() -> None:
         "seed": 0,
     }
 
+
+def start_ray(ray: Any, torch: Any, args: argparse.Namespace, gpus: float) -> None:
+    """Step 4: a local Ray with room for one actor beside the driver; print the machine and the run."""
     ray.init(
         num_cpus=max(2, args.threads + 1),
         num_gpus=int(gpus),
@@ -189,38 +196,62 @@ def main() -> None:
         f"cuda: {torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'none'}"
     )
     print(f"tasks per side: {args.tasks}, torch threads: {args.threads}, size {args.width}x{args.height}")
+
+
+def seed_keyframe(image_options: dict[str, Any], job: dict[str, Any], root: Path) -> Any:
+    """Step 5: one keyframe made up front, the input of every motion task."""
+    from stages.registry import stage_class
+    from stages.store import produce
+
+    seed_stage = stage_class("keyframe", "diffusers")(image_options)
+    seed_stage.setup()
+    return produce(seed_stage, "bench-keyframe", tasks_for("keyframe", 1, job, None, 1)[0][1], {}, root / "seed")
+
+
+def compare(
+    ray: Any, args: argparse.Namespace, stage: str, options: dict, tasks: list, root: Path, gpus: float
+) -> float:
+    """Step 6: bare loop and pool alternately, ``repeats`` times, best of each; print and return the ratio."""
+    bare_runs, pool_runs = [], []
+    for r in range(max(1, args.repeats)):
+        bare_runs.append(bare(stage, options, tasks, root / f"bare-{stage}-{r}"))
+        pool_runs.append(pooled(ray, stage, options, tasks, root / f"pool-{stage}-{r}", gpus))
+    bare_s = min(bare_runs)
+    pool_s, stats = min(pool_runs, key=lambda run: run[0])
+    bare_tp, pool_tp = args.tasks / bare_s, args.tasks / pool_s
+    ratio = pool_tp / bare_tp
+    print(
+        f"{stage:9s} bare loop: {bare_tp:7.2f} shots/s ({bare_s:6.2f} s) | "
+        f"pool actor: {pool_tp:7.2f} shots/s ({pool_s:6.2f} s, loads={stats['loads']}, "
+        f"served={stats['served']}, busy {stats['busy_seconds']:.2f} s) | ratio {ratio:.2f}"
+    )
+    if args.batch > 1:
+        batch_s, _ = pooled(ray, stage, options, tasks, root / f"batch-{stage}", gpus, args.batch)
+        print(
+            f"{stage:9s} pool actor, batches of {args.batch}: {args.tasks / batch_s:7.2f} shots/s "
+            f"({batch_s:6.2f} s) | vs bare {bare_s / batch_s:.2f}x (not in the ratio)"
+        )
+    return ratio
+
+
+def main() -> None:
+    args = parse_args()
+
+    import ray
+    import torch
+
+    torch.set_num_threads(args.threads)
+    gpus = 1.0 if args.device.startswith("cuda") else 0.0
+    image_options, video_options = stage_options(args)
+    job = bench_job(args)
+    start_ray(ray, torch, args, gpus)
     ratios = {}
     with tempfile.TemporaryDirectory(prefix="kaipai-bench-") as work:
         root = Path(work)
-        from stages.registry import stage_class
-        from stages.store import produce
-
-        seed_stage = stage_class("keyframe", "diffusers")(image_options)
-        seed_stage.setup()
-        keyframe = produce(
-            seed_stage, "bench-keyframe", tasks_for("keyframe", 1, job, None, 1)[0][1], {}, root / "seed"
-        )
+        keyframe = seed_keyframe(image_options, job, root)
         for stage, options in (("keyframe", image_options), ("motion", video_options)):
             tasks = tasks_for(stage, args.tasks, job, keyframe, args.duration)
-            bare_runs, pool_runs = [], []
-            for r in range(max(1, args.repeats)):
-                bare_runs.append(bare(stage, options, tasks, root / f"bare-{stage}-{r}"))
-                pool_runs.append(pooled(ray, stage, options, tasks, root / f"pool-{stage}-{r}", gpus))
-            bare_s = min(bare_runs)
-            pool_s, stats = min(pool_runs, key=lambda run: run[0])
-            bare_tp, pool_tp = args.tasks / bare_s, args.tasks / pool_s
-            ratios[stage] = pool_tp / bare_tp
-            print(
-                f"{stage:9s} bare loop: {bare_tp:7.2f} shots/s ({bare_s:6.2f} s) | "
-                f"pool actor: {pool_tp:7.2f} shots/s ({pool_s:6.2f} s, loads={stats['loads']}, "
-                f"served={stats['served']}, busy {stats['busy_seconds']:.2f} s) | ratio {ratios[stage]:.2f}"
-            )
-            if args.batch > 1:
-                batch_s, _ = pooled(ray, stage, options, tasks, root / f"batch-{stage}", gpus, args.batch)
-                print(
-                    f"{stage:9s} pool actor, batches of {args.batch}: {args.tasks / batch_s:7.2f} shots/s "
-                    f"({batch_s:6.2f} s) | vs bare {bare_s / batch_s:.2f}x (not in the ratio)"
-                )
+            ratios[stage] = compare(ray, args, stage, options, tasks, root, gpus)
     ray.shutdown()
     worst = min(ratios, key=ratios.get)
     print(f"lowest: {worst}")

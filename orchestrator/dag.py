@@ -16,6 +16,7 @@ from typing import Any
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
 from orchestrator.releases import EpisodeNodes, Releases, ShotNodes, dubbing, glossary_of, release_languages
+from stages.assembly.cover import lead_shot
 from stages.base import Resources
 from stages.errors import InputError
 from stages.hashing import file_digest
@@ -26,6 +27,7 @@ from stages.params import (
     CharacterLook,
     CharacterParams,
     EpisodeHeader,
+    GatesParams,
     JobContext,
     KeyframeParams,
     MotionParams,
@@ -265,14 +267,23 @@ class _Planner:
             {"voices": voices},
             list_inputs=("voices",),
         )
-        self.build.add(
+        cover = shots[lead_shot([s.model_dump(mode="json") for s in episode.shots])][0]  # the lead's best shot
+        assembly = self.build.add(
             "assembly",
             episode.id,
             episode.id,
             AssemblyParams(job=self.job, episode=header, music=music),
-            {"shots": [mux for _, mux, _ in shots], "subtitles": [subtitles], "cover": [shots[0][0]]},
+            {"shots": [mux for _, mux, _ in shots], "subtitles": [subtitles], "cover": [cover]},
             list_inputs=("shots",),
         )
+        if "gates" in self.build.profile.stages:  # quality gates on the finished file (stages/gates)
+            self.build.add(
+                "gates",
+                episode.id,
+                episode.id,
+                GatesParams(job=self.job, episode=header),
+                {"episode": [assembly], "subtitles": [subtitles]},
+            )
         if self.releases is not None:
             master = [
                 ShotNodes(shot, f"motion:{shot.id}", mux, voices)
@@ -306,7 +317,7 @@ class _Planner:
             "mux",
             shot.id,
             episode.id,
-            MuxParams(job=self.job, shot=shot),
+            MuxParams(job=self.job, shot=shot, scene=scene),  # the scene: heading, place and time
             {"motion": [motion], "voices": voices},
             list_inputs=("voices",),
         )

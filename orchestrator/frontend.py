@@ -18,7 +18,8 @@ from stages.models import Character, Script, Storyboard
 from stages.params import JobContext, StoryboardParams
 from stages.parsing import Parsed, read_script
 from stages.storyboard.characters import reconcile
-from stages.storyboard.rules import StoryboardOptions, build_storyboard
+from stages.storyboard.options import StoryboardOptions
+from stages.storyboard.rules import build_storyboard
 from stages.translate.local import cannot_make
 
 
@@ -106,6 +107,7 @@ def job_context(job: Job, script: Script | Storyboard) -> JobContext:
         style=spec.style,
         language=script.language,
         seed=spec.seed,
+        platform=spec.platform,
     )
 
 

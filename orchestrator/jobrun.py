@@ -26,6 +26,7 @@ from orchestrator.manifest import (
 )
 from orchestrator.probes import probe_inputs
 from orchestrator.progress import RunObserver
+from orchestrator.runreport import write_report
 from orchestrator.yamlfile import line_of, load_yaml_file
 from stages.errors import InputError, Problem
 from stages.models import Storyboard
@@ -112,7 +113,9 @@ def run_job(
             raise InputError("the storyboard has no shots; nothing to make", file=job.spec_path)
         report = executor.run(dag)
     manifest = finish(report, publish_episodes(out, dag, report), extra_reports=(board_report,))
-    return JobResult(out, manifest, write_manifest(out, manifest), dag, report, warnings)
+    manifest_path = write_manifest(out, manifest)
+    write_report(out, manifest, dag, report, profile)
+    return JobResult(out, manifest, manifest_path, dag, report, warnings)
 
 
 def check_models(profile: Profile, stages: set[str], config_path: str | Path | None = None) -> None:

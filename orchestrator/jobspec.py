@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from orchestrator.yamlfile import Loc, line_of, load_validated, read_text_limited
 from stages.errors import InputError
 from stages.models import CharacterSpec
+from stages.platforms import PLATFORM_PRESETS
 from stages.spectypes import LINE_BREAKS, MultilineText, PlainText, Seed, bounded_float, bounded_int, control_characters
 from stages.strict import StrictModel
 from stages.translate.languages import LANGUAGE_CODE, MAX_LANGUAGES
@@ -28,16 +29,6 @@ ReadingSpeed = bounded_float(*READING_SPEED_RANGE)
 Priority = bounded_int(0, 9)
 
 ASPECT_RESOLUTIONS: dict[str, tuple[int, int]] = {"9:16": (720, 1280), "16:9": (1280, 720)}
-
-PLATFORM_PRESETS: dict[str, dict] = {
-    # name: defaults a platform expects of an upload; the spec's own fields win.
-    "none": {},
-    "douyin": {"aspect": "9:16", "fps": 30},
-    "kuaishou": {"aspect": "9:16", "fps": 30},
-    "wechat-channels": {"aspect": "9:16", "fps": 30},
-    "bilibili": {"aspect": "16:9", "fps": 30},
-    "youtube-shorts": {"aspect": "9:16", "fps": 30},
-}
 
 
 class _Spec(StrictModel):
@@ -120,7 +111,7 @@ class JobSpec(_Spec):
 
     @property
     def final_aspect(self) -> str:
-        return self.aspect or PLATFORM_PRESETS[self.platform].get("aspect", "9:16")
+        return self.aspect or PLATFORM_PRESETS[self.platform].aspect
 
     @property
     def size(self) -> tuple[int, int]:
@@ -128,7 +119,7 @@ class JobSpec(_Spec):
 
     @property
     def final_fps(self) -> int:
-        return self.fps or PLATFORM_PRESETS[self.platform].get("fps", 24)
+        return self.fps or PLATFORM_PRESETS[self.platform].fps
 
     @property
     def script_is_inline(self) -> bool:

@@ -90,14 +90,36 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
                     entry[field] = f"{node.unit}/{name}"
                 else:
                     entry[field] = None
+            entry["covers"] = []
+            for name in artifact.meta.get("covers", [])[1:]:  # the platform's cover sizes, beside cover.jpg
+                publish_file(artifact.path / name, out / node.unit / name)
+                entry["covers"].append(f"{node.unit}/{name}")
             entry["duration"] = artifact.meta.get("duration")
             entry["shots"] = artifact.meta.get("shots", len(node.inputs["shots"]))
             stem = report.artifacts.get(stems.get(node.unit, ""))
             if stem is not None:  # the M&E stem goes with the original, for dubbing houses
                 publish_file(stem.file(), out / node.unit / "me.wav")
                 entry["me_stem"] = f"{node.unit}/me.wav"
+        _add_gates(entry, dag, report, node.unit)
         episodes[node.unit] = entry
     return episodes
+
+
+def _add_gates(entry: dict[str, Any], dag: Dag, report: RunReport, episode: str) -> None:
+    """The episode's quality-gate results; a failed gate fails the episode, naming gate and numbers."""
+    gates = dag.nodes.get(f"gates:{episode}")
+    if gates is None:
+        return
+    artifact = report.artifacts.get(gates.id)
+    if artifact is None:
+        entry["gates"] = None  # the gates task itself failed (its error is in the task list)
+        if entry["status"] == "ok":
+            entry["status"] = "failed"
+        return
+    entry["gates"] = artifact.meta.get("gates", [])
+    if not artifact.meta.get("passed", False):
+        entry["status"] = "failed"
+        entry["failed_gates"] = artifact.meta.get("failed", [])
 
 
 def build_manifest(
@@ -132,7 +154,9 @@ def build_manifest(
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(reports[0].started)),
         "started_epoch": round(reports[0].started, 3),  # tasks' start/finish are seconds after this
         "wall_seconds": round(wall, 3),
-        "status": "ok" if all(r.ok for r in reports) else "failed",
+        "status": "ok"
+        if all(r.ok for r in reports) and all(e["status"] == "ok" for e in episodes.values())
+        else "failed",
         "summary": {"tasks": len(tasks), **counts},
         "planned_makespan": report.planned_makespan,
         "replacements": [rp for rep in reports for rp in rep.replacements],
@@ -153,6 +177,8 @@ def summary_lines(manifest: dict[str, Any], out: Path) -> list[str]:
     for eid, ep in manifest["episodes"].items():
         if ep["status"] == "ok":
             lines.append(f"{eid}  {ep['duration'] or 0:6.1f} s  {ep['shots']:3d} shots  {out / ep['video']}")
+        elif ep.get("failed_gates"):
+            lines.append(f"{eid}  failed quality gates: " + "; ".join(ep["failed_gates"]))
         else:
             lines.append(f"{eid}  failed ({ep['shots']} shots planned)")
     s = manifest["summary"]
@@ -160,4 +186,6 @@ def summary_lines(manifest: dict[str, Any], out: Path) -> list[str]:
     if s["failed"] or s["skipped"]:
         tail += f", {s['failed']} failed, {s['skipped']} skipped"
     lines.append(f"{tail}; wall time {manifest['wall_seconds']:.1f} s; manifest {out / 'manifest.json'}")
+    if (out / "report.html").is_file():
+        lines.append(f"report: {(out / 'report.html').resolve().as_uri()}")
     return lines

@@ -10,11 +10,15 @@ else: pictures see a character's look (:class:`CharacterLook`), voices its voice
     motion      shot        MotionParams: job, shot (picture)                  keyframe: keyframe
     voice       line        VoiceParams: job, line, character (speaker|None)   -
     subtitles   episode     SubtitlesParams: job, episode, shots (timing)      voices: [voice] (line order)
-    mux         shot        MuxParams: job, shot (a whole Shot)                motion, voices: [voice]
+    mux         shot        MuxParams: job, shot (a whole Shot), scene         motion, voices: [voice]
     assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe
+    gates       episode     GatesParams: job, episode                          episode: assembly, subtitles
 
-Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file`` (voice and
-mux metas carry the real ``duration``, the assembly's ``duration`` and ``shots``).
+Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file``. Voice metas
+carry ``duration``, ``samples``, ``speech`` and ``pauses`` (where the speech is in the clip); mux
+metas ``frames``, ``samples``, ``cues``, ``speech`` and ``text`` (every burned text's box); the
+subtitles' ``lines`` (each line's cue span); the assembly's ``duration``, ``planned``, ``shots``,
+``text``, ``speech``, ``covers``; the gates' ``passed``, ``gates`` and ``failed``.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ class JobContext(StrictModel):
     style: str = ""
     language: Literal["zh", "en"] = "zh"
     seed: int = 0
+    platform: str = "none"  # a key of stages.platforms.PLATFORM_PRESETS: safe areas, loudness, labels
+    review: bool = False  # a review cut: internal shot ids and camera notes drawn on the picture
 
 
 class MusicParams(StrictModel):
@@ -203,11 +209,16 @@ class SubtitlesParams(StageParams):
 
 class MuxParams(StageParams):
     shot: Shot  # a whole Shot: its planned length and lines (the stage validates it)
+    scene: Scene | None = None  # its heading (drawn), place and time (the ambience bed)
 
 
 class AssemblyParams(StageParams):
     episode: EpisodeHeader
     music: MusicParams | None
+
+
+class GatesParams(StageParams):
+    episode: EpisodeHeader
 
 
 # ---------------------------------------------------------------- releases in other languages
@@ -262,6 +273,7 @@ PARAMS: dict[str, type[StrictModel]] = {
     "subtitles": SubtitlesParams,
     "mux": MuxParams,
     "assembly": AssemblyParams,
+    "gates": GatesParams,
     "translate": TranslateParams,
     "localise": LocaliseParams,
     "dub": DubParams,
@@ -277,8 +289,9 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "motion": ("clip.mp4",),
     "voice": ("line.wav",),
     "subtitles": ("episode.ass", "episode.srt"),
-    "mux": ("shot.mp4",),
+    "mux": ("shot.mp4", "shot.wav"),
     "assembly": ("episode.mp4", "episode.srt", "cover.jpg"),
+    "gates": ("gates.json",),
     "translate": ("translation.json",),
     "localise": ("episode.ass", "episode.srt"),
     "dub": ("line.wav",),

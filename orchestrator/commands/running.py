@@ -57,7 +57,7 @@ def run(
     for line in result.summary():
         console.print(line, highlight=False, soft_wrap=True, markup=False)
     if not result.ok:
-        raise RunFailed("\n" + result.report.failure_summary())
+        raise RunFailed("\n" + (result.report.failure_summary() or "an episode failed its quality gates (above)"))
 
 
 @commands.command()

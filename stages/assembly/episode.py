@@ -1,40 +1,76 @@
-"""The ``ffmpeg`` assembly backend: one finished episode.
+"""The ``ffmpeg`` assembly backend: one finished episode, its picture joined without re-encoding.
 
-Shots are joined with the concat demuxer (a list file; no re-timing), the ASS subtitles are burned in
-with libass, and an optional music bed loops under the voices and ducks while anyone speaks
-(``sidechaincompress`` keyed on the voice track). The ASS file is copied to a plain name in a work
-folder and handed to the filter through ffmpeg-python's keyword escaping, so no path character can
-break the filter graph.
+1. The shots' pictures (each encoded once, text burned in, by the mux) are joined with the concat
+   demuxer and copied as they are, so editing one line re-encodes only its shot.
+2. Their sounds (exact sample counts) are concatenated sample for sample: the episode's audio is as
+   long as its picture by construction, with no per-shot AAC padding to accumulate.
+3. An optional music bed loops under it, ducked while anyone speaks (``sidechaincompress``).
+4. The mix is normalised to the platform preset's loudness (two-pass ``loudnorm``) and encoded to
+   AAC once, with the AI-content label in the file's metadata.
+The episode's render is a function of (pictures, audio, subtitles) only, so a second language can
+reuse the pictures.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import wave
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
+import numpy as np
 from pydantic import Field
 
-from stages.assembly.cover import draw_cover
+from stages.assembly.cover import draw_covers
+from stages.assembly.labels import aigc_metadata
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
-from stages.media.ffmpeg_run import run_ffmpeg
+from stages.media.ffmpeg_run import FFMPEG, run_ffmpeg, run_tool
+from stages.media.loudness import LoudnessTarget, normalise
 from stages.media.probe import probe
-from stages.media.x264 import Crf, Preset
 from stages.params import JobContext, MusicParams
+from stages.platforms.presets import PLATFORM_PRESETS
+from stages.voice.speech import write_wav
 
 SAMPLE_RATE = 48_000
 
 
-def concat_list(shots: list[Artifact]) -> str:
+def concat_list(files: list[Path]) -> str:
     """A concat-demuxer list; single quotes in paths are closed, escaped and reopened."""
     lines = []
-    for shot in shots:
-        quoted = str(shot.file().resolve()).replace("'", "'\\''")
+    for path in files:
+        quoted = str(path.resolve()).replace("'", "'\\''")
         lines.append(f"file '{quoted}'")
     return "\n".join(lines) + "\n"
+
+
+def read_stereo(path: Path) -> np.ndarray:
+    """A 16-bit stereo WAV as float32 (samples x 2)."""
+    with wave.open(str(path), "rb") as w:
+        channels, raw = w.getnchannels(), w.readframes(w.getnframes())
+    data = np.frombuffer(raw, dtype="<i2").astype(np.float32).reshape(-1, channels) / 32768.0
+    return data if channels == 2 else np.repeat(data[:, :1], 2, axis=1)
+
+
+def joined_audio(shots: list[Artifact]) -> np.ndarray:
+    """The shots' sounds end to end, each checked against the sample count its meta promises."""
+    parts = []
+    for shot in shots:
+        audio = read_stereo(shot.file(shot.meta.get("audio", "shot.wav")))
+        expected = int(shot.meta.get("samples", len(audio)))
+        if len(audio) != expected:
+            raise ValueError(f"{shot.meta.get('shot')}: {len(audio)} audio samples, {expected} expected")
+        parts.append(audio)
+    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.float32)
+
+
+def exact_length(audio: np.ndarray, samples: int) -> np.ndarray:
+    """Cut or pad (silence) to exactly ``samples`` frames."""
+    if len(audio) >= samples:
+        return audio[:samples]
+    return np.concatenate([audio, np.zeros((samples - len(audio), audio.shape[1]), dtype=audio.dtype)])
 
 
 def music_bed(music: MusicParams, voice: Any, seconds: float) -> Any:
@@ -54,18 +90,19 @@ def music_bed(music: MusicParams, voice: Any, seconds: float) -> Any:
     return ffmpeg.filter([voice, bed], "amix", inputs=2, normalize=0, duration="first", dropout_transition=0)
 
 
+def loudness_target(job: JobContext) -> LoudnessTarget:
+    preset = PLATFORM_PRESETS.get(job.platform, PLATFORM_PRESETS["none"])
+    return LoudnessTarget(preset.loudness_lufs, preset.true_peak_dbtp)
+
+
 class EpisodeAssemblyOptions(StageOptions):
-    burn_subtitles: bool = Field(
-        True, description="Burn the subtitles into the picture (the SRT is written either way)."
-    )
-    crf: Crf = 23
-    preset: Preset = "veryfast"
+    audio_bitrate: str = Field("192k", pattern=r"^\d{2,3}k$", description="AAC bitrate of the one audio encode.")
 
 
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
-    version = "1"
+    version = "3"
     resources = Resources(num_cpus=2)
     Options = EpisodeAssemblyOptions
     options: EpisodeAssemblyOptions
@@ -79,49 +116,71 @@ class EpisodeAssembly(Stage):
         assert isinstance(subtitles, Artifact) and isinstance(cover, Artifact)
         if not shots:
             raise ValueError(f"assembly {episode['id']}: no shots")
-        seconds = sum(float(s.meta["duration"]) for s in shots)
+        frames = sum(int(s.meta["frames"]) for s in shots)
+        samples = sum(int(s.meta["samples"]) for s in shots)
         video_path = out / "episode.mp4"
-
-        with tempfile.TemporaryDirectory(prefix="kaipai-assembly-") as work:
-            listing = Path(work) / "shots.txt"
-            listing.write_text(concat_list(shots), encoding="utf-8")
-            joined = ffmpeg.input(str(listing), f="concat", safe=0)
-            video = joined.video
-            if self.options.burn_subtitles:
-                ass = Path(work) / "episode.ass"
-                shutil.copyfile(subtitles.file("episode.ass"), ass)
-                video = video.filter("ass", filename=str(ass))
-            video = video.filter("format", pix_fmts="yuv420p")
-            audio = joined.audio
-            if music is not None:
-                audio = music_bed(music, audio, seconds)
-            stream = ffmpeg.output(
-                video,
-                audio,
-                str(video_path),
-                vcodec="libx264",
-                crf=self.options.crf,
-                preset=self.options.preset,
-                r=job.fps,
-                acodec="aac",
-                audio_bitrate="160k",
-                ar=SAMPLE_RATE,
-                t=f"{seconds:.6f}",
-                movflags="+faststart",
-            )
-            run_ffmpeg(stream, f"assembly {episode['id']}")
-
+        with tempfile.TemporaryDirectory(prefix="kaipai-assembly-") as work_dir:
+            work = Path(work_dir)
+            sound = self._sound(shots, music, samples, job, work, episode["id"])
+            self._join(shots, sound["file"], video_path, work, episode["id"])
         number, title = int(episode.get("number", 1)), episode.get("title", "")
-        draw_cover(cover.file(), job, number, title, out / "cover.jpg")
+        covers = draw_covers(cover.file(), job, number, title, out)
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
         info = probe(video_path)
         return {
             "file": "episode.mp4",
             "duration": round(info.duration, 3),
+            "planned": round(frames / job.fps, 6),
+            "frames": frames,
+            "samples": samples,
             "shots": len(shots),
             "subtitles": "episode.srt",
             "cover": "cover.jpg",
+            "covers": covers,
             "width": info.width,
             "height": info.height,
             "episode": episode["id"],
+            "loudness_input_lufs": sound["input_lufs"],
+            **episode_text_and_speech(shots),
         }
+
+    def _sound(
+        self, shots: list[Artifact], music: MusicParams | None, samples: int, job: JobContext, work: Path, what: str
+    ) -> dict[str, Any]:
+        """Steps 2-4 up to the encode: joined samples, music, loudness; a PCM file of exactly ``samples``."""
+        joined = work / "joined.wav"
+        write_wav(joined, joined_audio(shots), SAMPLE_RATE)
+        mixed = joined
+        if music is not None:
+            mixed = work / "mixed.wav"
+            audio = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
+            run_ffmpeg(ffmpeg.output(audio, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
+        loud = work / "loud.wav"
+        figures = normalise(mixed, loud, loudness_target(job), f"assembly {what}")
+        final = work / "final.wav"
+        write_wav(final, exact_length(read_stereo(loud), samples), SAMPLE_RATE)
+        return {"file": final, **figures}
+
+    def _join(self, shots: list[Artifact], audio: Path, path: Path, work: Path, what: str) -> None:
+        """Step 1 and the one audio encode: pictures copied, sound to AAC, the AIGC label in the metadata."""
+        listing = work / "shots.txt"
+        listing.write_text(concat_list([s.file() for s in shots]), encoding="utf-8")
+        label = aigc_metadata([s.path.name for s in shots])
+        args = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0"]
+        args += ["-i", str(listing), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
+        args += ["-c:a", "aac", "-b:a", self.options.audio_bitrate, "-ar", str(SAMPLE_RATE)]
+        args += ["-metadata", f"AIGC={label}", "-metadata", "comment=AI生成 (AI-generated)"]
+        args += ["-movflags", "+faststart+use_metadata_tags", "-y", str(path)]
+        run_tool(args, f"assembly {what}")
+
+
+def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
+    """Every burned text box and every voice's speech span, moved to episode time (for the gates)."""
+    text, speech, start = [], [], 0.0
+    for shot in shots:
+        for placed in shot.meta.get("text", []):
+            text.append({**placed, "start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)})
+        for a, b in shot.meta.get("speech", []):
+            speech.append([round(start + a, 3), round(start + b, 3)])
+        start += float(shot.meta["duration"])  # frames / fps, as the picture
+    return {"text": text, "speech": speech}

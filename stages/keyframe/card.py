@@ -100,7 +100,7 @@ class KeyframeCard(Stage):
 
     name = "keyframe"
     backend = "card"
-    version = "2"
+    version = "3"
     resources = Resources(num_cpus=1)
 
     def setup(self) -> None:
@@ -129,9 +129,8 @@ def _character_colours(characters: list[dict], sheets: Artifact | list[Artifact]
 
 
 def render_panel(job: JobContext, scene: Scene, shot: Shot, colours: dict[str, tuple]) -> Image.Image:
-    """Compose the panel: setting, figures, camera marks, then the text on top."""
+    """Compose the panel: setting, figures and camera marks (text comes later, in the mux)."""
     w, h, u = job.width, job.height, _unit(job)
-    lang = job.language
     image = Image.new("RGBA", (w, h))
     ground_y = round(h * GROUND_LINE[shot.size])
     draw_setting(image, scene.time, scene.interior, ground_y, salt=scene.id)
@@ -144,38 +143,6 @@ def render_panel(job: JobContext, scene: Scene, shot: Shot, colours: dict[str, t
         draw_figure(image, cx, head_top, height, colour, character_badge(person), label)
     _draw_camera_marks(image, shot.camera, u)
 
-    header_rows = [
-        (scene.heading or scene.location or scene.id, round(4.6 * u), (255, 255, 255), 2),
-        (
-            f"{shot.id}   {SIZE_LABEL[lang][shot.size]} · {CAMERA_LABEL[lang][shot.camera]}",
-            round(3.6 * u),
-            (255, 214, 120),
-            1,
-        ),
-    ]
-    draw_text_block(
-        image, (round(3 * u), round(3 * u), round(w - 3 * u), round(3 * u + 16 * u)), header_rows, pad=round(1.6 * u)
-    )
-
-    footer_rows = []
-    if shot.action:
-        footer_rows.append((("△ " if lang == "zh" else "") + shot.action, round(4 * u), (240, 240, 240), 3))
-    if shot.lines:
-        line = shot.lines[0]
-        speaker = line.character or ("旁白" if lang == "zh" else "NARRATOR")
-        colour = colours.get(line.character or "", (200, 200, 200))
-        footer_rows.append(
-            (f"{speaker}{'：' if lang == 'zh' else ': '}{line.text}", round(4.2 * u), _brighter(colour), 3)
-        )
-    if footer_rows:
-        top = round(h - 3 * u - min(h * 0.3, 34 * u))
-        draw_text_block(
-            image,
-            (round(3 * u), top, round(w - 3 * u), round(h - 3 * u)),
-            footer_rows,
-            pad=round(1.6 * u),
-            from_bottom=True,
-        )
     return image
 
 
@@ -199,10 +166,6 @@ def _blocking(job: JobContext, shot: Shot) -> list[tuple[str, float, float, floa
     spread = 0.56 if len(people) > 1 else 0.0
     step = spread / max(1, len(people) - 1)
     return [(p, w * (0.5 - spread / 2 + i * step), h * head, height, False) for i, p in enumerate(people)]
-
-
-def _brighter(colour: tuple) -> tuple[int, int, int]:
-    return tuple(min(255, round(c * 0.5 + 128)) for c in colour)  # type: ignore[return-value]
 
 
 def _draw_camera_marks(image: Image.Image, camera: str, u: float) -> None:

@@ -75,8 +75,13 @@ def _split_point(pieces: list[str], width: int, lookback: float) -> int:
     row = pieces[:-1]
     cut = len(row)
     # Kinsoku: closing punctuation may not start the next row, an opening bracket may not end this one;
-    # pull glyphs down to the next row until both hold (never emptying this row).
-    while cut > 1 and (pieces[cut][0] in NO_LINE_START or row[cut - 1][-1] in NO_LINE_END):
+    # pull glyphs down to the next row until both hold (never emptying this row, and never pulling down
+    # more than the next row can hold: a run of punctuation wider than a row breaks where it must).
+    while (
+        cut > 1
+        and display_width("".join(pieces[cut - 1 :])) <= width
+        and (pieces[cut][0] in NO_LINE_START or row[cut - 1][-1] in NO_LINE_END)
+    ):
         cut -= 1
     # Prefer a break right after punctuation or a space in the row's tail.
     floor = width * (1 - lookback)

@@ -2,7 +2,9 @@
 
 zoompan crops at whole pixels, which makes slow moves jitter. We upscale the keyframe first
 (``upscale`` times, 4 by default), so a one-pixel step of the crop is a quarter pixel of the output:
-smooth to the eye. Moves ease in and out (smoothstep), as a camera operator would.
+smooth to the eye. Moves ease in and out (smoothstep), as a camera operator would. The clip is an
+intermediate: it is stored losslessly (x264 ``qp 0``) so the shot's one real encode, in the mux,
+starts from clean pixels.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from pydantic import Field
 from stages.base import Artifact, Inputs, Resources, Stage
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.probe import probe
-from stages.media.x264 import Crf
 from stages.models import Shot
 from stages.motion.options import MotionOptions
 from stages.params import JobContext
@@ -53,13 +54,12 @@ def zoompan_expressions(camera: str, frames: int) -> dict[str, str]:
 
 class KenBurnsOptions(MotionOptions):
     upscale: int = Field(4, ge=1, le=8, description="Upscale before zoompan, so slow moves do not jitter.")
-    crf: Crf = 18
 
 
 class KenBurnsMotion(Stage):
     name = "motion"
     backend = "kenburns"
-    version = "1"
+    version = "2"
     resources = Resources(num_cpus=1)
     Options = KenBurnsOptions
     options: KenBurnsOptions
@@ -69,7 +69,7 @@ class KenBurnsMotion(Stage):
         shot = Shot.model_validate(params["shot"])
         keyframe = inputs["keyframe"]
         assert isinstance(keyframe, Artifact)
-        upscale, crf = self.options.upscale, self.options.crf
+        upscale = self.options.upscale
         frames = frame_count(shot.duration, job.fps)
         clip = out / "clip.mp4"
 
@@ -87,8 +87,8 @@ class KenBurnsMotion(Stage):
             .output(
                 str(clip),
                 vcodec="libx264",
-                crf=crf,
-                preset="veryfast",
+                qp=0,
+                preset="ultrafast",
                 r=job.fps,
                 **{"frames:v": frames, "movflags": "+faststart"},
             )

@@ -1,13 +1,17 @@
-"""The ``ffmpeg`` mux backend: one shot's picture and sound, ready to concatenate.
+"""The ``ffmpeg`` mux backend: one shot finished, its picture encoded once, its sound as exact samples.
 
-The shot's length and each voice's start come from :func:`stages.timing.shot_layout` (the subtitles
-use the same function). When the voices need longer than the planned shot, the clip is slowed
-(``setpts``) to the new length rather than frozen at its end, so the camera keeps moving. Voices are
-delayed to their offsets and mixed without amix's default 1/n level drop (``normalize=0``).
+The shot's length and each voice's start come from :func:`stages.timing.shot_layout`; the text on
+the picture (subtitles from the measured speech, the action caption, the scene heading, the AI
+label) is burned here, after the camera move, so this is the only lossy encode the picture gets:
+the episode is joined from these files without re-encoding, and a one-line edit re-encodes only its
+shot. When the voices need longer than the clip, the clip is slowed (``setpts``) rather than frozen.
+The sound is written as PCM of exactly ``frames * 48000 / fps`` samples (``stages.mux.audio``).
 """
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +20,13 @@ import ffmpeg
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.x264 import Crf, Preset
-from stages.models import Shot
+from stages.models import Scene, Shot
+from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
 from stages.params import JobContext
+from stages.subtitles.cues import shot_cues
+from stages.subtitles.overlay import shot_overlay
 from stages.timing import shot_layout
-
-SAMPLE_RATE = 48_000
+from stages.voice.speech import write_wav
 
 
 def mux_video(clip: Artifact, job: JobContext, duration: float, frames: int) -> Any:
@@ -35,40 +41,26 @@ def mux_video(clip: Artifact, job: JobContext, duration: float, frames: int) -> 
         .filter("trim", end_frame=frames)
         .filter("setpts", "PTS-STARTPTS")
         .filter("scale", w=job.width, h=job.height)
-        .filter("format", pix_fmts="yuv420p")
     )
 
 
-def mux_audio(voices: list[Artifact], offsets: list[float], seconds: float) -> Any:
-    """Each voice delayed to its offset, all mixed at full level; silence when the shot has none."""
-    if not voices:
-        silence = ffmpeg.input(f"anullsrc=r={SAMPLE_RATE}:cl=stereo", f="lavfi").audio
-        return silence.filter("atrim", duration=f"{seconds:.6f}")
-    placed = [
-        ffmpeg.input(str(voice.file())).audio.filter("adelay", delays=round(offset * 1000), all=1)
-        for voice, offset in zip(voices, offsets, strict=True)
-    ]
-    mixed = (
-        placed[0]
-        if len(placed) == 1
-        else ffmpeg.filter(placed, "amix", inputs=len(placed), normalize=0, duration="longest", dropout_transition=0)
-    )
-    return (
-        mixed.filter("apad", whole_dur=f"{seconds:.6f}")
-        .filter("atrim", duration=f"{seconds:.6f}")
-        .filter("aformat", sample_rates=SAMPLE_RATE, channel_layouts="stereo")
-    )
+def _speech_span(meta: dict[str, Any], offset: float) -> list[float]:
+    """Where a voice's speech lies in the shot, in seconds from the shot's start."""
+    start, end = meta.get("speech") or (0.0, float(meta["duration"]))
+    return [round(offset + start, 3), round(offset + end, 3)]
 
 
 class ShotMuxOptions(StageOptions):
-    crf: Crf = 18
+    crf: Crf = 21  # the picture's one lossy encode: the episode copies it
     preset: Preset = "veryfast"
+    ambience: bool = True  # an ambience bed from the scene's place and time under the voices
+    ai_label: bool = True  # the visible AI-content mark (China's labelling rules); on by default
 
 
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "2"
+    version = "3"
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -76,6 +68,7 @@ class ShotMux(Stage):
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         job = JobContext.model_validate(params["job"])
         shot = Shot.model_validate(params["shot"])
+        scene = Scene.model_validate(params["scene"]) if params.get("scene") else None
         motion = inputs["motion"]
         assert isinstance(motion, Artifact)
         voices = inputs.get("voices") or []
@@ -83,29 +76,51 @@ class ShotMux(Stage):
         if len(voices) != len(shot.lines):
             raise ValueError(f"mux {shot.id}: {len(shot.lines)} lines but {len(voices)} voices")
 
-        # Whole frames, exactly as the subtitles lay them out; the sound is cut to match the picture.
-        seconds, offsets = shot_layout(shot.duration, [float(v.meta["duration"]) for v in voices], job.fps)
-        planned = shot_layout(shot.duration, [float(v.meta["duration"]) for v in voices])[0]
+        # 1. Whole frames, exactly as the subtitles lay them out; the sound is as many samples.
+        durations = [float(v.meta["duration"]) for v in voices]
+        seconds, offsets = shot_layout(shot.duration, durations, job.fps)
+        planned = shot_layout(shot.duration, durations)[0]
         frames = max(1, round(seconds * job.fps))
-        path = out / "shot.mp4"
-        stream = ffmpeg.output(
-            mux_video(motion, job, planned, frames),
-            mux_audio(voices, offsets, seconds),
-            str(path),
-            vcodec="libx264",
-            crf=self.options.crf,
-            preset=self.options.preset,
-            r=job.fps,
-            acodec="aac",
-            audio_bitrate="160k",
-            ar=SAMPLE_RATE,
-        )
-        run_ffmpeg(stream, f"mux {shot.id}")
+        samples = shot_samples(frames, job.fps)
+        # 2. The sound: voices at their sample offsets over the scene's ambience.
+        ambience = self.options.ambience
+        audio = shot_audio([v.file() for v in voices], offsets, samples, scene, shot.id, ambience)
+        write_wav(out / "shot.wav", audio, SAMPLE_RATE)
+        # 3. The text, timed from the measured speech, drawn after the camera move.
+        cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
+        overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label)
+        # 4. The picture's one encode.
+        self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id)
         return {
             "file": "shot.mp4",
-            "duration": round(seconds, 3),
+            "audio": "shot.wav",
+            "duration": round(frames / job.fps, 6),
             "frames": frames,
+            "samples": samples,
             "planned": planned,
             "offsets": offsets,
+            "cues": [[c.start, c.end, c.line, list(c.rows)] for c in cues],
+            "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
+            "text": [asdict(p) for p in placed],
             "shot": shot.id,
         }
+
+    def _encode(
+        self, motion: Artifact, job: JobContext, planned: float, frames: int, overlay: Any, path: Path, what: str
+    ) -> None:
+        """Retime, burn the text, encode H.264 once (the episode copies these frames as they are)."""
+        with tempfile.TemporaryDirectory(prefix="kaipai-mux-") as work:
+            ass = Path(work) / "shot.ass"
+            overlay.save(str(ass), format_="ass")
+            video = mux_video(motion, job, planned, frames).filter("ass", filename=str(ass))
+            stream = ffmpeg.output(
+                video.filter("format", pix_fmts="yuv420p"),
+                str(path),
+                vcodec="libx264",
+                crf=self.options.crf,
+                preset=self.options.preset,
+                r=job.fps,
+                video_track_timescale=job.fps * 1000,
+                **{"frames:v": frames},
+            )
+            run_ffmpeg(stream, f"mux {what}")

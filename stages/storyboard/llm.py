@@ -35,17 +35,9 @@ from stages.params import JobContext
 from stages.parsing.cues import resolve_name
 from stages.pipelines.llm import ChatModel
 from stages.storyboard.characters import NARRATOR_NAMES
-from stages.storyboard.rules import (
-    StoryboardOptions,
-    episode_id,
-    episode_lines,
-    scene_id,
-    scene_model,
-    shot_id,
-    shots_for_scene,
-    speech_seconds,
-    storyboard_json,
-)
+from stages.storyboard.numbering import episode_id, episode_lines, scene_id, scene_model, shot_id
+from stages.storyboard.options import StoryboardOptions, speech_seconds
+from stages.storyboard.rules import shots_for_scene, storyboard_json
 
 MAX_SCENE_CHARS = 6000  # longer scenes are cut by the rules backend (a small model loses the thread)
 

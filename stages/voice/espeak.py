@@ -27,6 +27,7 @@ from stages.media.ffmpeg_run import run_ffmpeg, run_tool
 from stages.models import Line
 from stages.params import Speaker, VoiceParams
 from stages.voice.numerals import spoken_digits_zh
+from stages.voice.speech import finish_voice
 
 LANGUAGE_VOICE = {"zh": "cmn-latn-pinyin", "en": "en-us"}
 FEMALE_VARIANTS = ("f1", "f2", "f3", "f4", "f5")
@@ -109,7 +110,7 @@ def speakable_text(line: Line, language: str) -> str:
 class EspeakVoice(Stage):
     name = "voice"
     backend = "espeak"
-    version = "1"
+    version = "2"
     resources = Resources(num_cpus=1)
     Options = EspeakOptions
     options: EspeakOptions
@@ -144,16 +145,13 @@ class EspeakVoice(Stage):
                 f"voice {line.id}",
                 timeout=120,
             )
-            stream = (
-                ffmpeg.input(str(raw))
-                .filter("apad", whole_dur=MIN_SECONDS)
-                .output(str(wav), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le")
-            )
+            resampled = Path(work) / "resampled.wav"
+            stream = ffmpeg.input(str(raw)).output(str(resampled), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le")
             run_ffmpeg(stream, f"voice {line.id}")
-        duration = wav_duration(wav)
+            measured = finish_voice(resampled, wav, MIN_SECONDS)
         return {
             "file": "line.wav",
-            "duration": round(duration, 3),
+            **measured,
             "line": line.id,
             "voice": spec.voice,
             "pitch": spec.pitch,

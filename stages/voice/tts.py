@@ -24,7 +24,8 @@ from stages.model_stage import ModelOptions, ModelStage
 from stages.params import Speaker, VoiceParams
 from stages.pipelines.tts import Speech
 from stages.shapes import stable_seed
-from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, speakable_text, wav_duration
+from stages.voice.espeak import MIN_SECONDS, SAMPLE_RATE, speakable_text
+from stages.voice.speech import finish_voice
 
 TEXT_TO_SPEECH = ModelFamily("text-to-speech", "workers.families:TTSWorker", Speech.default_model)
 NORMAL_WPM = 170
@@ -78,7 +79,7 @@ class TTSOptions(ModelOptions):
 class TransformersVoice(ModelStage):
     name: ClassVar[str] = "voice"
     backend: ClassVar[str] = "transformers"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.25)
     family = TEXT_TO_SPEECH
     Options = TTSOptions
@@ -107,13 +108,13 @@ class TransformersVoice(ModelStage):
                 stream = stream.filter("asetrate", round(rate * factor)).filter("aresample", SAMPLE_RATE)
             if abs(tempo - 1.0) > 1e-3:
                 stream = stream.filter("atempo", min(2.0, max(0.5, tempo)))
-            stream = stream.filter("apad", whole_dur=MIN_SECONDS).output(
-                str(wav), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le"
-            )
+            resampled = Path(work) / "resampled.wav"
+            stream = stream.output(str(resampled), ar=SAMPLE_RATE, ac=1, acodec="pcm_s16le")
             run_ffmpeg(stream, f"voice {line.id}")
+            measured = finish_voice(resampled, wav, MIN_SECONDS)
         return {
             "file": "line.wav",
-            "duration": round(wav_duration(wav), 3),
+            **measured,
             "line": line.id,
             "model": self.model.model_id,
             "speaker": speaker,

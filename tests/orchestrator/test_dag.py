@@ -62,7 +62,11 @@ def test_inputs_follow_the_params_table(job, profile):
         "style": "",
         "language": "zh",
         "seed": 0,
+        "platform": "none",
+        "review": False,
     }
+    assert mux.params["scene"]["id"] == mux.params["shot"]["scene"]  # heading, place and time for text and sound
+    assert "gates:ep01" not in dag.nodes  # a profile without a gates stage plans none
     order = dag.topo_order()
     assert all(order.index(dep) < order.index(nid) for nid, n in dag.nodes.items() for dep in n.deps)
 
@@ -157,9 +161,11 @@ def test_script_edit_through_the_real_storyboard_rerenders_no_picture(tmp_path, 
     after = plan()
 
     changed = {n for n in before.nodes if before.nodes[n].key != after.nodes[n].key}
-    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "assembly"}
+    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "assembly", "gates"}
     assert sum(before.nodes[n].stage == "voice" for n in changed) == 1
     assert sum(before.nodes[n].stage == "mux" for n in changed) == 1
+    gates = before.nodes[next(n for n in changed if before.nodes[n].stage == "gates")]
+    assert gates.inputs == {"episode": [f"assembly:{gates.unit}"], "subtitles": [f"subtitles:{gates.unit}"]}
 
 
 # ---------------------------------------------------------------- the example job: what an edit re-makes
@@ -219,7 +225,7 @@ def test_a_new_voice_re_makes_only_her_lines_their_mux_the_subtitles_and_assembl
     expected = (
         {f"voice:{line}" for _, _, line in hers}
         | {f"mux:{shot}" for _, shot, _ in hers}
-        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "assembly")}
+        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "assembly", "gates")}
     )
     assert _changed(before, after) == expected
 
@@ -234,7 +240,7 @@ def test_a_new_look_re_makes_her_sheet_and_pictures_and_no_voice(tmp_path, repo,
     expected = (
         {"character:林晚"}
         | {f"{stage}:{shot}" for _, shot in shots for stage in ("keyframe", "motion", "mux")}
-        | {f"assembly:{ep}" for ep, _ in shots}
+        | {f"{stage}:{ep}" for ep, _ in shots for stage in ("assembly", "gates")}
     )
     assert _changed(before, after) == expected
     assert not any(nid.startswith(("voice:", "subtitles:")) for nid in _changed(before, after))

@@ -39,7 +39,7 @@ def test_options_keep_what_the_profile_set_and_show_defaults_typed():
     profile = load_profile(REPO / "configs" / "local.yaml")
     motion = profile.stage("motion").options
     assert isinstance(motion, KenBurnsOptions)
-    assert (motion.clip_seconds, motion.upscale, motion.crf) == (4.0, 4, 18)
+    assert (motion.clip_seconds, motion.upscale) == (4.0, 4)  # clips are lossless: no crf to choose
     assert motion.key_settings() == {"clip_seconds": 4.0}  # only what the profile wrote enters keys
 
 
@@ -48,7 +48,7 @@ def test_options_keep_what_the_profile_set_and_show_defaults_typed():
     [
         ("{clip_secnds: 4}", ":7: stages.motion.options.clip_secnds: unknown key"),
         ("{clip_seconds: soon}", ":7: stages.motion.options.clip_seconds: Input should be a valid number"),
-        ("{crf: 99}", ":7: stages.motion.options.crf: Input should be less than or equal to 51"),
+        ("{upscale: 99}", ":7: stages.motion.options.upscale: Input should be less than or equal to 8"),
     ],
 )
 def test_a_bad_option_names_file_line_and_field(tmp_path, options, expected):

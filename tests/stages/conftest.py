@@ -165,7 +165,12 @@ def muxes(media_dir, motions, voices) -> list[Artifact]:
         mine = voices[used : used + len(shot["lines"])]
         used += len(shot["lines"])
         out.append(
-            run_stage(ShotMux(), {"job": JOB, "shot": shot}, {"motion": motion, "voices": mine}, media_dir / f"mux-{i}")
+            run_stage(
+                ShotMux(),
+                {"job": JOB, "shot": shot, "scene": SCENE},
+                {"motion": motion, "voices": mine},
+                media_dir / f"mux-{i}",
+            )
         )
     return out
 
@@ -177,4 +182,17 @@ def subtitles(media_dir, voices) -> Artifact:
     shots = [{"id": s["id"], "duration": s["duration"], "lines": s["lines"]} for s in SHOTS]
     return run_stage(
         AssSubtitles(), {"job": JOB, "episode": EPISODE, "shots": shots}, {"voices": voices}, media_dir / "subtitles"
+    )
+
+
+@pytest.fixture(scope="session")
+def assembled(media_dir, muxes, subtitles, keyframes) -> Artifact:
+    """The tiny episode, assembled once (for the gates)."""
+    from stages.assembly.episode import EpisodeAssembly
+
+    return run_stage(
+        EpisodeAssembly(),
+        {"job": JOB, "episode": EPISODE, "music": None},
+        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
+        media_dir / "assembled",
     )

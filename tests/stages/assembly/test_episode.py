@@ -5,6 +5,8 @@ import pytest
 from PIL import Image
 
 from stages.assembly.episode import EpisodeAssembly
+from stages.assembly.labels import read_aigc
+from stages.gates.measure import analyse, probe_streams
 from stages.media.probe import probe
 
 
@@ -12,20 +14,35 @@ from stages.media.probe import probe
 def episode(stage_run, muxes, subtitles, keyframes, sample, tmp_path_factory):
     out = tmp_path_factory.mktemp("odd 'name', with: colon") / "episode"
     return stage_run(
-        EpisodeAssembly({"crf": 30, "preset": "ultrafast"}),
+        EpisodeAssembly(),
         {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
         {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
         out,
     )
 
 
-def test_episode_joins_the_shots_with_sound(episode, muxes, sample):
+def test_episode_joins_the_shots_with_sound_that_cannot_drift(episode, muxes, sample):
     info = probe(episode.file())
-    expected = sum(m.meta["duration"] for m in muxes)
-    assert abs(info.duration - expected) <= 0.1
+    fps = sample.JOB["fps"]
+    assert info.frames == sum(m.meta["frames"] for m in muxes) == episode.meta["frames"]
     assert (info.width, info.height) == (180, 320)
     assert info.video_codec == "h264" and info.audio_codec == "aac"
     assert episode.meta["shots"] == len(sample.SHOTS)
+    streams = probe_streams(episode.file())
+    assert abs(streams.audio_seconds - streams.video_seconds) <= 1 / fps
+
+
+def test_pictures_are_copied_not_re_encoded(episode, muxes):
+    """The episode decodes to the shots' frames, bit for bit: no second lossy encode."""
+    assert _frame_hashes(episode.file()) == [h for m in muxes for h in _frame_hashes(m.file())]
+
+
+def test_loudness_and_ai_label_metadata(episode):
+    analysis = analyse(episode.file(), "test")
+    assert abs(analysis.integrated_lufs - -14.0) <= 1.0
+    assert analysis.true_peak_dbtp <= -1.0
+    label = read_aigc(probe_streams(episode.file()).tags)
+    assert label is not None and label["Label"] == "1" and label["ContentProducer"]
 
 
 def test_cover_and_srt_beside_the_video(episode, subtitles):
@@ -33,37 +50,14 @@ def test_cover_and_srt_beside_the_video(episode, subtitles):
     assert episode.file("episode.srt").read_text() == subtitles.file("episode.srt").read_text()
 
 
-def test_subtitles_are_burned_in(stage_run, muxes, subtitles, keyframes, sample, episode, tmp_path):
-    plain = stage_run(
-        EpisodeAssembly({"crf": 30, "preset": "ultrafast", "burn_subtitles": False}),
-        {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
-        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
-        tmp_path / "plain",
-    )
-    t = muxes[0].meta["offsets"][0] + 0.3
-
-    def grab(path):
-        args = [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-ss",
-            f"{t}",
-            "-i",
-            str(path),
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "gray",
-            "-",
-        ]
-        return subprocess.run(args, capture_output=True, check=True).stdout
-
-    burned, clean = grab(episode.file()), grab(plain.file())
-    differing = sum(1 for a, b in zip(burned, clean, strict=True) if abs(a - b) > 40)
-    assert differing > 100  # white text with a black outline over the picture
+def _frame_hashes(path):
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-f", "framemd5", "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    return [line.split(",")[-1].strip() for line in out.splitlines() if line and not line.startswith("#")]
 
 
 @pytest.mark.slow
@@ -85,7 +79,7 @@ def test_music_bed_is_ducked_under_speech(stage_run, muxes, subtitles, keyframes
         },
     }
     art = stage_run(
-        EpisodeAssembly({"preset": "ultrafast"}),
+        EpisodeAssembly(),
         params,
         {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
         tmp_path / "music",
@@ -97,7 +91,7 @@ def test_music_bed_is_ducked_under_speech(stage_run, muxes, subtitles, keyframes
     tail = audio[int((total - 0.6) * rate) :]  # the last shot has no voices: the bed alone
     offset = muxes[0].meta["offsets"][0]
     speech = audio[int((offset + 0.2) * rate) : int((offset + 0.8) * rate)]
-    assert tone_level(tail, rate) > 0.01  # the bed plays where nobody speaks
+    assert tone_level(tail, rate) > 0.005  # the bed plays where nobody speaks
     assert tone_level(speech, rate) < 0.6 * tone_level(tail, rate)  # and ducks under the voice
 
 

@@ -15,7 +15,8 @@ from stages.params import JobContext
 from stages.parsing import parse_script
 from stages.registry import stage_class
 from stages.storyboard.characters import reconcile
-from stages.storyboard.rules import StoryboardOptions, build_storyboard, speech_seconds
+from stages.storyboard.options import StoryboardOptions, speech_seconds
+from stages.storyboard.rules import build_storyboard
 from stages.timing import shot_layout
 from tests.conftest import EXAMPLES
 

@@ -1,24 +1,30 @@
 import pysubs2
 
 from stages.params import JobContext
-from stages.subtitles.ass import AssSubtitles, subtitle_style, timed_chunks
+from stages.subtitles.ass import AssSubtitles, subtitle_style
 from stages.subtitles.escape import ass_escape, ass_plaintext
 from stages.timing import episode_layout
 
 
-def test_events_start_at_the_voice_offsets(subtitles, voices, sample):
+def test_events_start_and_end_with_the_measured_speech(subtitles, voices, sample):
     subs = pysubs2.load(str(subtitles.path / "episode.ass"))
     durations = [v.meta["duration"] for v in voices]
-    layout = episode_layout([(sample.SHOTS[0]["duration"], durations), (sample.SHOTS[1]["duration"], [])])
+    layout = episode_layout([(sample.SHOTS[0]["duration"], durations), (sample.SHOTS[1]["duration"], [])], 12)
     start, _, offsets = layout[0]
-    firsts = {}
-    for event in subs.events:
-        firsts.setdefault(event.name, event)
-    for line, offset, duration in zip(sample.LINES, offsets, durations, strict=True):
-        # ASS stores centiseconds: equal to the layout within 10 ms
-        assert abs(firsts[line["id"]].start - (start + offset) * 1000) <= 10
-        last = [e for e in subs.events if e.name == line["id"]][-1]
-        assert abs(last.end - (start + offset + duration) * 1000) <= 10
+    for line, offset, voice in zip(sample.LINES, offsets, voices, strict=True):
+        events = [e for e in subs.events if e.name == line["id"]]
+        speech_start, speech_end = voice.meta["speech"]
+        # ASS stores centiseconds: equal to the speech within 10 ms
+        assert abs(events[0].start - (start + offset + speech_start) * 1000) <= 10
+        assert abs(events[-1].end - (start + offset + speech_end) * 1000) <= 10
+        assert speech_end < voice.meta["duration"] + 1e-6  # not the clip's end: the speech's
+
+
+def test_line_spans_in_the_meta_match_the_events(subtitles):
+    subs = pysubs2.load(str(subtitles.path / "episode.ass"))
+    for line_id, start, end in subtitles.meta["lines"]:
+        events = [e for e in subs.events if e.name == line_id]
+        assert abs(events[0].start - start * 1000) <= 10 and abs(events[-1].end - end * 1000) <= 10
 
 
 def test_text_renders_literally(subtitles, sample):
@@ -35,18 +41,13 @@ def test_escape_round_trips_tricky_text():
         assert "{" not in ass_escape(text).replace("\\{", "")
 
 
-def test_long_line_is_split_into_timed_events():
-    chunks = timed_chunks("林晚" * 40, 1000, 4000, 20)  # 160 columns: 8 rows of 20, 2 rows per event
-    assert [len(rows) for _, _, rows in chunks] == [2, 2, 2, 2]
-    assert [(start, end) for start, end, _ in chunks] == [(s, s + 1000) for s in (1000, 2000, 3000, 4000)]
-
-
-def test_style_follows_aspect(sample):
-    tall = subtitle_style(JobContext.model_validate(sample.JOB))
-    wide_job = {**sample.JOB, "width": 320, "height": 180, "aspect": "16:9"}
+def test_style_keeps_inside_the_platforms_safe_area(sample):
+    tall = subtitle_style(JobContext.model_validate({**sample.JOB, "platform": "douyin"}))
+    wide_job = {**sample.JOB, "width": 320, "height": 180, "aspect": "16:9", "platform": "youtube"}
     wide = subtitle_style(JobContext.model_validate(wide_job))
     assert tall.fontname == "WenQuanYi Micro Hei"
-    assert tall.marginv / 320 > wide.marginv / 180  # vertical video keeps clear of the platform's buttons
+    assert tall.marginv / 320 > wide.marginv / 180  # vertical video keeps clear of the platform's caption
+    assert tall.marginr > tall.marginl  # and of the button column on the right
 
 
 def test_speaker_names_option(stage_run, voices, sample, tmp_path):

@@ -1,0 +1,145 @@
+"""The gates: each takes the measurements and the plan and returns a named result with its numbers."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from stages.assembly.labels import read_aigc
+from stages.gates.measure import Analysis, Streams, speech_edges
+from stages.platforms.presets import PlatformPreset
+from stages.subtitles.layout import Box, TextLayout, inside, overlap
+
+CUE_TOLERANCE = 0.1  # seconds between a cue's edge and its speech's edge
+LOUDNESS_TOLERANCE = 1.0  # LU around the target
+TIME_EPSILON = 0.01  # texts that only touch at a cut are not shown together
+SEARCH_MARGIN = 0.4  # seconds around a line's planned speech where its real speech is looked for
+
+
+@dataclass
+class GateResult:
+    gate: str
+    passed: bool
+    value: Any
+    limit: str
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{self.gate}: {self.value} (limit {self.limit}){' - ' + self.detail if self.detail else ''}"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def streams_and_duration(streams: Streams, planned: float, fps: int) -> GateResult:
+    frame = 1.0 / fps
+    off = abs(streams.video_seconds - planned)
+    ok = streams.video_codec == "h264" and streams.audio_codec == "aac" and off <= frame + 1e-6
+    value = f"{streams.video_codec}/{streams.audio_codec}, {streams.video_seconds:.3f} s vs planned {planned:.3f} s"
+    return GateResult("streams and duration", ok, value, f"h264/aac, within {frame * 1000:.0f} ms")
+
+
+def av_drift(streams: Streams, fps: int) -> GateResult:
+    drift = streams.audio_seconds - streams.video_seconds
+    return GateResult(
+        "a/v drift", abs(drift) <= 1.0 / fps + 1e-6, f"{drift * 1000:+.1f} ms", f"|drift| <= {1000 / fps:.0f} ms"
+    )
+
+
+def black_frames(analysis: Analysis) -> GateResult:
+    spans = [f"{a:.1f}-{b:.1f} s" for a, b in analysis.black]
+    return GateResult("black frames", not spans, f"{len(spans)} spans", "none of 0.5 s or more", ", ".join(spans[:5]))
+
+
+def digital_silence(analysis: Analysis) -> GateResult:
+    spans = [f"{a:.1f}-{b:.1f} s" for a, b in analysis.silence]
+    return GateResult(
+        "digital silence", not spans, f"{len(spans)} spans", "none of 0.5 s under -70 dB", ", ".join(spans[:5])
+    )
+
+
+def loudness(analysis: Analysis, preset: PlatformPreset) -> list[GateResult]:
+    off = analysis.integrated_lufs - preset.loudness_lufs
+    return [
+        GateResult(
+            "loudness",
+            math.isfinite(off) and abs(off) <= LOUDNESS_TOLERANCE,
+            f"{analysis.integrated_lufs:.1f} LUFS",
+            f"{preset.loudness_lufs:.0f} ± {LOUDNESS_TOLERANCE:.0f} LU",
+        ),
+        GateResult(
+            "true peak",
+            analysis.true_peak_dbtp <= preset.true_peak_dbtp,
+            f"{analysis.true_peak_dbtp:.1f} dBTP",
+            f"<= {preset.true_peak_dbtp:.0f} dBTP",
+        ),
+    ]
+
+
+def cues_on_speech(samples: np.ndarray, lines: list[list], planned_speech: list[list[float]]) -> GateResult:
+    """Each line's first cue start and last cue end against the speech found in the episode's sound."""
+    worst, late, measured = 0.0, [], 0
+    for i, ((line_id, start, end), (p0, p1)) in enumerate(zip(lines, planned_speech, strict=False)):
+        lo = max(p0 - SEARCH_MARGIN, (planned_speech[i - 1][1] + p0) / 2 if i else 0.0)
+        hi = min(p1 + SEARCH_MARGIN, (p1 + planned_speech[i + 1][0]) / 2 if i + 1 < len(planned_speech) else p1 + 1)
+        found = speech_edges(samples, (lo, hi))
+        if found is None:
+            continue
+        measured += 1
+        error = max(abs(start - found[0]), abs(end - found[1]))
+        worst = max(worst, error)
+        if error > CUE_TOLERANCE:
+            late.append(f"{line_id} {start - found[0]:+.2f}/{end - found[1]:+.2f} s")
+    ok = not late and measured == len(lines)
+    value = f"{measured - len(late)} of {len(lines)} cues within, worst {worst * 1000:.0f} ms"
+    return GateResult("subtitles on speech", ok, value, f"<= {CUE_TOLERANCE * 1000:.0f} ms", ", ".join(late[:5]))
+
+
+def text_in_safe_area(texts: list[dict], layout: TextLayout) -> GateResult:
+    outside = [t for t in texts if not inside(tuple(t["box"]), layout.safe)]
+    clashes = []
+    for i, a in enumerate(texts):
+        for b in texts[i + 1 :]:
+            together = a["start"] < b["end"] - TIME_EPSILON and b["start"] < a["end"] - TIME_EPSILON
+            if together and overlap(tuple(a["box"]), tuple(b["box"])):
+                clashes.append(f"{a['kind']}/{b['kind']} at {max(a['start'], b['start']):.1f} s")
+    detail = [f"{t['kind']} at {t['start']:.1f} s {t['box']}" for t in outside[:3]] + clashes[:3]
+    return GateResult(
+        "text in safe area",
+        not outside and not clashes,
+        f"{len(outside)} outside, {len(clashes)} overlapping of {len(texts)}",
+        f"inside {_box(layout.safe)}, no overlap",
+        "; ".join(detail),
+    )
+
+
+def ai_label(texts: list[dict], tags: dict[str, str], duration: float, layout: TextLayout) -> GateResult:
+    """Visible mark from the first frame to the last, at least 5% of the short side high; AIGC metadata."""
+    marks = sorted((t for t in texts if t["kind"] == "label"), key=lambda t: t["start"])
+    covered, t = True, 0.0
+    for mark in marks:
+        if mark["start"] > t + 0.05:
+            covered = False
+        t = max(t, mark["end"])
+    covered = covered and t >= duration - 0.1 and bool(marks)
+    short = min(layout.width, layout.height)
+    tall_enough = all(m["box"][3] - m["box"][1] >= 0.05 * short for m in marks)
+    meta = read_aigc(tags)
+    ok = covered and tall_enough and meta is not None and meta.get("Label") == "1"
+    metadata = f"AIGC Label {meta.get('Label')}" if meta else "absent"
+    value = f"mark {'throughout' if covered else 'missing in parts'}, metadata {metadata}"
+    return GateResult("ai-content label", ok, value, "visible mark >= 5% of the short side and AIGC metadata")
+
+
+def max_length(duration: float, preset: PlatformPreset) -> GateResult:
+    limit = preset.max_seconds
+    return GateResult(
+        "platform max length", limit is None or duration <= limit, f"{duration:.1f} s", f"<= {limit or '∞'} s"
+    )
+
+
+def _box(box: Box) -> str:
+    return f"({box[0]},{box[1]})-({box[2]},{box[3]})"

@@ -1,0 +1,153 @@
+"""Measurements of a finished episode file, by ffprobe and one ffmpeg analysis pass.
+
+One decode feeds ``blackdetect`` (picture), ``ebur128`` with true peak (loudness, BS.1770) and
+``silencedetect`` (digital silence); a second decode gives the sound as 16 kHz mono samples for
+finding where speech starts and ends.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ffmpeg
+import numpy as np
+
+from stages.media.ffmpeg_run import FFMPEG, MediaError, run_tool
+
+ANALYSIS_RATE = 16_000
+BLACK_MIN_SECONDS = 0.5
+SILENCE_DB = -70.0  # "digital silence": below any room tone
+SILENCE_MIN_SECONDS = 0.5
+
+
+@dataclass
+class Streams:
+    video_codec: str | None
+    audio_codec: str | None
+    video_seconds: float
+    audio_seconds: float
+    fps: float
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Analysis:
+    integrated_lufs: float
+    true_peak_dbtp: float
+    black: list[tuple[float, float]]
+    silence: list[tuple[float, float]]
+
+
+def _stream_seconds(stream: dict) -> float:
+    if stream.get("duration"):
+        return float(stream["duration"])
+    base = stream.get("time_base", "1/1").split("/")
+    return float(stream.get("duration_ts", 0)) * float(base[0]) / float(base[1])
+
+
+def probe_streams(path: Path) -> Streams:
+    try:
+        data = ffmpeg.probe(str(path), timeout=60)
+    except (ffmpeg.Error, subprocess.TimeoutExpired) as exc:
+        raise MediaError(f"ffprobe {path}: {exc}") from None
+    streams = data.get("streams", [])
+    video = next((s for s in streams if s.get("codec_type") == "video"), {})
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), {})
+    num, _, den = (video.get("avg_frame_rate") or "0/1").partition("/")
+    return Streams(
+        video.get("codec_name"),
+        audio.get("codec_name"),
+        _stream_seconds(video) if video else 0.0,
+        _stream_seconds(audio) if audio else 0.0,
+        float(num) / float(den or 1) if float(den or 1) else 0.0,
+        dict(data.get("format", {}).get("tags", {})),
+    )
+
+
+def analyse(path: Path, what: str) -> Analysis:
+    graph = (
+        f"[0:v]blackdetect=d={BLACK_MIN_SECONDS}:pix_th=0.10[v];"
+        f"[0:a]asplit=2[a1][a2];[a1]ebur128=peak=true[l];"
+        f"[a2]silencedetect=n={SILENCE_DB}dB:d={SILENCE_MIN_SECONDS}[s]"
+    )
+    done = run_tool(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-filter_complex",
+            graph,
+            "-map",
+            "[v]",
+            "-map",
+            "[l]",
+            "-map",
+            "[s]",
+            "-f",
+            "null",
+            "-",
+        ],
+        f"{what} (analysis)",
+    )
+    log = done.stderr.decode("utf-8", "replace")
+    summary = log[log.rfind("Summary:") :] if "Summary:" in log else log
+    loud = re.search(r"I:\s*(-?[\d.]+|-inf)\s*LUFS", summary)
+    peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", summary, re.S)
+    black = [(float(a), float(b)) for a, b in re.findall(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", log)]
+    starts = [float(x) for x in re.findall(r"silence_start:\s*(-?[\d.]+)", log)]
+    ends = [float(x) for x in re.findall(r"silence_end:\s*([\d.]+)", log)]
+    silence = [(s, ends[i] if i < len(ends) else float("inf")) for i, s in enumerate(starts)]
+    return Analysis(
+        float(loud.group(1)) if loud else float("-inf"),
+        float(peak.group(1)) if peak else float("inf"),
+        black,
+        silence,
+    )
+
+
+def mono_samples(path: Path, what: str) -> np.ndarray:
+    """The episode's sound as 16 kHz mono float32."""
+    done = run_tool(
+        [
+            FFMPEG,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(path),
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(ANALYSIS_RATE),
+            "-f",
+            "f32le",
+            "-",
+        ],
+        f"{what} (audio)",
+    )
+    return np.frombuffer(done.stdout, dtype="<f4")
+
+
+def speech_edges(
+    samples: np.ndarray, window: tuple[float, float], below_peak_db: float = 25.0
+) -> tuple[float, float] | None:
+    """First and last 10 ms where someone speaks inside ``window`` (seconds), by level against the window's peak."""
+    size = ANALYSIS_RATE // 100
+    a, b = max(0, int(window[0] * ANALYSIS_RATE)), min(len(samples), int(window[1] * ANALYSIS_RATE))
+    count = (b - a) // size
+    if count <= 0:
+        return None
+    frames = samples[a : a + count * size].reshape(count, size).astype(np.float64)
+    level = 20 * np.log10(np.maximum(np.sqrt(np.mean(frames**2, axis=1)), 1e-9))
+    voiced = np.flatnonzero(level > level.max() - below_peak_db)
+    if voiced.size == 0:
+        return None
+    return (a / ANALYSIS_RATE + voiced[0] * 0.01, a / ANALYSIS_RATE + (voiced[-1] + 1) * 0.01)

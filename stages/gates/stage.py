@@ -1,0 +1,60 @@
+"""The ``ffmpeg`` gates backend: measure a finished episode and say which platform checks it passes.
+
+A gate that fails does not raise: the results go into the artifact's meta and ``gates.json``, the
+run's manifest records them per episode and marks that episode failed, naming each failed gate with
+its numbers, and the run exits 1. The measurements come from the delivered file itself (ffprobe,
+ffmpeg's ebur128/blackdetect/silencedetect, the decoded sound), not from what the stages meant to do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from stages.base import Artifact, Inputs, Resources, Stage
+from stages.gates import checks
+from stages.gates.measure import analyse, mono_samples, probe_streams
+from stages.params import JobContext
+from stages.platforms.presets import PLATFORM_PRESETS
+from stages.subtitles.layout import text_layout
+
+
+class QualityGates(Stage):
+    name = "gates"
+    backend = "ffmpeg"
+    version = "1"
+    resources = Resources(num_cpus=1)
+
+    def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
+        job = JobContext.model_validate(params["job"])
+        episode, subtitles = inputs["episode"], inputs["subtitles"]
+        assert isinstance(episode, Artifact) and isinstance(subtitles, Artifact)
+        preset = PLATFORM_PRESETS.get(job.platform, PLATFORM_PRESETS["none"])
+        layout = text_layout(job)
+        video, what = episode.file(), f"gates {params['episode']['id']}"
+        streams = probe_streams(video)
+        analysis = analyse(video, what)
+        texts = episode.meta.get("text", [])
+        results = [
+            checks.streams_and_duration(streams, float(episode.meta["planned"]), job.fps),
+            checks.av_drift(streams, job.fps),
+            checks.black_frames(analysis),
+            checks.digital_silence(analysis),
+            *checks.loudness(analysis, preset),
+            checks.cues_on_speech(mono_samples(video, what), subtitles.meta["lines"], episode.meta["speech"]),
+            checks.text_in_safe_area(texts, layout),
+            checks.ai_label(texts, streams.tags, streams.video_seconds, layout),
+            checks.max_length(streams.video_seconds, preset),
+        ]
+        failed = [r for r in results if not r.passed]
+        (out / "gates.json").write_text(
+            json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        return {
+            "file": "gates.json",
+            "passed": not failed,
+            "gates": [r.to_json() for r in results],
+            "failed": [r.line() for r in failed],
+            "episode": params["episode"]["id"],
+        }

@@ -1,0 +1,93 @@
+"""Quality gates: each check against made-up numbers, and the stage on the shared tiny episode."""
+
+import numpy as np
+import pytest
+
+from stages.gates import checks
+from stages.gates.measure import Analysis, Streams
+from stages.gates.stage import QualityGates
+from stages.params import JobContext
+from stages.platforms import PLATFORM_PRESETS
+from stages.subtitles.layout import text_layout
+
+DOUYIN = PLATFORM_PRESETS["douyin"]
+
+
+def _streams(video=10.0, audio=10.0, tags=None):
+    return Streams("h264", "aac", video, audio, 30.0, tags or {})
+
+
+def test_duration_and_drift_allow_one_frame_and_no_more():
+    assert checks.streams_and_duration(_streams(10.03), 10.0, 30).passed
+    assert not checks.streams_and_duration(_streams(10.05), 10.0, 30).passed
+    assert checks.av_drift(_streams(10.0, 10.02), 30).passed
+    failed = checks.av_drift(_streams(10.0, 10.108), 30)
+    assert not failed.passed and "+108.0 ms" in failed.value
+
+
+def test_loudness_window_and_true_peak_ceiling():
+    ok, peak_ok = checks.loudness(Analysis(-14.6, -1.2, [], []), DOUYIN)
+    assert ok.passed and peak_ok.passed
+    quiet, hot = checks.loudness(Analysis(-19.1, -0.4, [], []), DOUYIN)
+    assert not quiet.passed and "-19.1 LUFS" in quiet.value
+    assert not hot.passed and "-0.4 dBTP" in hot.value
+
+
+def test_black_and_silent_spans_fail_with_their_times():
+    result = checks.digital_silence(Analysis(-14, -2, [], [(3.0, 10.2)]))
+    assert not result.passed and "3.0-10.2 s" in result.detail
+    assert checks.black_frames(Analysis(-14, -2, [], [])).passed
+
+
+def test_cues_on_speech_measures_the_sound_itself():
+    rate = 16_000
+    sound = np.full(rate * 4, 1e-3, dtype=np.float32)  # a quiet bed
+    sound[rate : int(rate * 2.5)] = 0.3 * np.sin(np.arange(int(rate * 1.5)) / 3)  # speech 1.0-2.5 s
+    assert checks.cues_on_speech(sound, [["l1", 1.02, 2.48]], [[1.0, 2.5]]).passed
+    late = checks.cues_on_speech(sound, [["l1", 1.0, 2.8]], [[1.0, 2.5]])
+    assert not late.passed and "l1" in late.detail
+
+
+def test_text_outside_the_safe_area_or_over_other_text_fails():
+    layout = text_layout(JobContext(title="t", width=720, height=1280, fps=30, aspect="9:16", platform="douyin"))
+    x0, _y0, x1, y1 = layout.safe
+    inside = {"kind": "subtitle", "start": 0, "end": 2, "box": (x0 + 10, y1 - 60, x1 - 10, y1)}
+    assert checks.text_in_safe_area([inside], layout).passed
+    over_buttons = {**inside, "box": (x0 + 10, y1 - 60, x1 + 40, y1)}
+    assert not checks.text_in_safe_area([over_buttons], layout).passed
+    caption = {"kind": "caption", "start": 1, "end": 3, "box": (x0 + 10, y1 - 90, x1 - 10, y1 - 40)}
+    assert not checks.text_in_safe_area([inside, caption], layout).passed
+    later = {**caption, "start": 2, "end": 3}  # touching in time at a cut is not together
+    assert checks.text_in_safe_area([inside, later], layout).passed
+
+
+def test_ai_label_needs_the_mark_throughout_and_the_metadata():
+    layout = text_layout(JobContext(title="t", width=720, height=1280, fps=30, aspect="9:16"))
+    mark = {"kind": "label", "start": 0.0, "end": 10.0, "box": (50, 130, 150, 170)}
+    tags = {"AIGC": '{"Label":"1","ContentProducer":"kaipai"}'}
+    assert checks.ai_label([mark], tags, 10.0, layout).passed
+    assert not checks.ai_label([mark], {}, 10.0, layout).passed
+    assert not checks.ai_label([{**mark, "end": 6.0}], tags, 10.0, layout).passed
+    assert not checks.ai_label([{**mark, "box": (50, 130, 150, 150)}], tags, 10.0, layout).passed
+
+
+@pytest.fixture(scope="module")
+def gated(stage_run, muxes, subtitles, keyframes, sample, tmp_path_factory):
+    from stages.assembly.episode import EpisodeAssembly
+
+    root = tmp_path_factory.mktemp("gates")
+    episode = stage_run(
+        EpisodeAssembly(),
+        {"job": sample.JOB, "episode": sample.EPISODE, "music": None},
+        {"shots": muxes, "subtitles": subtitles, "cover": keyframes[0]},
+        root / "episode",
+    )
+    params = {"job": sample.JOB, "episode": sample.EPISODE}
+    return stage_run(QualityGates(), params, {"episode": episode, "subtitles": subtitles}, root / "gates")
+
+
+def test_the_tiny_episode_passes_every_gate(gated):
+    assert gated.meta["passed"], gated.meta["failed"]
+    names = {g["gate"] for g in gated.meta["gates"]}
+    assert {"a/v drift", "loudness", "true peak", "subtitles on speech", "text in safe area"} <= names
+    assert gated.file().is_file()
