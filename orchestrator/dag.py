@@ -286,7 +286,7 @@ class _Planner:
             )
         if self.releases is not None:
             master = [
-                ShotNodes(shot, f"motion:{shot.id}", mux, voices)
+                ShotNodes(shot, f"motion:{shot.id}", mux, voices, scenes[shot.scene])
                 for shot, (_, mux, voices) in zip(episode.shots, shots, strict=True)
             ]
             self.releases.plan_episode(EpisodeNodes(episode, header, master, shots[0][0]), music)

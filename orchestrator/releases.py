@@ -1,11 +1,14 @@
 """Releases in other languages (出海): the extra nodes ``languages:`` adds to an episode's plan.
 
 Per target language and episode: a ``translate`` node per spoken line, subtitles in that language
-(``localise``, timed by the voices the release uses) and an ``assembly`` of the same shot clips — so
-keyframes and motion clips are never made again for a language, they are the master's (same keys).
-With ``dub: true`` (and a ``dub`` stage in the profile) each line is also voiced in the language and
-each shot muxed again with those voices. Each episode gets an M&E stem. A language the profile
-cannot make is left out here; ``validate`` and ``run`` say why.
+(``localise``, timed by the voices the release uses), a release ``mux`` per shot and an ``assembly``
+of those shots. The mux burns the text into the picture, so each shot of a release is muxed again:
+from the master's motion clip (keyframes and motion clips are never made again for a language, they
+are the master's, same keys), with the scene's ambience and the localised cues of its language (the
+``localise`` artifact's cues for that shot). A subtitles-only release keeps the original voices; with
+``dub: true`` (and a ``dub`` stage in the profile) each line is also voiced in the language and the
+release's subtitles and muxes are timed by those voices. Each episode gets an M&E stem. A language
+the profile cannot make is left out here; ``validate`` and ``run`` say why.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stages.models import Episode, Shot, Storyboard
+from stages.models import Episode, Scene, Shot, Storyboard
 from stages.params import (
     DubParams,
     EpisodeHeader,
@@ -40,6 +43,7 @@ class ShotNodes:
     motion: str
     mux: str
     voices: list[str] = field(default_factory=list)
+    scene: Scene | None = None  # its heading, place and time: a release mux keeps the scene's ambience
 
 
 @dataclass
@@ -118,36 +122,43 @@ class Releases:
             for s in nodes.shots
         ]
 
-    def dubbed_shot(self, s: ShotNodes, ep: str, target: str, translations: list[str]) -> tuple[str, list[str]]:
-        """The shot muxed again with its lines voiced in ``target``: (mux id, dub ids)."""
+    def dubbed_voices(self, s: ShotNodes, ep: str, target: str, translations: list[str]) -> list[str]:
+        """The shot's lines voiced in ``target``: the dub node ids, in line order."""
         voices = []
         for line, translation in zip(s.shot.lines, translations, strict=True):
             character = self.storyboard.character(line.character) if line.character else None
             speaker = Speaker.of(character) if character else None
             params = DubParams(job=self.job, line=line, character=speaker, language=target)
             voices.append(self.add("dub", f"{line.id}/{target}", ep, params, {"translation": [translation]}))
-        mux = ReleaseMuxParams(job=self.job, shot=s.shot, language=target)
-        inputs = {"motion": [s.motion], "voices": voices}
-        return self.add("mux", f"{s.shot.id}/{target}", ep, mux, inputs, list_inputs=("voices",)), voices
+        return voices
+
+    def release_shot(self, s: ShotNodes, ep: str, target: str, voices: list[str], subtitles: str) -> str:
+        """The shot muxed again for ``target``: the master's motion, ``voices``, the localised cues burned in."""
+        mux = ReleaseMuxParams(job=self.job, shot=s.shot, scene=s.scene, language=target)
+        inputs = {"motion": [s.motion], "voices": voices, "subtitles": [subtitles]}
+        return self.add("mux", f"{s.shot.id}/{target}", ep, mux, inputs, list_inputs=("voices",))
 
     def plan_release(self, nodes: EpisodeNodes, target: str, music: MusicParams | None) -> str:
         """The nodes of one episode in ``target``; returns the id of its assembly."""
         ep = nodes.episode.id
         per_shot = self.translations(nodes, target)
         if self.dub:
-            made = [self.dubbed_shot(s, ep, target, ids) for s, ids in zip(nodes.shots, per_shot, strict=True)]
-            muxes, voices = [m for m, _ in made], [v for _, vs in made for v in vs]
+            shot_voices = [self.dubbed_voices(s, ep, target, ids) for s, ids in zip(nodes.shots, per_shot, strict=True)]
         else:
-            muxes, voices = [s.mux for s in nodes.shots], [v for s in nodes.shots for v in s.voices]
+            shot_voices = [s.voices for s in nodes.shots]  # subtitles only: timed by the original voices
         timing = [ShotTiming(id=s.shot.id, duration=s.shot.duration, lines=s.shot.lines) for s in nodes.shots]
         subtitles = self.add(
             "localise",
             f"{ep}/{target}",
             ep,
             LocaliseParams(job=self.job, episode=nodes.header, shots=timing, language=target),
-            {"voices": voices, "translations": [t for ids in per_shot for t in ids]},
+            {"voices": [v for vs in shot_voices for v in vs], "translations": [t for ids in per_shot for t in ids]},
             list_inputs=("voices", "translations"),
         )
+        muxes = [
+            self.release_shot(s, ep, target, voices, subtitles)
+            for s, voices in zip(nodes.shots, shot_voices, strict=True)
+        ]
         return self.add(
             "assembly",
             f"{ep}/{target}",

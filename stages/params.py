@@ -14,6 +14,14 @@ else: pictures see a character's look (:class:`CharacterLook`), voices its voice
     assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe
     gates       episode     GatesParams: job, episode                          episode: assembly, subtitles
 
+    A release in another language (``orchestrator/releases.py``) adds, per language:
+    translate   line        TranslateParams: line text, source, target          -
+    dub         line        DubParams: VoiceParams + language                   translation: translate
+    localise    episode     LocaliseParams: SubtitlesParams + language          voices, translations
+    mux         shot        ReleaseMuxParams: MuxParams (with scene) + language motion (the master's),
+                                                                                voices, subtitles: localise
+    assembly    episode     ReleaseAssemblyParams: + language, dub              shots: [release mux], ...
+
 Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file``. Voice metas
 carry ``duration``, ``samples``, ``speech`` and ``pauses`` (where the speech is in the clip); mux
 metas ``frames``, ``samples``, ``cues``, ``speech`` and ``text`` (every burned text's box); the
@@ -248,7 +256,11 @@ class DubParams(VoiceParams):
 
 
 class ReleaseMuxParams(MuxParams):
-    language: str  # a shot muxed again with its dubbed voices
+    """A shot of a release muxed again: the master's motion clip, the voices the release uses (the
+    original ones, or the dubbed ones), its scene's ambience, and the localised cues of ``language``
+    burned in (its ``subtitles`` input, the release's ``localise`` artifact)."""
+
+    language: str
 
 
 class ReleaseAssemblyParams(AssemblyParams):

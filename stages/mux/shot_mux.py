@@ -6,6 +6,10 @@ label) is burned here, after the camera move, so this is the only lossy encode t
 the episode is joined from these files without re-encoding, and a one-line edit re-encodes only its
 shot. When the voices need longer than the clip, the clip is slowed (``setpts``) rather than frozen.
 The sound is written as PCM of exactly ``frames * 48000 / fps`` samples (``stages.mux.audio``).
+
+A release in another language (params with a ``language``, :class:`stages.params.ReleaseMuxParams`)
+burns the cues its ``subtitles`` input (the release's ``localise`` artifact) made for this shot, in
+that language's script and AI label; the source-language heading and action caption are left off.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
 from stages.params import JobContext
-from stages.subtitles.cues import shot_cues
+from stages.subtitles.cues import Cue, shot_cues
 from stages.subtitles.overlay import shot_overlay
 from stages.timing import shot_layout
 from stages.voice.speech import write_wav
@@ -48,6 +52,21 @@ def _speech_span(meta: dict[str, Any], offset: float) -> list[float]:
     """Where a voice's speech lies in the shot, in seconds from the shot's start."""
     start, end = meta.get("speech") or (0.0, float(meta["duration"]))
     return [round(offset + start, 3), round(offset + end, 3)]
+
+
+def localised_cues(job: JobContext, shot: Shot, subtitles: Any, language: str) -> tuple[JobContext, list[Cue]]:
+    """A release's job (its script family) and this shot's cues from the release's ``localise`` artifact."""
+    subtitles = subtitles[0] if isinstance(subtitles, list) and subtitles else subtitles
+    if not isinstance(subtitles, Artifact):
+        raise ValueError(f"mux {shot.id}/{language}: a release mux needs the release's subtitles")
+    if subtitles.meta.get("language") != language or shot.id not in (subtitles.meta.get("shot_cues") or {}):
+        raise ValueError(f"mux {shot.id}/{language}: the subtitles given are not this shot's in {language}")
+    cues = [
+        Cue(float(a), float(b), tuple(rows), str(line)) for a, b, line, rows in subtitles.meta["shot_cues"][shot.id]
+    ]
+    if {c.line for c in cues} - {line.id for line in shot.lines}:
+        raise ValueError(f"mux {shot.id}/{language}: the subtitles' cues are of another shot's lines")
+    return job.model_copy(update={"language": subtitles.meta.get("script", "en")}), cues
 
 
 class ShotMuxOptions(StageOptions):
@@ -87,8 +106,12 @@ class ShotMux(Stage):
         audio = shot_audio([v.file() for v in voices], offsets, samples, scene, shot.id, ambience)
         write_wav(out / "shot.wav", audio, SAMPLE_RATE)
         # 3. The text, timed from the measured speech, drawn after the camera move.
-        cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
-        overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label)
+        release = params.get("language")
+        if release:
+            job, cues = localised_cues(job, shot, inputs.get("subtitles"), str(release))
+        else:
+            cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
+        overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
         # 4. The picture's one encode.
         self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id)
         return {
@@ -103,6 +126,7 @@ class ShotMux(Stage):
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
             "shot": shot.id,
+            "language": release or job.language,
         }
 
     def _encode(

@@ -52,6 +52,17 @@ def episode_cues(
 
     ``shots`` are the planner's shot timings: ``{"id", "duration", "lines"}``.
     """
+    per_shot, seconds = episode_shot_cues(job, shots, voice_metas, speaker_names)
+    return [c.shifted(start) for _, start, cues in per_shot for c in cues], seconds
+
+
+def episode_shot_cues(
+    job: JobContext, shots: list[dict], voice_metas: list[dict], speaker_names: bool = False
+) -> tuple[list[tuple[str, float, list[Cue]]], float]:
+    """Per shot (id, start in the episode, its cues in seconds from the shot's start), and the episode's length.
+
+    The cues of a shot are exactly :func:`stages.subtitles.cues.shot_cues`: what its mux burns.
+    """
     per_shot, i = [], 0
     for shot in shots:
         lines = [Line.model_validate(ln) for ln in shot["lines"]]
@@ -63,10 +74,11 @@ def episode_cues(
     layout = episode_layout(
         [(planned, [float(m["duration"]) for m in metas]) for planned, _, metas in per_shot], job.fps
     )
-    cues: list[Cue] = []
-    for (start, _, offsets), (_, lines, metas) in zip(layout, per_shot, strict=True):
-        cues.extend(c.shifted(start) for c in shot_cues(job, lines, metas, offsets))
-    return cues, round(sum(duration for _, duration, _ in layout), 6)
+    table = [
+        (str(shot["id"]), start, shot_cues(job, lines, metas, offsets))
+        for shot, (start, _, offsets), (_, lines, metas) in zip(shots, layout, per_shot, strict=True)
+    ]
+    return table, round(sum(duration for _, duration, _ in layout), 6)
 
 
 class AssSubtitlesOptions(StageOptions):

@@ -79,9 +79,19 @@ def text_box(rows: tuple[str, ...] | list[str], style: pysubs2.SSAStyle, layout:
 
 
 def shot_overlay(
-    job: JobContext, shot: Shot, scene: Scene | None, cues: list[Cue], seconds: float, ai_label: bool = True
+    job: JobContext,
+    shot: Shot,
+    scene: Scene | None,
+    cues: list[Cue],
+    seconds: float,
+    ai_label: bool = True,
+    script_text: bool = True,
 ) -> tuple[pysubs2.SSAFile, list[Placed]]:
-    """The shot's ASS file (times from the shot's start) and the box of every event in it."""
+    """The shot's ASS file (times from the shot's start) and the box of every event in it.
+
+    ``script_text``: draw the scene heading and the action caption, which are in the script's own
+    language (a release in another language leaves them off: they have no translation).
+    """
     layout = text_layout(job)
     styles = overlay_styles(layout)
     subs = pysubs2.SSAFile()
@@ -99,10 +109,10 @@ def shot_overlay(
 
     if ai_label:
         add("label", "Label", 0.0, seconds, [AI_LABEL[job.language]])
-    heading = _heading(job, shot, scene)
+    heading = _heading(job, shot, scene if script_text else None)
     if heading:
         add("header", "Header", 0.0, seconds, _one_row(heading, job.language, layout.columns(layout.header_size)))
-    if shot.action:
+    if shot.action and script_text:
         caption_rows = _caption_rows(shot.action, job.language, layout.columns(layout.caption_size))
         add("caption", "Caption", 0.0, seconds, caption_rows)
     for cue in cues:

@@ -4,6 +4,10 @@ Stage ``localise``, backend ``ass``: the subtitles stage run again with each lin
 its translation (one ``translate`` artifact per line, in line order). The timing comes from the same
 voice artifacts as the original's, so the pictures and the mix are those of the master: only the
 text changes, and only the translations of an edited line are made again.
+
+Its meta also carries, per shot, the cues a release's mux burns into that shot (``shot_cues``: shot id
+-> ``[start, end, line, rows]`` in seconds from the shot's start, never led by speaker names) and the
+script family they are set in (``script``), so the burned text and the release's SRT always agree.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import json
 from typing import Any, ClassVar
 
 from stages.base import Artifact, Inputs
-from stages.subtitles.ass import AssSubtitles
+from stages.params import JobContext
+from stages.subtitles.ass import AssSubtitles, episode_shot_cues
 
 
 def script_family(language: str) -> str:
@@ -24,7 +29,7 @@ def script_family(language: str) -> str:
 class LocalisedSubtitles(AssSubtitles):
     name: ClassVar[str] = "localise"
     backend: ClassVar[str] = "ass"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: the burned cues per shot in the meta
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Any) -> dict[str, Any]:
         target = str(params["language"])
@@ -42,5 +47,10 @@ class LocalisedSubtitles(AssSubtitles):
                 if line["id"] not in texts:
                     raise ValueError(f"localise {target}: no translation of line {line['id']}")
                 line["text"] = texts[line["id"]]
-        meta = super().run(localised, {"voices": inputs.get("voices") or []}, out)
-        return {**meta, "language": target}
+        voices = inputs.get("voices") or []
+        voices = voices if isinstance(voices, list) else [voices]
+        meta = super().run(localised, {"voices": voices}, out)
+        job = JobContext.model_validate(localised["job"])
+        burned, _ = episode_shot_cues(job, localised["shots"], [v.meta for v in voices])
+        per_shot = {shot: [[c.start, c.end, c.line, list(c.rows)] for c in cues] for shot, _, cues in burned}
+        return {**meta, "language": target, "script": job.language, "shot_cues": per_shot}

@@ -4,7 +4,9 @@ reuses the master's pictures; the offline profile plans none and says why."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +17,8 @@ from orchestrator import frontend
 from orchestrator.cli import app
 from orchestrator.config import load_profile
 from orchestrator.dag import plan_dag
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 SCRIPT = """第1集 重逢
 
@@ -61,11 +65,39 @@ def test_a_language_adds_its_nodes_and_reuses_every_picture(tmp_path):
     assert english.params["language"] == "en" and all(i.endswith("/en") for i in english.inputs["shots"])
 
 
-def test_subtitles_only_without_dub_use_the_master_s_shots(tmp_path):
-    release = plan(write_job(tmp_path, "languages: [en]\n"), "configs/tiny.yaml")
-    english = release.nodes["assembly:ep01/en"]
-    assert english.inputs["shots"] == release.nodes["assembly:ep01"].inputs["shots"]
+def test_subtitles_only_re_mux_the_master_s_clips_with_its_voices(tmp_path):
+    master = plan(write_job(tmp_path / "a"), "configs/tiny.yaml")
+    release = plan(write_job(tmp_path / "b", "languages: [en]\n"), "configs/tiny.yaml")
+    pictures = ("character", "keyframe", "motion")
+    assert keys(release, *pictures) == keys(master, *pictures)  # no picture is rendered again
     assert "dub" not in {n.stage for n in release.nodes.values()}
+    english = release.nodes["assembly:ep01/en"]
+    for original_id, shot_id in zip(
+        release.nodes["assembly:ep01"].inputs["shots"], english.inputs["shots"], strict=True
+    ):
+        original, shot = release.nodes[original_id], release.nodes[shot_id]
+        assert shot_id == f"{original_id}/en"  # the text is burned in: the shot is encoded again ...
+        assert shot.inputs["motion"] == original.inputs["motion"]  # ... from the master's clip
+        assert shot.inputs["voices"] == original.inputs["voices"]  # and the original voices time it
+    assert release.nodes["localise:ep01/en"].inputs["voices"] == release.nodes["subtitles:ep01"].inputs["voices"]
+
+
+@pytest.mark.parametrize("dub", [False, True])
+def test_a_release_mux_burns_its_language_s_cues_over_its_scene(tmp_path, dub):
+    extra = "languages: [en]\n" + ("dub: true\n" if dub else "")
+    release = plan(write_job(tmp_path, extra), "configs/tiny.yaml")
+    localise = release.nodes["localise:ep01/en"]
+    voices = localise.inputs["voices"]
+    assert all(release.nodes[v].stage == ("dub" if dub else "voice") for v in voices)
+    muxes = [n for n in release.nodes.values() if n.stage == "mux" and n.unit.endswith("/en")]
+    assert muxes
+    for mux in muxes:
+        original = release.nodes[f"mux:{mux.unit.removesuffix('/en')}"]
+        assert mux.params["language"] == "en"
+        assert mux.inputs["subtitles"] == [localise.id]  # the localised cues of its language
+        assert mux.params["scene"] == original.params["scene"] and mux.params["scene"] is not None  # its ambience
+        assert set(mux.inputs["voices"]) <= set(voices)  # timed by the same voices as the subtitles
+        assert release.nodes[mux.inputs["motion"][0]].stage == "motion"
 
 
 def test_editing_one_line_re_runs_only_its_translation(tmp_path):
@@ -113,3 +145,19 @@ def test_an_english_release_on_the_tiny_profile_is_made_next_to_the_original(ray
     assert video.has_audio and video.duration > 1.0
     srt = (out / english["subtitles"]).read_text(encoding="utf-8")
     assert srt != (out / original["subtitles"]).read_text(encoding="utf-8") and "你怎么在这儿" not in srt
+    # What each shot burns into its picture (the cues its mux was given): English in the release, the
+    # original Chinese rows in the master; the release's shots keep their scene (its ambience).
+    store = Path(manifest["store"])
+
+    def mux_meta(nid: str) -> dict:
+        return json.loads((store / "mux" / tasks[nid]["key"] / "meta.json").read_text(encoding="utf-8"))
+
+    spoken = [nid for nid, t in tasks.items() if t["stage"] == "mux" and "/" not in nid]
+    spoken = [nid for nid in spoken if mux_meta(nid)["cues"]]
+    assert spoken
+    for nid in spoken:
+        burned, master = mux_meta(f"{nid}/en"), mux_meta(nid)
+        assert burned["language"] == "en" and burned["offsets"] != [] and burned["cues"]
+        assert not any(CJK.search(row) for cue in burned["cues"] for row in cue[3]), burned["cues"]
+        assert any(CJK.search(row) for cue in master["cues"] for row in cue[3])
+        assert not {t["kind"] for t in burned["text"]} & {"header", "caption"}
