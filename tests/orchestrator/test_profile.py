@@ -28,9 +28,9 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", ["local", "tiny", "workstation", "datong"])
-def test_shipped_profiles_load_with_typed_options(name):
-    profile = load_profile(REPO / "configs" / f"{name}.yaml")
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.stem)
+def test_shipped_profiles_load_with_typed_options(path):
+    profile = load_profile(path)
     for stage, settings in profile.stages.items():
         assert type(settings.options) is options_class(stage, settings.backend)
 
