@@ -59,7 +59,26 @@ class PoolProvider(Protocol):
         """The run is over: nothing of this run's stays."""
 
 
-class RunPools:
+class ActorLoads:
+    """How many calls each actor has in flight, so a pool hands out its least busy actor."""
+
+    def __init__(self) -> None:
+        self.loads: dict[Any, int] = {}
+
+    def least_busy(self, actors: list[Any]) -> Any:
+        return min(actors, key=lambda a: self.loads.get(a, 0))
+
+    def load(self, actor: Any) -> int:
+        return self.loads.get(actor, 0)
+
+    def acquire(self, actor: Any) -> None:
+        self.loads[actor] = self.loads.get(actor, 0) + 1
+
+    def release(self, actor: Any) -> None:
+        self.loads[actor] = max(0, self.loads.get(actor, 1) - 1)
+
+
+class RunPools(ActorLoads):
     """This run's own pools, per (stage, zone)."""
 
     def __init__(self, backend: Backend, runtimes: StageRuntimes, worker_factory: WorkerFactory | None = None) -> None:
@@ -67,7 +86,7 @@ class RunPools:
         self.runtimes = runtimes
         self.worker_factory = worker_factory or default_worker_factory
         self.pools: dict[tuple[str, str], list[Any]] = {}
-        self.loads: dict[Any, int] = {}
+        super().__init__()
         self.retiring: dict[Any, tuple[Any, float]] = {}  # shutdown() handle -> (actor, kill it by then)
         self.started = 0
 
@@ -80,16 +99,7 @@ class RunPools:
             size = pool.size.get(where, pool.size.get(ANY_ZONE, 1))
             actors = [self._start(stage, where, i) for i in range(max(1, size))]
             self.pools[(stage, where)] = actors
-        return min(actors, key=lambda a: self.loads.get(a, 0))
-
-    def load(self, actor: Any) -> int:
-        return self.loads.get(actor, 0)
-
-    def acquire(self, actor: Any) -> None:
-        self.loads[actor] = self.loads.get(actor, 0) + 1
-
-    def release(self, actor: Any) -> None:
-        self.loads[actor] = max(0, self.loads.get(actor, 1) - 1)
+        return self.least_busy(actors)
 
     def stage_done(self, stage: str) -> None:
         for key in [k for k in self.pools if k[0] == stage]:

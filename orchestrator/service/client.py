@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from orchestrator.execution.admission import Grant, Request
+from orchestrator.execution.pools import ActorLoads
 from orchestrator.service.handle import service_handle  # noqa: F401  (re-exported for drivers)
 from orchestrator.service.settings import NAMESPACE
 from stages.errors import RunFailed
@@ -137,7 +138,7 @@ class ServiceAdmission:
         self.seconds[stage] = seconds if old is None else 0.7 * old + 0.3 * seconds
 
 
-class SharedPools:
+class SharedPools(ActorLoads):
     """The service's shared pool actors, per (stage, zone); this run only counts its own calls."""
 
     REFRESH_SECONDS = 10.0  # how often to ask again (the service may have grown or restarted the pool)
@@ -149,7 +150,7 @@ class SharedPools:
         self.actors: dict[tuple[str, str | None], list[Any]] = {}
         self.asked: dict[tuple[str, str | None], float] = {}
         self.handles: dict[str, Any] = {}
-        self.loads: dict[Any, int] = {}
+        super().__init__()
 
     def actor_for(self, stage: str, zone: str | None) -> Any:
         import ray
@@ -160,7 +161,7 @@ class SharedPools:
             names = ray.get(self.service.pool.remote(self.spec(stage, zone)))
             actors = [self._handle(name) for name in names]
             self.actors[key], self.asked[key] = actors, self.clock()
-        return min(actors, key=lambda a: self.loads.get(a, 0))
+        return self.least_busy(actors)
 
     def _handle(self, name: str) -> Any:
         """One handle per actor name for the whole run, so a refresh keeps its load count."""
@@ -184,15 +185,6 @@ class SharedPools:
             "max_size": size,
             "max_concurrency": pool.max_concurrency if pool is not None else 1,
         }
-
-    def load(self, actor: Any) -> int:
-        return self.loads.get(actor, 0)
-
-    def acquire(self, actor: Any) -> None:
-        self.loads[actor] = self.loads.get(actor, 0) + 1
-
-    def release(self, actor: Any) -> None:
-        self.loads[actor] = max(0, self.loads.get(actor, 1) - 1)
 
     def stage_done(self, stage: str) -> None:
         """The actors stay warm for the other jobs; the service stops them when idle."""
