@@ -8,41 +8,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+from stages.pipelines.loading import TransformersModel
 
 if TYPE_CHECKING:
     from stages.storyboard.llm import LLMStoryboardOptions
 
 
-class ChatModel(LoadedModel):
+class ChatModel(TransformersModel):
     default_model = "Qwen/Qwen2.5-7B-Instruct"
+    auto_model = "AutoModelForCausalLM"
     options: LLMStoryboardOptions
 
-    def __init__(self, options: LLMStoryboardOptions) -> None:
-        super().__init__(options)
-        self.tokenizer: Any = None
+    def _model_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._model_kwargs()
+        if self.settings.cpu_offload and self.device.startswith("cuda"):
+            kwargs["device_map"] = "auto"  # accelerate spills layers to CPU when the GPU is full
+        return kwargs
 
-    def load(self) -> None:
-        if self.pipe is not None:
-            return
-        set_threads(self.options)
-        self.device = self.settings.torch_device()
-        if self.settings.tiny:
-            self.pipe, self.tokenizer = load_tiny(self.model_id)
-        else:
-            from transformers import AutoModelForCausalLM, AutoTokenizer
-
-            self.tokenizer = load_pretrained(self.model_id, AutoTokenizer.from_pretrained)
-            kwargs: dict[str, Any] = {"dtype": self.settings.torch_dtype()}
-            if self.settings.cpu_offload and self.device.startswith("cuda"):
-                kwargs["device_map"] = "auto"  # accelerate spills layers to CPU when the GPU is full
-            self.pipe = load_pretrained(self.model_id, AutoModelForCausalLM.from_pretrained, **kwargs)
-        if getattr(self.pipe, "hf_device_map", None) is None:
-            self.pipe.to(self.device)
-        self.pipe.eval()
+    def _check_loaded(self) -> None:
         if self.tokenizer.chat_template is None:
             raise ValueError(f"model {self.model_id!r} has no chat template; use an instruct/chat model")
-        self.loads += 1
 
     def chat(self, messages: list[dict[str, str]], seed: int = 0) -> str:
         """The assistant's reply to ``messages`` (role/content dicts), decoded without special tokens."""

@@ -240,3 +240,38 @@ class LoadedModel:
     def unload(self) -> None:
         self.pipe = None
         free_memory()
+
+
+class TransformersModel(LoadedModel):
+    """A transformers model with its tokenizer (the chat and translation families), loaded once."""
+
+    auto_model = ""  # the transformers auto class that loads it, e.g. "AutoModelForCausalLM"
+
+    def __init__(self, options: ModelOptions) -> None:
+        super().__init__(options)
+        self.tokenizer: Any = None
+
+    def load(self) -> None:
+        if self.pipe is not None:
+            return
+        set_threads(self.options)
+        self.device = self.settings.torch_device()
+        if self.settings.tiny:
+            self.pipe, self.tokenizer = load_tiny(self.model_id)
+        else:
+            import transformers
+
+            self.tokenizer = load_pretrained(self.model_id, transformers.AutoTokenizer.from_pretrained)
+            auto = getattr(transformers, self.auto_model)
+            self.pipe = load_pretrained(self.model_id, auto.from_pretrained, **self._model_kwargs())
+        if getattr(self.pipe, "hf_device_map", None) is None:  # accelerate placed it already otherwise
+            self.pipe.to(self.device)
+        self.pipe.eval()
+        self._check_loaded()
+        self.loads += 1
+
+    def _model_kwargs(self) -> dict[str, Any]:
+        return {"dtype": self.settings.torch_dtype()}
+
+    def _check_loaded(self) -> None:
+        """Refuse a model that loaded but cannot serve this family (override)."""

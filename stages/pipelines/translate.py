@@ -5,37 +5,17 @@ Greedy by default so the same line always gives the same translation (content ad
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from stages.pipelines.loading import LoadedModel, load_pretrained, load_tiny, set_threads
+from stages.pipelines.loading import TransformersModel
 
 if TYPE_CHECKING:
-    from stages.model_stage import ModelOptions
+    pass
 
 
-class TranslationModel(LoadedModel):
+class TranslationModel(TransformersModel):
     default_model = "Helsinki-NLP/opus-mt-zh-en"
-
-    def __init__(self, options: ModelOptions) -> None:
-        super().__init__(options)
-        self.tokenizer: Any = None
-
-    def load(self) -> None:
-        if self.pipe is not None:
-            return
-        set_threads(self.options)
-        self.device = self.settings.torch_device()
-        if self.settings.tiny:
-            self.pipe, self.tokenizer = load_tiny(self.model_id)
-        else:
-            from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-            self.tokenizer = load_pretrained(self.model_id, AutoTokenizer.from_pretrained)
-            dtype = self.settings.torch_dtype()
-            self.pipe = load_pretrained(self.model_id, AutoModelForSeq2SeqLM.from_pretrained, dtype=dtype)
-        self.pipe.to(self.device)
-        self.pipe.eval()
-        self.loads += 1
+    auto_model = "AutoModelForSeq2SeqLM"
 
     def translate(self, texts: list[str]) -> list[str]:
         """One translation per text, in order."""
