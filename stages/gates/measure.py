@@ -41,6 +41,11 @@ class Analysis:
     silence: list[tuple[float, float]]
 
 
+BED_PERCENTILE = 10  # the window's quietest tenth: the ambience bed between words
+ABOVE_BED_DB = 15.0  # speech stands at least this far above the bed
+MIN_SPEECH_FRAMES = 3  # 30 ms: shorter bursts are clicks, chirps or gusts, not words
+
+
 def _stream_seconds(stream: dict) -> float:
     if stream.get("duration"):
         return float(stream["duration"])
@@ -147,7 +152,19 @@ def speech_edges(
         return None
     frames = samples[a : a + count * size].reshape(count, size).astype(np.float64)
     level = 20 * np.log10(np.maximum(np.sqrt(np.mean(frames**2, axis=1)), 1e-9))
-    voiced = np.flatnonzero(level > level.max() - below_peak_db)
+    # The ambience bed swells (wind) to within 25 dB of a quiet voice: speech must also stand well
+    # above the window's floor, and last, so a gust or a cricket's chirp is not taken for a word.
+    floor = np.percentile(level, BED_PERCENTILE)
+    loud = level > max(level.max() - below_peak_db, floor + ABOVE_BED_DB)
+    voiced = _sustained(loud, MIN_SPEECH_FRAMES)
     if voiced.size == 0:
         return None
     return (a / ANALYSIS_RATE + voiced[0] * 0.01, a / ANALYSIS_RATE + (voiced[-1] + 1) * 0.01)
+
+
+def _sustained(flags: np.ndarray, run: int) -> np.ndarray:
+    """Indices of the True frames that belong to runs of at least ``run`` consecutive True frames."""
+    edges = np.diff(np.concatenate(([0], flags.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    keep = [np.arange(s0, e0) for s0, e0 in zip(starts, ends, strict=True) if e0 - s0 >= run]
+    return np.concatenate(keep) if keep else np.array([], dtype=int)
