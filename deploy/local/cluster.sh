@@ -7,7 +7,7 @@
 # One `ray start --head` (zone lingqiu-guangling) and two `ray start` workers (yanggao-tianzhen,
 # xinrong-yungang), each with a zone label, a small CPU count, declared fake GPUs, ports picked free
 # at start, its own temp dir under DIR, and its own process group (setsid), whose PIDs go to DIR/pids.
-# `down` signals those process groups only: it never runs `ray stop` (other clusters may share the
+# `down` signals those process groups only: it never runs Ray's own cluster-wide stop command (other clusters may share the
 # machine). `ray start` resolves 127.0.0.1 to this machine's own address, which Ray then uses; the
 # dashboard listens on 127.0.0.1 only. Token auth: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN before `up`; otherwise it is off.
 # Sizes: KAIPAI_NODE_CPUS (2), KAIPAI_NODE_GPUS (1), KAIPAI_OBJECT_STORE (100000000).
