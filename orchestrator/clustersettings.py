@@ -25,6 +25,9 @@ class FairShareSettings(_M):
     base_priority: int = Field(5, ge=0, le=9)
     max_jump: float = Field(30.0, ge=0, le=86400, description="The most a priority may put a studio ahead.")
     aging_seconds: float = Field(60.0, gt=0, le=86400, description="Seconds waited per priority level gained.")
+    horizon_seconds: float = Field(
+        30.0, gt=0, le=86400, description="A running grant is charged this far ahead of the seconds it has run."
+    )
     cpu_seconds_weight: float = Field(
         0.05, ge=0, le=1, description="What a CPU-second counts for against a GPU-second in the accounts."
     )
@@ -48,3 +51,8 @@ class ClusterSettings(_M):
     pools: PoolLimits = Field(default_factory=PoolLimits)
     max_jobs: int = Field(1000, ge=1, le=100_000, description="Jobs the service holds (queued and running).")
     max_priority: int = Field(9, ge=0, le=9, description="Priorities above this are refused at submit.")
+    placement_policy: str = Field(
+        "kaipai",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="The placement policy the service places every job with (see `kaipai simulate --policy`).",
+    )

@@ -10,7 +10,7 @@ are left out (their artifacts are in the shared store), and ``exclude_zones`` dr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -103,15 +103,27 @@ def _backend(profile: Any, node: Any) -> str:
 
 def _workload(remaining: list[Any], profile: Any, topology: Topology, model: CostModel) -> Workload:
     """The remaining nodes as one job arriving at 0 (ids in topological order, as the simulator needs)."""
+    w = Workload()
+    _add_job(w, remaining, profile, topology, model, pinned={})
+    w.compute_ranks()
+    return w
+
+
+def _add_job(
+    w: Workload, remaining: list[Any], profile: Any, topology: Topology, model: CostModel, pinned: dict[str, str]
+) -> None:
+    """Append one job's remaining nodes to ``w`` as its next job; a ``pinned`` node may run only in its zone."""
     from orchestrator.placement.pipeline import STAGES
 
-    w = Workload()
-    index = {n.id: i for i, n in enumerate(remaining)}
+    j = len(w.job_arrival)
+    base = len(w.kind)
+    index = {n.id: base + i for i, n in enumerate(remaining)}
     zone_names = [z.name for z in topology.zones]
     has_gpus = any(z.gpus for z in topology.zones)
     episodes: dict[str, int] = {}
-    model_ids: dict[str, int] = {}
-    for i, node in enumerate(remaining):
+    first_episode = max(w.episode, default=-1) + 1  # episode ids stay unique across jobs
+    model_ids = {name: i for i, name in enumerate(w.models)}
+    for node in remaining:
         settings = profile.stages.get(node.stage)
         gpu = has_gpus and _stage_is_gpu(profile, node.stage)
         name = model_of(node.stage, _backend(profile, node), settings.options if settings else None) if gpu else None
@@ -121,25 +133,33 @@ def _workload(remaining: list[Any], profile: Any, topology: Topology, model: Cos
         w.model.append(model_ids.setdefault(name, len(model_ids)) if name else -1)
         w.work.append(model.estimate(node.stage, _backend(profile, node), node.params, None, model=name))
         w.out_bytes.append(model.artifact_bytes(node.stage, node.params))
-        w.job.append(0)
-        w.episode.append(episodes.setdefault(node.episode, len(episodes)) if node.episode else -1)
+        w.job.append(j)
+        w.episode.append(first_episode + episodes.setdefault(node.episode, len(episodes)) if node.episode else -1)
         w.preds.append(tuple(index[d] for d in dict.fromkeys(node.deps) if d in index))
         w.succs.append([])
         for p in w.preds[-1]:
-            w.succs[p].append(i)
-        allowed = _pool_zones(profile, node.stage, zone_names) if gpu else zone_names
+            w.succs[p].append(len(w.succs) - 1)
+        if node.id in pinned and pinned[node.id] in zone_names:
+            allowed = [pinned[node.id]]
+        else:
+            allowed = _pool_zones(profile, node.stage, zone_names) if gpu else zone_names
         w.allowed.append(sum(1 << zone_names.index(z) for z in allowed))
     w.models = list(model_ids)
-    w.job_arrival, w.job_priority = [0.0], [0]
-    w.job_roots = [[i for i, p in enumerate(w.preds) if not p]]
-    w.job_tasks = [len(remaining)]
-    w.compute_ranks()
-    return w
+    w.job_arrival.append(0.0)
+    w.job_priority.append(0)
+    w.job_roots.append([base + i for i, node in enumerate(remaining) if not w.preds[base + i]])
+    w.job_tasks.append(len(remaining))
 
 
 def _simulate_one_job(
     dag: Dag, w: Workload, remaining: list[Any], topology: Topology, policy: str, done_ids: set[str]
 ) -> Placement:
+    sim, placer = _simulate(w, topology, policy)
+    return _placement_of(dag, remaining, 0, sim, topology, done_ids, placer)
+
+
+def _simulate(w: Workload, topology: Topology, policy: str) -> tuple[Any, Placer]:
+    """Run the workload under a fresh placer of ``policy``: every decision is the placer's."""
     from orchestrator.placement.simulator import Simulation
     from orchestrator.placement.workload import no_cycle_collection
 
@@ -147,12 +167,64 @@ def _simulate_one_job(
     with no_cycle_collection():
         sim = Simulation(topology, w, placer)
         sim.run()
+    return sim, placer
+
+
+def _placement_of(
+    dag: Dag, remaining: list[Any], first: int, sim: Any, topology: Topology, done_ids: set[str], placer: Placer
+) -> Placement:
+    """One job's zones, GPU kinds and times out of a run whose task ids for it start at ``first``."""
     zone: dict[str, str | None] = {nid: None for nid in done_ids if nid in dag.nodes}
     kinds: dict[str, str | None] = dict(zone)
     start, finish = {}, {}
-    for i, node in enumerate(remaining):
+    for i, node in enumerate(remaining, start=first):
         zone[node.id] = topology.zones[sim.zone_of[i]].name
         g = sim.ran_on[i]
         kinds[node.id] = sim.gpu_kind[g] if g >= 0 else None
         start[node.id], finish[node.id] = sim.start_time[i], sim.finish_time[i]
     return Placement(zone, start, finish, max(finish.values(), default=0.0), kinds, placer)
+
+
+@dataclass
+class JobToPlace:
+    """One active job as the cluster service sees it: its DAG, what is done, what runs where now."""
+
+    key: str
+    dag: Dag
+    profile: Any
+    done: frozenset[str] = frozenset()
+    pinned: dict[str, str] = field(default_factory=dict)  # node -> the zone it is running in
+
+
+def place_jobs(
+    jobs: Sequence[JobToPlace], topology: Topology, policy: str = "kaipai", *, exclude_zones: Iterable[str] = ()
+) -> dict[str, Placement]:
+    """Every active job's remaining nodes placed together on one cluster (the service's global view).
+
+    One simulator run over all jobs at once, under one placer: each job's zones account for the work
+    the others have queued and running, rather than for an empty cluster. Nodes already running are
+    pinned to their zone (modelled as starting now, a conservative estimate of what they hold).
+    """
+    if policy not in POLICIES:
+        raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    lost = set(exclude_zones)
+    zones = [z for z in topology.zones if z.name not in lost]
+    if not zones:
+        raise ValueError("no zone is left to place on")
+    kept = topology.model_copy(
+        update={"zones": zones, "links": [x for x in topology.links if not set(x.between) & lost]}
+    )
+    model = CostModel(seconds=dict(topology.seconds), gpu_speed=dict(topology.gpu_speed))
+    w = Workload()
+    spans: list[tuple[JobToPlace, list[Any], int]] = []
+    for job in jobs:
+        order = job.dag.topo_order() if hasattr(job.dag, "topo_order") else list(job.dag.nodes)
+        remaining = [job.dag.nodes[nid] for nid in order if nid not in job.done]
+        spans.append((job, remaining, len(w.kind)))
+        _add_job(w, remaining, job.profile, kept, model, job.pinned)
+    w.compute_ranks()
+    sim, placer = _simulate(w, kept, policy)
+    return {
+        job.key: _placement_of(job.dag, remaining, first, sim, kept, set(job.done), placer)
+        for job, remaining, first in spans
+    }

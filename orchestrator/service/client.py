@@ -138,6 +138,25 @@ class ServiceAdmission:
         self.seconds[stage] = seconds if old is None else 0.7 * old + 0.3 * seconds
 
 
+class ServicePlacer:
+    """The executor's placer seam (``execution.placing``), answered by the service's global plan.
+
+    The driver never places its own DAG under the service: it sends the DAG and its profile, and the
+    service places every active job together with the operator's policy (``service.globalplan``).
+    """
+
+    TIMEOUT_SECONDS = 120.0
+
+    def __init__(self, service: Any, job_id: str) -> None:
+        self.service, self.job_id = service, job_id
+
+    def __call__(self, dag: Any, profile: Any, policy: str, *, exclude_zones=frozenset(), done=frozenset()) -> Any:
+        import ray
+
+        call = self.service.place.remote(self.job_id, dag, profile, policy, sorted(exclude_zones), sorted(done))
+        return ray.get(call, timeout=self.TIMEOUT_SECONDS)
+
+
 class SharedPools(ActorLoads):
     """The service's shared pool actors, per (stage, zone); this run only counts its own calls."""
 

@@ -1,10 +1,11 @@
 """A studio job's driver on the cluster: ``python -m orchestrator.cli driver JOB --job-id ID ...``.
 
 ``kaipai submit`` starts this as the entrypoint of the job's own Ray job, so the dashboard shows
-every task under the studio's job. It runs the same ``run_job`` as ``kaipai run``, with two seams
-swapped: admission asks the service for grants (fair share, zone slots) and pools are the service's
-shared actors. Its output goes to the job's folder in the shared store (never Ray's temporary
-upload folder), with ``delivery.json`` listing every file a studio fetches and its sha256.
+every task under the studio's job. It runs the same ``run_job`` as ``kaipai run``, with three seams
+swapped: placement is the service's global plan (every active job placed together), admission asks
+the service for grants (fair share, zone slots) and pools are the service's shared actors. Its
+output goes to the job's folder in the shared store (never Ray's temporary upload folder), with
+``delivery.json`` listing every file a studio fetches and its sha256.
 
 Steps: (1) register with the service (re-attaching if this job id is known: the store makes the
 re-run resume); (2) run the job with the service's seams; (3) measure the bytes that crossed zones
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.manifest import write_manifest
-from orchestrator.service.client import JobCancelled, ServiceAdmission, ServiceProgress, SharedPools
+from orchestrator.service.client import JobCancelled, ServiceAdmission, ServicePlacer, ServiceProgress, SharedPools
 from orchestrator.service.delivery import write_delivery
 from orchestrator.service.handle import service_handle
 from orchestrator.service.transfers import cross_zone_bytes
@@ -46,6 +47,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     seams = {
         "admission": admission,
         "pool_provider": lambda backend, runtimes: SharedPools(service, runtimes),
+        "placer": ServicePlacer(service, job_id),
     }
     try:
         # 2. run it

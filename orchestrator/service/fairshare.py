@@ -17,13 +17,18 @@ robin; Kueue and YuniKorn share by the same idea per Kubernetes job, we share pe
    their virtual time, and once it passes a waiting studio's by ``max_jump`` that studio wins.
 3. Inside a studio, requests go by job priority (aged: a request gains one priority level per
    ``aging_seconds`` waited, so a stream of urgent jobs cannot starve an old one), then by age.
-4. The grant is charged its estimate at once (so one slot freeing does not hand a studio a burst)
-   and corrected by the measured seconds when the work finishes (:meth:`settle`).
+4. A grant is charged as it holds its slot: at once its estimate up to ``horizon_seconds`` (so
+   many slots freeing together do not all go to one studio), then one second per second held,
+   staying ``horizon_seconds`` ahead of what it has run but never beyond its estimate, and the
+   measured seconds when it finishes (:meth:`settle`). A studio whose tasks each hold a GPU for half
+   an hour thus pays for them while it holds them; charged whole at the grant it would sit far
+   below its weight over any window shorter than one of its tasks.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,6 +66,7 @@ class Policy:
     base_priority: int = 5
     max_jump: float = 30.0  # the most a priority can put a studio ahead of its fair share
     aging_seconds: float = 60.0  # one priority level gained per this many seconds waited
+    horizon_seconds: float = 30.0  # a running grant is charged this far ahead of what it has run
 
     def weight(self, studio: str) -> float:
         return max(self.weights.get(studio, self.default_weight), 1e-9)
@@ -78,6 +84,7 @@ class FairShare:
         self.charged: dict[str, float] = {}
         self.waiting: dict[str, list[_Waiting]] = {}  # studio -> its requests, in serving order
         self.running: dict[tuple[str, str], Request] = {}  # (job, node) -> granted request
+        self.meters: dict[str, _RunningMeter] = {}  # studio -> what its running grants have cost so far
         self._seq = 0
 
     # ---------------------------------------------------------------- the queue
@@ -116,7 +123,8 @@ class FairShare:
         request = chosen.request
         self.waiting[request.studio].remove(chosen)  # near the front: the head, or close to it
         self.running[(request.job, request.node)] = request
-        self._charge(request.studio, max(request.cost, MIN_CHARGE))
+        cost = max(request.cost, MIN_CHARGE)
+        self._meter(request.studio).start((request.job, request.node), self.clock(), cost, self.policy.horizon_seconds)
         return request
 
     def settle(self, job: str, node: str, seconds: float | None) -> Request | None:
@@ -124,14 +132,20 @@ class FairShare:
         request = self.running.pop((job, node), None)
         if request is None:
             return None
-        if seconds is not None:
-            self._charge(request.studio, max(seconds, MIN_CHARGE) - max(request.cost, MIN_CHARGE))
+        ran = self._meter(request.studio).stop((job, node), self.clock())
+        self._charge(request.studio, max(seconds if seconds is not None else ran, MIN_CHARGE))
         return request
 
     # ---------------------------------------------------------------- views
 
+    def usage(self, studio: str) -> float:
+        """Device-seconds charged so far: settled grants plus what the running ones have cost yet."""
+        meter = self.meters.get(studio)
+        running = meter.cost(self.clock()) if meter is not None else 0.0
+        return self.charged.get(studio, 0.0) + running
+
     def virtual_time(self, studio: str) -> float:
-        return self.charged.get(studio, 0.0) / self.policy.weight(studio)
+        return self.usage(studio) / self.policy.weight(studio)
 
     def queued(self, job: str | None = None) -> int:
         return sum(1 for items in self.waiting.values() for w in items if job is None or w.request.job == job)
@@ -170,7 +184,84 @@ class FairShare:
             return
         floor = min(self.virtual_time(s) for s in busy)
         if self.virtual_time(studio) < floor:
-            self.charged[studio] = floor * self.policy.weight(studio)
+            self._charge(studio, (floor - self.virtual_time(studio)) * self.policy.weight(studio))
 
     def _charge(self, studio: str, amount: float) -> None:
         self.charged[studio] = self.charged.get(studio, 0.0) + amount
+
+    def _meter(self, studio: str) -> _RunningMeter:
+        meter = self.meters.get(studio)
+        if meter is None:
+            meter = self.meters[studio] = _RunningMeter()
+        return meter
+
+
+class _RunningMeter:
+    """One studio's running grants, each costing ``max(ran, min(estimate, ran + horizon))``, in O(log n).
+
+    So a grant costs its estimate up to ``horizon`` at once, then one second per second it holds the
+    slot (always ``horizon`` ahead of what it has run, never beyond its estimate), and the seconds it
+    has run once it overruns. Each grant passes through three phases, moved lazily by a heap:
+    ``ahead`` (cost ``ran + horizon``), ``flat`` (cost ``estimate``), ``over`` (cost ``ran``).
+    """
+
+    __slots__ = ("ahead", "flat", "over", "phase", "turns")
+
+    def __init__(self) -> None:
+        self.ahead = [0, 0.0]  # [count, sum of (start - horizon)]
+        self.flat = 0.0  # sum of estimates
+        self.over = [0, 0.0]  # [count, sum of starts]
+        self.turns: list[tuple[float, int, tuple[str, str]]] = []  # (when, next phase, key)
+        self.phase: dict[tuple[str, str], tuple[int, float, float, float]] = {}  # key -> (phase, start, est, horizon)
+
+    def start(self, key: tuple[str, str], now: float, estimate: float, horizon: float) -> None:
+        if estimate > horizon:
+            self._enter(key, 0, now, estimate, horizon)
+            heapq.heappush(self.turns, (now + estimate - horizon, 1, key))
+        else:
+            self._enter(key, 1, now, estimate, horizon)
+        heapq.heappush(self.turns, (now + estimate, 2, key))
+
+    def stop(self, key: tuple[str, str], now: float) -> float:
+        """Forget a grant; returns what it cost up to now."""
+        self._advance(now)
+        entry = self.phase.pop(key, None)
+        if entry is None:
+            return 0.0
+        phase, start, estimate, horizon = entry
+        self._leave(phase, start, estimate, horizon)
+        return (now - start + horizon, estimate, now - start)[phase]
+
+    def cost(self, now: float) -> float:
+        self._advance(now)
+        return self.ahead[0] * now - self.ahead[1] + self.flat + self.over[0] * now - self.over[1]
+
+    def _enter(self, key: tuple[str, str], phase: int, start: float, estimate: float, horizon: float) -> None:
+        self.phase[key] = (phase, start, estimate, horizon)
+        if phase == 0:
+            self.ahead[0] += 1
+            self.ahead[1] += start - horizon
+        elif phase == 1:
+            self.flat += estimate
+        else:
+            self.over[0] += 1
+            self.over[1] += start
+
+    def _leave(self, phase: int, start: float, estimate: float, horizon: float) -> None:
+        if phase == 0:
+            self.ahead[0] -= 1
+            self.ahead[1] -= start - horizon
+        elif phase == 1:
+            self.flat -= estimate
+        else:
+            self.over[0] -= 1
+            self.over[1] -= start
+
+    def _advance(self, now: float) -> None:
+        while self.turns and self.turns[0][0] <= now:
+            _, phase, key = heapq.heappop(self.turns)
+            entry = self.phase.get(key)
+            if entry is None or entry[0] >= phase:
+                continue  # stopped, or already there
+            self._leave(*entry)
+            self._enter(key, phase, *entry[1:])

@@ -6,8 +6,10 @@ the jobs, their DAGs, arrival times and work come from the simulator's workload 
 simplifies, on purpose, to isolate sharing from placement: the cluster's GPUs are one pool (zones,
 GPU kinds and transfers ignored: every GPU runs at speed 1), and CPU tasks take their time without
 contending. It measures, while two or more studios have work waiting, each waiting studio's GPU-seconds
-against what weighted fair share entitles it to (the GPUs that studios without a queue do not hold,
-divided among the waiting ones by weight); a ratio of 1.0 is exactly its weight's share.
+against what weighted max-min fair share entitles it to (the GPUs that studios without a queue do
+not hold, divided among the waiting ones by weight, none owed more than its demand: running plus
+queued), counted only while the waiting studios want more GPUs than there are; a ratio of 1.0 is
+exactly its weight's share.
 """
 
 from __future__ import annotations
@@ -167,12 +169,39 @@ class _Replay:
                 for name, busy in self.running.items():
                     self.all_used[name] = self.all_used.get(name, 0.0) + busy * dt
             if len(waiting) >= 2:
-                self.contended_time += dt
-                others = sum(n for s, n in self.running.items() if s not in waiting)
-                pool = self.gpus - others
-                total_weight = sum(self.fair.policy.weight(s) for s in waiting)
-                for name in waiting:
-                    entitled = pool * self.fair.policy.weight(name) / total_weight
-                    self.entitled[name] = self.entitled.get(name, 0.0) + entitled * dt
-                    self.contended[name] = self.contended.get(name, 0.0) + self.running.get(name, 0) * dt
+                self._account_contended(waiting, dt)
         self.now = t
+
+    def _account_contended(self, waiting: set[str], dt: float) -> None:
+        """What each waiting studio got against its weighted max-min fair share, while the waiting
+        studios want more GPUs than they may use together (GPUs held by studios without a queue are
+        theirs; a studio whose demand, running plus queued, is below its weight's share is owed only
+        its demand, and the rest goes to the others by weight: water-filling)."""
+        others = sum(n for s, n in self.running.items() if s not in waiting)
+        pool = self.gpus - others
+        demand = {s: self.running.get(s, 0) + len(self.fair.waiting[s]) for s in waiting}
+        if sum(demand.values()) <= pool:
+            return  # every waiting studio could hold all it wants: waiting only for a GPU to free
+        self.contended_time += dt
+        for name, entitled in water_fill(demand, {s: self.fair.policy.weight(s) for s in waiting}, pool).items():
+            self.entitled[name] = self.entitled.get(name, 0.0) + entitled * dt
+            self.contended[name] = self.contended.get(name, 0.0) + self.running.get(name, 0) * dt
+
+
+def water_fill(demand: dict[str, float], weight: dict[str, float], capacity: float) -> dict[str, float]:
+    """Weighted max-min fair shares of ``capacity``: nobody gets more than its demand, the rest by weight."""
+    share: dict[str, float] = {}
+    left, open_ = capacity, set(demand)
+    while open_:
+        total = sum(weight[s] for s in open_)
+        level = left / total
+        capped = {s for s in open_ if demand[s] <= level * weight[s]}
+        if not capped:
+            for s in open_:
+                share[s] = level * weight[s]
+            return share
+        for s in capped:
+            share[s] = demand[s]
+            left -= demand[s]
+        open_ -= capped
+    return share

@@ -10,6 +10,7 @@ method sees a consistent state without locks. Nothing here does stage work.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 from orchestrator.metrics import ServiceMetrics
 from orchestrator.service.fairshare import FairShare, Request
+from orchestrator.service.globalplan import GlobalPlan
 from orchestrator.service.pools import PoolRegistry
 from orchestrator.service.registry import FINAL, JobRecord, Registry
 from orchestrator.service.settings import ClusterSettings, policy_of
@@ -49,6 +51,7 @@ class KaipaiService:
         self.usage: list[dict[str, Any]] = []
         self.metrics = ServiceMetrics()
         self.pools = PoolRegistry(self.settings.pools, self.metrics)
+        self.plan: GlobalPlan | None = None  # made with the first job that brings a topology
         self._last_reap = time.time()
 
     # ---------------------------------------------------------------- jobs
@@ -117,6 +120,7 @@ class KaipaiService:
         if job_id not in self.registry.jobs:
             return
         self._drop(job_id)
+        self._unplan(job_id)
         current = self.registry.jobs[job_id].state
         if current != "CANCELLED":
             self.registry.update(job_id, state=state, finished=time.time(), message=message[:2000])
@@ -130,9 +134,42 @@ class KaipaiService:
         if record is None or record.state in FINAL:
             return False
         self._drop(job_id)
+        self._unplan(job_id)
         self.registry.update(job_id, state="CANCELLED", finished=time.time(), message="cancelled")
         self._allocate()
         return True
+
+    # ---------------------------------------------------------------- placement
+
+    def place(
+        self,
+        job_id: str,
+        dag: Any,
+        profile: Any,
+        policy: str | None = None,
+        exclude: list[str] | None = None,
+        done: list[str] | None = None,
+    ) -> Any:
+        """Where a job's nodes go, decided with every active job in view (``globalplan``).
+
+        A driver asks at its start and after losing a zone. The operator's ``placement_policy``
+        places every job (one global view); a driver's own ``--policy`` only matters for a profile
+        without zones, which is placed as ``kaipai run`` would. A lost zone is lost for every job:
+        no slot there is granted again and everyone's waiting nodes are re-placed.
+        """
+        from orchestrator.placement import place_dag
+
+        exclude, done = list(exclude or []), list(done or [])
+        topology = getattr(profile, "topology", None)
+        if topology is None or not topology.zones:
+            return place_dag(dag, profile, policy or self.settings.placement_policy, exclude_zones=exclude, done=done)
+        if self.plan is None:
+            self.plan = GlobalPlan(topology, self.settings.placement_policy)
+        self.slots.lost |= set(exclude)
+        self.plan.lose(exclude)
+        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude)
+        self._allocate()
+        return placement
 
     # ---------------------------------------------------------------- pools
 
@@ -167,6 +204,7 @@ class KaipaiService:
             "slots": {f"{z}/{k}": n for (z, k), n in self.slots.capacity.items()},
             "queued": self.fair.queued(),
             "pools": self.pools.view(),
+            "placement": self._placement_view(),
             "charged": dict(self.fair.charged),
             "weights": weights,
             "jobs": [r.to_json() for r in self.registry.jobs.values()],
@@ -211,6 +249,8 @@ class KaipaiService:
         if key in self.leases or any(n == offer["node"] for n, _ in self.grants.get(record.id, [])):
             return  # re-offered after an epoch change, but still held
         kind, zone = offer.get("kind", "cpu"), offer.get("zone")
+        if self.plan is not None and self.plan.knows(record.id):
+            zone = self.plan.zone_of(record.id, offer["node"]) or zone
         if zone is not None and not self.slots.knows(zone, kind):
             zone = None  # a zone the config gives no slots of this kind: let the service choose
         self.stage_of[key] = offer.get("stage", "")
@@ -220,10 +260,12 @@ class KaipaiService:
     def _allocate(self) -> None:
         """Hand out every free slot, one fair-share pick at a time."""
         while True:
-            request = self.fair.grant(self.slots.fits)
+            request = self.fair.grant(lambda r: self.slots.fits(self._planned(r)))
             if request is None:
                 return
-            zone = self.slots.take(request)
+            zone = self.slots.take(self._planned(request))
+            if self.plan is not None:
+                self.plan.started(request.job, request.node, zone)
             stage = self.stage_of.get((request.job, request.node), "")
             self.leases[(request.job, request.node)] = {
                 "zone": zone,
@@ -242,11 +284,36 @@ class KaipaiService:
         charged = None if seconds is None else seconds * self._kind_weight(lease["kind"])
         self.fair.settle(job_id, node, charged)
         self.stage_of.pop((job_id, node), None)
+        if self.plan is not None:
+            self.plan.ended(job_id, node, finished=seconds is not None)
         if seconds is not None:
             entry = {**lease, "job": job_id, "node": node, "seconds": seconds, "finish": time.time()}
             self.usage.append(entry)
             del self.usage[:-USAGE_LOG_LIMIT]
             self.metrics.task_seconds(lease["studio"], lease["zone"], lease["stage"], lease["kind"], seconds)
+
+    def _planned(self, request: Request) -> Request:
+        """The request as the current global plan places it (its zone may have moved since it was offered)."""
+        if self.plan is None:
+            return request
+        zone = self.plan.zone_of(request.job, request.node)
+        if zone is None or zone == request.zone or not self.slots.knows(zone, request.kind):
+            return request
+        return dataclasses.replace(request, zone=zone)
+
+    def _unplan(self, job_id: str) -> None:
+        if self.plan is not None:
+            self.plan.drop(job_id)
+
+    def _placement_view(self) -> dict[str, Any]:
+        if self.plan is None:
+            return {"policy": self.settings.placement_policy, "placements": 0, "lost": sorted(self.slots.lost)}
+        return {
+            "policy": self.plan.policy,
+            "placements": self.plan.placements,
+            "jobs": len(self.plan.jobs),
+            "lost": sorted(self.plan.lost | self.slots.lost),
+        }
 
     def _drop(self, job_id: str) -> None:
         self.fair.withdraw(job_id)

@@ -19,4 +19,5 @@ def policy_of(settings: FairShareSettings) -> Policy:
         base_priority=settings.base_priority,
         max_jump=settings.max_jump,
         aging_seconds=settings.aging_seconds,
+        horizon_seconds=settings.horizon_seconds,
     )

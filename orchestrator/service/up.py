@@ -27,6 +27,14 @@ def load_cluster_settings(config: str | Path | None) -> tuple[Any, ClusterSettin
     profile = load_profile(config)
     if profile.cluster is None:
         raise InputError(f"profile {profile.name!r} has no cluster: section", file=config or DEFAULT_PROFILE)
+    from orchestrator.placement.policies import POLICIES
+
+    if profile.cluster.placement_policy not in POLICIES:
+        raise InputError(
+            f"cluster.placement_policy: unknown policy {profile.cluster.placement_policy!r};"
+            f" choose one of {', '.join(POLICIES)}",
+            file=config or DEFAULT_PROFILE,
+        )
     path = Path(config or DEFAULT_PROFILE).resolve()
     configs = (REPO_ROOT / "configs").resolve()
     remote = f"configs/{path.relative_to(configs).as_posix()}" if path.is_relative_to(configs) else str(path)

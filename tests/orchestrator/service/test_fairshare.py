@@ -160,6 +160,44 @@ def test_measured_seconds_replace_the_estimate():
     fair = FairShare(Policy(), clock)
     backlog(fair, "a", 1, cost=1.0)
     request = fair.grant(lambda r: True)
-    assert fair.charged["a"] == pytest.approx(1.0)
+    assert fair.usage("a") == pytest.approx(1.0)  # the estimate, prepaid at the grant
     fair.settle(request.job, request.node, 7.5)
-    assert fair.charged["a"] == pytest.approx(7.5)
+    assert fair.usage("a") == pytest.approx(7.5) and fair.charged["a"] == pytest.approx(7.5)
+
+
+def test_a_long_grant_is_charged_as_it_runs_not_all_at_once():
+    clock = Clock()
+    fair = FairShare(Policy(horizon_seconds=30.0), clock)
+    backlog(fair, "a", 1, cost=1800.0)
+    request = fair.grant(lambda r: True)
+    assert fair.usage("a") == pytest.approx(30.0)  # its estimate up to the horizon, at once
+    clock.now = 600.0
+    assert fair.usage("a") == pytest.approx(630.0)  # then a second per second, the horizon ahead
+    clock.now = 1790.0
+    assert fair.usage("a") == pytest.approx(1800.0)  # never beyond its estimate...
+    clock.now = 1900.0
+    assert fair.usage("a") == pytest.approx(1900.0)  # ...unless it overruns
+    fair.settle(request.job, request.node, 1900.0)
+    assert fair.usage("a") == pytest.approx(1900.0)
+
+
+def test_a_studio_of_long_tasks_holds_its_weight_in_gpus_while_it_runs():
+    """Four slots, studio "long" (weight 1) with 1000 s tasks, "short" (weight 1) with 1 s tasks:
+    charged at the grant, "long" would hold one slot in four for 1000 s; charged as it runs, two."""
+    clock = Clock()
+    fair = FairShare(Policy(horizon_seconds=30.0), clock)
+    backlog(fair, "long", 10, cost=1000.0)
+    backlog(fair, "short", 100_000, cost=1.0)
+    running: list[tuple[float, Request]] = []
+    held = []
+    for _ in range(3000):
+        while len(running) < 4:
+            request = fair.grant(lambda r: True)
+            running.append((clock.now + request.cost, request))
+        running.sort(key=lambda x: x[0])
+        end, done = running.pop(0)
+        clock.now = end
+        fair.settle(done.job, done.node, done.cost)
+        if clock.now > 200:
+            held.append(sum(1 for _, r in running if r.studio == "long"))
+    assert sum(held) / len(held) == pytest.approx(2.0, abs=0.25)

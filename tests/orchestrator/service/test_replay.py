@@ -32,3 +32,17 @@ def test_all_gpu_work_is_granted_and_accounted(scenario):
     shares = [row["share"] for row in result["all_waiting"]]
     assert sum(shares) == pytest.approx(1.0)
     assert all(row["gpu_seconds"] > 0 for row in result["studios"])
+
+
+def test_on_a_saturated_day_every_studio_gets_its_weight_within_ten_percent(scenario):
+    result = replay(scenario, at_once=True)
+    ratios = {row["studio"]: row["ratio"] for row in result["studios"]}
+    assert result["within_tolerance"], ratios
+
+
+def test_water_filling_owes_nobody_more_than_its_demand():
+    from orchestrator.service.replay import water_fill
+
+    shares = water_fill({"a": 10, "b": 1, "c": 100}, {"a": 1, "b": 1, "c": 2}, 31)
+    assert shares["b"] == 1  # it wants one GPU: the other 30 go to a and c by weight
+    assert shares["a"] == pytest.approx(10) and shares["c"] == pytest.approx(20)

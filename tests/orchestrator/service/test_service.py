@@ -99,3 +99,39 @@ def test_cluster_status_shows_jobs_slots_and_shares(service):
     assert view["charged"]["a"] == 3.0
     text = "\n".join(status_lines(view))
     assert "lingqiu-guangling" in text and "100.0%" in text
+
+
+def test_the_service_places_jobs_and_grants_in_the_zone_of_its_own_plan(service, job):
+    from orchestrator.dag import plan_dag
+    from orchestrator.placement.topology import Topology, Zone
+    from tests.orchestrator.conftest import fake_profile
+    from tests.orchestrator.storyboards import make_storyboard
+
+    profile = fake_profile(topology=Topology(zones=[Zone(name=z, cpus=1) for z in ZONES]))
+    dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
+    service.register("j1", "a", "t", 5)
+    placement = service.place("j1", dag, profile, "kaipai")
+    root = dag.topo_order()[0]
+    wrong = next(z for z in ZONES if z != placement.zone[root])
+    grants = service.exchange("j1", [{"node": root, "stage": "storyboard", "kind": "cpu", "zone": wrong}])["grants"]
+    assert grants == [(root, placement.zone[root])]  # the service's plan, not the driver's guess
+    assert service.status()["placement"]["placements"] == 1
+
+
+def test_a_zone_one_driver_lost_is_lost_for_every_job(service, job):
+    from orchestrator.dag import plan_dag
+    from orchestrator.placement.topology import Topology, Zone
+    from tests.orchestrator.conftest import fake_profile
+    from tests.orchestrator.storyboards import make_storyboard
+
+    profile = fake_profile(topology=Topology(zones=[Zone(name=z, cpus=1) for z in ZONES]))
+    dags = [plan_dag(job, make_storyboard(episodes=1, shots=2), profile) for _ in range(2)]
+    for key, dag in zip(("j1", "j2"), dags, strict=True):
+        service.register(key, "a", "t", 5)
+        service.place(key, dag, profile, "kaipai")
+    service.place("j1", dags[0], profile, "kaipai", exclude=[ZONES[0]])
+    roots = [n for n in dags[1].topo_order() if not dags[1].nodes[n].deps]
+    stale = [{"node": n, "stage": dags[1].nodes[n].stage, "kind": "cpu", "zone": ZONES[0]} for n in roots]
+    grants = service.exchange("j2", stale)["grants"]  # j2's driver still thinks ZONES[0] is there
+    assert grants and all(zone != ZONES[0] for _, zone in grants)
+    assert ZONES[0] in service.status()["placement"]["lost"]
