@@ -4,6 +4,7 @@ that ``kaipai submit`` runs on the head as each studio job's entrypoint."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -68,10 +69,20 @@ def driver(
     job_id: str = typer.Option(..., "--job-id"),
     config: str | None = typer.Option(None, "--config", "-c"),
     policy: str = typer.Option("kaipai", "--policy", "-p"),
+    restarts: int = typer.Option(
+        2, "--restarts", min=0, max=10, help="Restart a driver killed by a signal this many times (0: run it here)."
+    ),
 ) -> None:
     """Run a submitted job under the kaipai service (the entrypoint `kaipai submit` gives Ray)."""
     from orchestrator.progress import make_progress
     from orchestrator.service.driver import drive
+
+    if restarts > 0:  # this process only watches; the driver runs in a child it restarts after a crash
+        from orchestrator.service.supervise import supervise
+
+        child = [sys.executable, "-m", "orchestrator.cli", "driver", str(job), "--job-id", job_id]
+        child += ["--policy", policy, "--restarts", "0"] + (["--config", config] if config else [])
+        raise typer.Exit(supervise(child, restarts=restarts))
 
     result = drive(job, job_id, config=config, policy=policy, observer=make_progress(err_console))
     for line in result.summary():

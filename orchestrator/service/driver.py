@@ -16,6 +16,7 @@ and add them to the manifest next to the cost model's estimate; (4) write ``deli
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     # 1. register (or re-attach)
     desc = ray.get(service.register.remote(job_id, job.spec.studio, str(job.spec.title), int(job.spec.priority)))
     out = Path(desc["out"])
+    _record_pid(Path(desc["store"]), job_id)
     config = config or desc.get("config")  # default: the profile the operator started the service with
     profile = load_profile(config)
     admission = ServiceAdmission(service, job_id, desc["epoch"])
@@ -84,6 +86,13 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     admission.close()
     _finish(service, job_id, "SUCCEEDED" if result.ok else "FAILED", "" if result.ok else "some tasks failed")
     return result
+
+
+def _record_pid(store: Path, job_id: str) -> None:
+    """Which process drives the job now (an operator's ``kill`` targets it; the e2e test does)."""
+    folder = store / "service" / "drivers"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{job_id}.pid").write_text(str(os.getpid()), encoding="utf-8")
 
 
 def _export_zone_bytes(studio: str, links: dict[str, int]) -> None:

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -25,6 +26,8 @@ from stages.errors import InputError, RunFailed
 CHUNK = 4 * 1024 * 1024
 MAX_FILE_BYTES = 20 * 1024**3  # a delivered file larger than this is refused (a corrupt delivery.json)
 DEFAULT_CLIENT_PORT = 10001
+CONNECT_ATTEMPTS = 3
+CONNECT_PAUSE_SECONDS = 3.0
 
 
 def client_address(dashboard: str, client: str | None = None) -> str:
@@ -44,10 +47,16 @@ def connected_ray(address: str) -> Iterator[None]:
     import ray
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    try:
-        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, configure_logging=False)
-    except Exception as exc:
-        raise RunFailed(f"cannot reach the cluster's Ray Client at {address}: {_last_line(exc)}") from None
+    for attempt in range(CONNECT_ATTEMPTS):
+        try:
+            ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, configure_logging=False)
+            break
+        except Exception as exc:
+            # A busy head can fail to start the per-client server in time ("Starting Ray client
+            # server failed"); a second try usually finds it. A wrong address fails every time.
+            if attempt + 1 == CONNECT_ATTEMPTS:
+                raise RunFailed(f"cannot reach the cluster's Ray Client at {address}: {_last_line(exc)}") from None
+            time.sleep(CONNECT_PAUSE_SECONDS * (attempt + 1))
     try:
         yield
     finally:

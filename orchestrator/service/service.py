@@ -76,6 +76,8 @@ class KaipaiService:
             self.registry.add(record)
         elif record.state in FINAL:
             self.registry.update(job_id, state="QUEUED", finished=None, message="resubmitted")
+        else:  # a new driver for a job still running: the old one died, its grants and queue go
+            self._drop(job_id)
         self.last_seen[job_id] = time.time()
         return {"epoch": self.epoch, "out": record.out, "store": str(self.store), "config": self.config}
 

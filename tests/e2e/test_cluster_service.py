@@ -5,14 +5,16 @@
 ``kaipai submit`` (the urgent one last), and the test checks what the issue asks: all SUCCEEDED,
 episodes fetched and valid, every task in its planned zone, one pool actor per (model, zone), the
 urgent job done before the low-priority jobs queued ahead of it, the Jobs API listing each job with
-its studio and never the token, and kaipai metrics tagged studio and zone. The cluster is stopped by
-its own PIDs.
+its studio and never the token, kaipai metrics tagged studio and zone, and a job whose driver is
+killed mid-run restarted and finished. The cluster is stopped by its own PIDs.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -31,6 +33,7 @@ LOW = [  # (name, studio, priority): submitted first
     ("low-c2", "高校AIGC系", 2),
 ]
 URGENT = ("urgent-a", "云冈短剧工作室", 9)
+CRASHED = "low-c2"  # its driver is killed with SIGKILL mid-run: the job must still succeed
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +49,9 @@ def finished(tmp_path_factory):
         wait_for_service_to_know(cluster, [ids[n] for n, *_ in LOW])
         submitted_urgent = time.time()
         ids[URGENT[0]] = submit(cluster, specs[URGENT[0]])
+        killed = kill_driver(root / "store", ids[CRASHED])
         states = wait_until_final(cluster, list(ids.values()))
+        crashed_log = cluster.kaipai("logs", ids[CRASHED], "--address", cluster.address).stdout
         fetched = {}
         for name, job_id in ids.items():
             dest = root / "fetched" / name
@@ -65,7 +70,23 @@ def finished(tmp_path_factory):
             "metrics": metrics,
             "view": view,
             "submitted_urgent": submitted_urgent,
+            "killed": killed,
+            "crashed_log": crashed_log,
         }
+
+
+def kill_driver(store, job_id: str, timeout: float = 300) -> int:
+    """SIGKILL exactly the process that drives ``job_id`` (its pid file in the store), once it runs."""
+    pidfile = store / "service" / "drivers" / f"{job_id}.pid"
+    deadline = time.time() + timeout
+    while not pidfile.exists():
+        if time.time() > deadline:
+            raise AssertionError(f"the driver of {job_id} never started")
+        time.sleep(1)
+    time.sleep(5)  # let it get some work done first
+    pid = int(pidfile.read_text())
+    os.kill(pid, signal.SIGKILL)
+    return pid
 
 
 def submit(cluster, spec) -> str:
@@ -95,6 +116,11 @@ def scrape_kaipai_metrics(cluster, timeout: float = 90) -> str:
             return text
         time.sleep(5)
     return text
+
+
+def test_a_job_whose_driver_was_killed_is_restarted_and_succeeds(finished):
+    assert finished["states"][finished["ids"][CRASHED]]["status"] == "SUCCEEDED"
+    assert "the driver died (killed by SIGKILL); restarting it (1/2)" in finished["crashed_log"]
 
 
 def test_every_job_succeeded(finished):

@@ -135,3 +135,11 @@ def test_a_zone_one_driver_lost_is_lost_for_every_job(service, job):
     grants = service.exchange("j2", stale)["grants"]  # j2's driver still thinks ZONES[0] is there
     assert grants and all(zone != ZONES[0] for _, zone in grants)
     assert ZONES[0] in service.status()["placement"]["lost"]
+
+
+def test_a_restarted_driver_reattaches_and_the_dead_drivers_grants_are_freed(service):
+    service.register("j1", "a", "t", 5)
+    assert service.exchange("j1", [offer("n1")])["grants"] == [("n1", ZONES[0])]
+    out = service.register("j1", "a", "t", 5)["out"]  # the supervisor started a new driver
+    assert out.endswith("j1") and service.registry.jobs["j1"].state != "CANCELLED"
+    assert service.exchange("j1", [offer("n1")])["grants"] == [("n1", ZONES[0])]  # the slot came back
