@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.kaipai-installed
 TORCH_VERSION ?= 2.13.0
 APT_PACKAGES := ffmpeg espeak-ng fonts-wqy-microhei
-TEST_APT_PACKAGES := chromium  # the run report's test opens it in headless Chromium
+TEST_APT_PACKAGES := chromium prometheus  # the run report is opened in headless Chromium; the Grafana queries run on Prometheus
 OUT ?= out/demo
 PYTEST_ARGS ?=
 

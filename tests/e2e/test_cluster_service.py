@@ -20,7 +20,9 @@ import time
 import pytest
 
 from stages.media.probe import probe
+from tests.conftest import REPO
 from tests.e2e.cluster import local_cluster, studio_job, wait_until_final
+from tests.e2e.prometheus import query_range, running_prometheus
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +42,11 @@ CRASHED = "low-c2"  # its driver is killed with SIGKILL mid-run: the job must st
 def finished(tmp_path_factory):
     """The whole scenario, once: cluster, service, six jobs, their final states and fetched files."""
     root = tmp_path_factory.mktemp("cluster-e2e")
-    with local_cluster(root, token=CANARY, jump_per_priority=10, max_jump=60) as cluster:
+    with (
+        local_cluster(root, token=CANARY, jump_per_priority=10, max_jump=60) as cluster,
+        running_prometheus(cluster.metrics_ports, root / "prometheus") as prometheus,
+    ):
+        started = time.time()
         specs = {name: studio_job(root / "jobs", name, studio, prio, f"第{i}条") for i, (name, studio, prio) in
                  enumerate([*LOW, URGENT])}  # fmt: skip
         ids: dict[str, str] = {}
@@ -60,6 +66,8 @@ def finished(tmp_path_factory):
         jobs_api = cluster.get("/api/jobs/")
         actors = json.loads(cluster.get("/api/v0/actors?limit=10000&detail=1"))
         metrics = scrape_kaipai_metrics(cluster)
+        time.sleep(5)  # a few more scrapes after the last export
+        panels = {expr: query_range(prometheus, expr, started, time.time()) for expr in dashboard_queries()}
         view = json.loads(cluster.kaipai("cluster", "status", "--address", cluster.address, "--json").stdout)
         yield {
             "ids": ids,
@@ -71,8 +79,16 @@ def finished(tmp_path_factory):
             "view": view,
             "submitted_urgent": submitted_urgent,
             "killed": killed,
+            "panels": panels,
             "crashed_log": crashed_log,
         }
+
+
+def dashboard_queries() -> list[str]:
+    """Every panel query of the shipped Grafana dashboard, for all Ray sessions."""
+    dashboard = json.loads((REPO / "deploy" / "grafana" / "kaipai-dashboard.json").read_text(encoding="utf-8"))
+    exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
+    return [e.replace('SessionName=~"$SessionName"', 'SessionName=~".+"') for e in exprs]
 
 
 def kill_driver(store, job_id: str, timeout: float = 300) -> int:
@@ -186,6 +202,14 @@ def test_metrics_have_kaipai_series_tagged_with_studio_and_zone(finished):
     assert series, "no kaipai_service_gpu_seconds series on any node"
     assert any(re.search(r'studio="[^"]+"', s) and re.search(r'zone="[^"]+"', s) for s in series)
     assert "kaipai_model_loads" in finished["metrics"]
+
+
+def test_every_grafana_panel_query_finds_kaipais_series_in_prometheus(finished):
+    assert len(finished["panels"]) >= 6
+    empty = [expr for expr, series in finished["panels"].items() if not series]
+    assert not empty, f"dashboard queries with no data over the run: {empty}"
+    by_studio = next(series for expr, series in finished["panels"].items() if "gpu_seconds" in expr)
+    assert {s["metric"].get("studio") for s in by_studio} >= {s for _, s, _ in [*LOW, URGENT]}
 
 
 def test_cluster_status_shows_every_studio_and_the_warm_pools(finished):
