@@ -36,11 +36,25 @@ class GlobalPlan:
         self.lost: set[str] = set()
         self.placements = 0  # global placements made (for status and tests)
         self.last_placer: Any = None
+        self.warm: dict[str, set[str]] = {}  # zone -> models a live pool there has loaded
 
     def place(
-        self, job_id: str, dag: Any, profile: Any, *, done: Iterable[str] = (), exclude: Iterable[str] = ()
+        self,
+        job_id: str,
+        dag: Any,
+        profile: Any,
+        *,
+        done: Iterable[str] = (),
+        exclude: Iterable[str] = (),
+        warm: dict[str, set[str]] | None = None,
     ) -> Placement:
-        """Add (or refresh) a job, place every active job again, and return this job's placement."""
+        """Add (or refresh) a job, place every active job again, and return this job's placement.
+
+        ``warm``: the models the service's pools hold per zone; the placer sees their weights as on
+        those zones' disks, so work goes where its model is already loaded unless that costs more.
+        """
+        if warm is not None:
+            self.warm = warm
         job = self.jobs.get(job_id)
         if job is None:
             job = self.jobs[job_id] = _Job(dag, profile)
@@ -55,13 +69,23 @@ class GlobalPlan:
             JobToPlace(key, job.dag, job.profile, frozenset(job.done), dict(job.running))
             for key, job in self.jobs.items()
         ]
-        placements = place_jobs(inputs, self.topology, self.policy, exclude_zones=self.lost)
+        placements = place_jobs(inputs, self._topology(), self.policy, exclude_zones=self.lost)
         for key, placement in placements.items():
             for node, zone in placement.zone.items():
                 self.zone[(key, node)] = zone
         self.placements += 1
         self.last_placer = next(iter(placements.values())).placer if placements else None
         return placements
+
+    def _topology(self) -> Any:
+        """The cluster's topology with each zone's warm models added to the weights on its disks."""
+        if not self.warm:
+            return self.topology
+        zones = [
+            z.model_copy(update={"weights": sorted(set(z.weights) | self.warm.get(z.name, set()))})
+            for z in self.topology.zones
+        ]
+        return self.topology.model_copy(update={"zones": zones})
 
     def zone_of(self, job_id: str, node: str) -> str | None:
         """The zone the current plan gives a node (None: not planned here, or anywhere)."""

@@ -74,6 +74,17 @@ class PoolRegistry:
             for k, s in self.specs.items() if self.actors.get(k)
         ]  # fmt: skip
 
+    def warm_models(self) -> dict[str, set[str]]:
+        """Zone -> the models a live pool there has loaded (so their weights are on that zone's disks)."""
+        from orchestrator.placement.costmodel import model_of
+
+        warm: dict[str, set[str]] = {}
+        for key, spec in self.specs.items():
+            model = model_of(spec["stage"], spec["backend"], spec.get("options") or {})
+            if self.actors.get(key) and spec.get("zone") and model:
+                warm.setdefault(spec["zone"], set()).add(model)
+        return warm
+
     # ---------------------------------------------------------------- Ray
 
     def _start(self, spec: dict[str, Any], name: str) -> None:

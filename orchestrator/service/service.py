@@ -169,7 +169,7 @@ class KaipaiService:
             self.plan = GlobalPlan(topology, self.settings.placement_policy)
         self.slots.lost |= set(exclude)
         self.plan.lose(exclude)
-        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude)
+        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude, warm=self.pools.warm_models())
         self._allocate()
         return placement
 

@@ -74,3 +74,11 @@ def test_finished_jobs_leave_the_plan(tight, dags):
     plan.place("a", dags[0], tight)
     plan.drop("a")
     assert not plan.knows("a") and plan.zone_of("a", next(iter(dags[0].nodes))) is None
+
+
+def test_warm_pools_count_as_weights_on_their_zones_disks(tight, dags):
+    plan = GlobalPlan(tight.topology)
+    plan.place("a", dags[0], tight, warm={ZONES[1]: {"some/model"}})
+    zones = {z.name: z for z in plan._topology().zones}
+    assert "some/model" in zones[ZONES[1]].weights and "some/model" not in zones[ZONES[0]].weights
+    assert plan.topology.zones[1].weights == []  # the profile's own topology is left as it was
