@@ -4,9 +4,10 @@ One run: ``deploy/local/cluster.sh up``; the same N small jobs from three studio
 ``configs/local-cluster.yaml``) first as independent Ray jobs running ``kaipai run --address auto``
 (today's behaviour: each driver plans alone and starts its own pools), then through the service
 (``kaipai submit``), each side with its own empty store. Printed per side: wall time (first submit
-to last finish), model loads (pool actors started), GPU-seconds per studio while contended (from the
-first submit until the first studio has nothing left) against its weight, Jain's fairness index over
-the weight-normalised shares, and p50/p95 job completion (submit to finish). Then the service's
+to last finish), model loads (pool actors started), GPU-seconds and device-seconds (as the service
+charges them: ``cpu_seconds_weight`` per CPU-second) per studio while contended (from the first
+submit until the first studio has nothing left) against its weight, Jain's fairness index over the
+weight-normalised shares, and p50/p95 job completion (submit to finish). Then the service's
 fair-share policy replayed on datong-standard's job list (``orchestrator.service.replay``).
 
 Run: .venv/bin/python benchmarks/cluster.py [--jobs N]
@@ -102,8 +103,9 @@ def run_side(
     }
 
 
-def gpu_seconds_while_contended(result: dict[str, Any]) -> tuple[dict[str, float], float]:
-    """GPU-seconds per studio from the first submit until the first studio's last job ended."""
+def seconds_while_contended(result: dict[str, Any], cpu_weight: float) -> tuple[dict[str, dict[str, float]], float]:
+    """Per studio, from the first submit until the first studio's last job ended: GPU-seconds, and
+    device-seconds as the service charges them (a CPU-second counts ``cpu_weight`` of a GPU-second)."""
     last_of: dict[str, float] = {}
     unfinished = set(result["submitted"]) - set(result["ended"])
     for job_id in unfinished:  # a studio with a job still running has work left until the timeout
@@ -112,17 +114,26 @@ def gpu_seconds_while_contended(result: dict[str, Any]) -> tuple[dict[str, float
         studio = result["studio_of"][job_id]
         last_of[studio] = max(last_of.get(studio, 0.0), end)
     window_end = min(last_of.values())
-    used: dict[str, float] = {}
+    used: dict[str, dict[str, float]] = {}
     for job_id, manifest in result["manifests"].items():
         base = manifest["started_epoch"]
         for task in manifest["tasks"].values():
-            if task["stage"] not in GPU_STAGES or task["status"] != "done":
+            if task["status"] != "done":
                 continue
             start, finish = base + task["start"], min(base + task["finish"], window_end)
             if finish > start:
-                studio = result["studio_of"][job_id]
-                used[studio] = used.get(studio, 0.0) + finish - start
+                account = used.setdefault(result["studio_of"][job_id], {"gpu": 0.0, "device": 0.0})
+                gpu = task["stage"] in GPU_STAGES
+                account["gpu"] += (finish - start) if gpu else 0.0
+                account["device"] += (finish - start) * (1.0 if gpu else cpu_weight)
     return used, window_end - result["first"]
+
+
+def cpu_seconds_weight(config: Path) -> float:
+    import yaml
+
+    profile = yaml.safe_load(Path(config).read_text(encoding="utf-8"))
+    return float(profile["cluster"]["fair_share"].get("cpu_seconds_weight", 0.05))
 
 
 def pool_actors(cluster: LocalCluster, prefix: str) -> int:
@@ -130,10 +141,10 @@ def pool_actors(cluster: LocalCluster, prefix: str) -> int:
     return sum(1 for a in actors if (a.get("name") or "").startswith(prefix))
 
 
-def summarise(side: str, result: dict[str, Any], loads: int) -> dict[str, Any]:
-    used, window = gpu_seconds_while_contended(result)
+def summarise(side: str, result: dict[str, Any], loads: int, cpu_weight: float) -> dict[str, Any]:
+    used, window = seconds_while_contended(result, cpu_weight)
     weights = dict(STUDIOS)
-    normalised = [used.get(s, 0.0) / w for s, w in STUDIOS]
+    zero = {"gpu": 0.0, "device": 0.0}
     completion = [result["ended"][j] - result["submitted"][j] for j in result["ended"]] or [float("nan")]
     return {
         "side": side,
@@ -145,8 +156,10 @@ def summarise(side: str, result: dict[str, Any], loads: int) -> dict[str, Any]:
         else float("inf"),  # some jobs did not finish within the timeout
         "model_loads": loads,
         "window": window,
-        "gpu_seconds": {s: round(used.get(s, 0.0), 1) for s in weights},
-        "jain": jain(normalised),
+        "gpu_seconds": {s: round(used.get(s, zero)["gpu"], 1) for s in weights},
+        "device_seconds": {s: round(used.get(s, zero)["device"], 1) for s in weights},
+        "jain_gpu": jain([used.get(s, zero)["gpu"] / w for s, w in STUDIOS]),
+        "jain": jain([used.get(s, zero)["device"] / w for s, w in STUDIOS]),
         "p50": statistics.median(completion),
         "p95": percentile(completion, 0.95),
     }
@@ -162,7 +175,11 @@ def print_side_by_side(rows: list[dict[str, Any]]) -> None:
     for studio, weight in STUDIOS:
         label = f"GPU-s {studio} (weight {weight:g})"
         print(f"{label:<38}" + "".join(f"{r['gpu_seconds'][studio]:>22.1f}" for r in rows))
-    print(f"{'Jain index, weight-normalised':38}" + "".join(f"{r['jain']:>22.3f}" for r in rows))
+    for studio, weight in STUDIOS:
+        label = f"device-s {studio} (weight {weight:g})"
+        print(f"{label:<38}" + "".join(f"{r['device_seconds'][studio]:>22.1f}" for r in rows))
+    print(f"{'Jain, weight-normalised GPU-s':38}" + "".join(f"{r['jain_gpu']:>22.3f}" for r in rows))
+    print(f"{'Jain, weight-normalised device-s':38}" + "".join(f"{r['jain']:>22.3f}" for r in rows))
     print(f"{'job completion p50 (finished jobs)':38}" + "".join(f"{r['p50']:>20.1f} s" for r in rows))
     print(f"{'job completion p95 (finished jobs)':38}" + "".join(f"{r['p95']:>20.1f} s" for r in rows))
 
@@ -201,10 +218,12 @@ def main() -> None:
                 independent_loads = pool_actors(cluster, "keyframe-")
                 service = run_side(cluster, jobs, "service", root, args.side_timeout)
                 service_loads = pool_actors(cluster, "kaipai-pool:keyframe")
+            cpu_weight = cpu_seconds_weight(cluster.config)
             rows = [
-                summarise("independent drivers", independent, independent_loads),
-                summarise("kaipai service", service, service_loads),
+                summarise("independent drivers", independent, independent_loads, cpu_weight),
+                summarise("kaipai service", service, service_loads, cpu_weight),
             ]
+            print(f"(device-seconds: a CPU-second counts {cpu_weight:g} of a GPU-second, as the service charges)")
             print_side_by_side(rows)
     print_replay()
 
