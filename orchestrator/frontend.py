@@ -20,6 +20,7 @@ from stages.parsing import Parsed, read_script
 from stages.storyboard.characters import reconcile
 from stages.storyboard.options import StoryboardOptions
 from stages.storyboard.rules import build_storyboard
+from stages.translate.languages import release_languages_wanted
 from stages.translate.local import cannot_make
 
 
@@ -148,14 +149,20 @@ def storyboard_rules(job: Job, script: Script, profile: Profile | None = None) -
 
 
 def language_warnings(job: Job, script: Script, profile: Profile | None) -> list[str]:
-    """The spec's ``languages`` this profile cannot make (and a dub it cannot do), each with why."""
+    """The languages wanted (the spec's, and its platform preset's) this profile cannot make, and a
+    dub it cannot do, each with why at the spec line that asked for it."""
     settings = profile.stages.get("translate") if profile is not None else None
-    problems = cannot_make(script.language, job.spec.languages, settings.backend if settings else None)
-    warnings = [
-        str(Problem(f"cannot make {why}", job.spec_path, job.line_of("languages", job.spec.languages.index(code))))
-        for code, why in problems.items()
-    ]
-    if job.spec.dub and job.spec.languages and profile is not None and "dub" not in profile.stages:
+    wanted = release_languages_wanted(job.spec.languages, job.spec.platform)
+    problems = cannot_make(script.language, wanted, settings.backend if settings else None)
+    warnings = []
+    for code, why in problems.items():
+        if code in job.spec.languages:
+            line = job.line_of("languages", job.spec.languages.index(code))
+            warnings.append(str(Problem(f"cannot make {why}", job.spec_path, line)))
+        else:
+            line, why = job.line_of("platform"), f"platform {job.spec.platform} releases in {code}; cannot make {why}"
+            warnings.append(str(Problem(why, job.spec_path, line, "platform")))
+    if job.spec.dub and wanted and profile is not None and "dub" not in profile.stages:
         why = f"profile {profile.name!r} has no dub stage: the releases get subtitles only"
         warnings.append(str(Problem(why, job.spec_path, job.line_of("dub"), "dub")))
     return warnings

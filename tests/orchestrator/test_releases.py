@@ -32,9 +32,9 @@ SCRIPT = """第1集 重逢
 """
 
 
-def write_job(folder, extra: str = ""):
+def write_job(folder, extra: str = "", script: str = SCRIPT):
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "script.txt").write_text(SCRIPT, encoding="utf-8")
+    (folder / "script.txt").write_text(script, encoding="utf-8")
     spec = f"studio: 云冈\ntitle: 重逢\nscript: script.txt\n{extra}"
     (folder / "job.yaml").write_text(spec, encoding="utf-8")
     return folder / "job.yaml"
@@ -93,21 +93,96 @@ def test_a_release_mux_burns_its_language_s_cues_over_its_scene(tmp_path, dub):
     assert muxes
     for mux in muxes:
         original = release.nodes[f"mux:{mux.unit.removesuffix('/en')}"]
-        assert mux.params["language"] == "en"
-        assert mux.inputs["subtitles"] == [localise.id]  # the localised cues of its language
+        assert mux.params["language"] == "en" and mux.params["burn"] is True
+        shot = release.nodes[f"mux:{mux.unit.removesuffix('/en')}"].params["shot"]
+        mine = [f"translate:{line['id']}/en" for line in shot["lines"]]
+        assert mux.inputs["translations"] == mine  # its own lines' cues, never the episode's
+        assert "subtitles" not in mux.inputs and localise.id not in mux.deps
         assert mux.params["scene"] == original.params["scene"] and mux.params["scene"] is not None  # its ambience
         assert set(mux.inputs["voices"]) <= set(voices)  # timed by the same voices as the subtitles
         assert release.nodes[mux.inputs["motion"][0]].stage == "motion"
 
 
-def test_editing_one_line_re_runs_only_its_translation(tmp_path):
-    before = plan(write_job(tmp_path / "a", "languages: [en]\n"), "configs/tiny.yaml")
-    job = write_job(tmp_path / "b", "languages: [en]\n")
-    script = job.parent / "script.txt"
-    script.write_text(SCRIPT.replace("等你。", "等你很久了。"), encoding="utf-8")
-    after = plan(job, "configs/tiny.yaml")
-    changed = {nid for nid, key in keys(after, "translate").items() if keys(before, "translate")[nid] != key}
-    assert changed == {"translate:ep01-l002/en"}
+SCENE_TWO = """
+1-2 夜 外 云冈寺 - 后院
+人物：林晚、陈砚
+△钟声响起，林晚抬头。
+林晚：云冈寺的钟响了。
+△陈砚走到她身边，看着远处的山。
+陈砚：走吧，林晚。天快亮了，我们还要赶路。
+△两人沿着石阶往下走。
+林晚：你还记得三年前吗？
+"""
+
+
+def changed_nodes(before, after) -> set[str]:
+    return {nid for nid, node in after.nodes.items() if before.nodes[nid].key != node.key}
+
+
+def test_lines_are_translated_with_their_scene_and_one_glossary_of_names_and_places(tmp_path):
+    job = write_job(tmp_path, "languages: [en]\nglossary: {陈砚: Yan Chen}\n", SCRIPT + SCENE_TWO)
+    dag = plan(job, "configs/tiny.yaml")
+    first, third, later = (dag.nodes[f"translate:ep01-l00{i}/en"].params for i in (1, 3, 6))
+    assert first["context"] == [] and first["scene"] == "修缮队办公室 (day, interior)"
+    assert third["context"] == ["你怎么在这儿？", "等你。"]  # the scene's previous lines (tiny: 2)
+    assert later["scene"] == "云冈寺 - 后院 (night, exterior)"
+    assert later["context"] == ["云冈寺的钟响了。", "走吧，林晚。天快亮了，我们还要赶路。"]  # its own scene only
+    glossary = {"林晚": "Lin Wan", "陈砚": "Yan Chen", "云冈寺": "Yungang Temple"}  # 办公室, 后院: ordinary words
+    assert all(n.params["glossary"] == glossary for n in dag.nodes.values() if n.stage == "translate")
+
+
+@pytest.mark.parametrize("context", [2, 0])
+def test_editing_one_line_re_encodes_only_the_shots_that_read_it(tmp_path, context):
+    """One line edited: its voice, its translation and those of the lines that read it as context, and
+    only the release shots holding those lines are muxed again; every other shot is cached."""
+    profile = tmp_path / "tiny.yaml"
+    tiny = Path("configs/tiny.yaml").read_text(encoding="utf-8")
+    profile.write_text(tiny.replace("max_new_tokens: 16}", f"max_new_tokens: 16, context_lines: {context}}}"))
+    before = plan(write_job(tmp_path / "a", "languages: [en]\n", SCRIPT + SCENE_TWO), str(profile))
+    edited = (SCRIPT + SCENE_TWO).replace("天快亮了", "天就要亮了")  # line 5, in shot 2 of scene 2
+    after = plan(write_job(tmp_path / "b", "languages: [en]\n", edited), str(profile))
+    readers = {2: {"translate:ep01-l006/en", "mux:ep01-s02-sh003/en"}, 0: set()}[context]
+    assert changed_nodes(before, after) == {
+        "voice:ep01-l005",
+        "mux:ep01-s02-sh002",
+        "subtitles:ep01",
+        "assembly:ep01",
+        "gates:ep01",
+        "stem:ep01",  # the master's gain may change with its mix
+        "translate:ep01-l005/en",
+        "mux:ep01-s02-sh002/en",
+        "localise:ep01/en",
+        "assembly:ep01/en",
+        *readers,
+    }
+    release_shots = [n for n in after.nodes.values() if n.stage == "mux" and n.unit.endswith("/en")]
+    assert len(release_shots) == 4  # of which one (or two, with context) are encoded again
+
+
+def test_a_platform_preset_adds_its_languages_to_the_spec_s(tmp_path):
+    dag = plan(write_job(tmp_path / "a", "platform: tiktok\n"), "configs/tiny.yaml")
+    assert "assembly:ep01/en" in dag.nodes  # tiktok releases in English without being asked
+    dag = plan(write_job(tmp_path / "b", "platform: youtube\nlanguages: [es]\n"), "configs/tiny.yaml")
+    assert [n.params["language"] for n in dag.nodes.values() if n.stage == "assembly" and "/" in n.unit] == [
+        "es",
+        "en",
+    ]
+    assert "assembly:ep01/en" not in plan(write_job(tmp_path / "c", "platform: douyin\n"), "configs/tiny.yaml").nodes
+    shown = CliRunner().invoke(app, ["validate", str(tmp_path / "a" / "job.yaml")])  # the local profile
+    assert shown.exit_code == 0, shown.output
+    assert "job.yaml:4: platform: platform tiktok releases in en; cannot make zh -> en" in shown.stderr
+
+
+def test_a_dub_is_fitted_to_its_original_line_and_the_stem_follows_the_master(tmp_path):
+    dag = plan(write_job(tmp_path, "languages: [en]\ndub: true\nburn_subtitles: false\n"), "configs/tiny.yaml")
+    for node in (n for n in dag.nodes.values() if n.stage == "dub"):
+        line = node.unit.removesuffix("/en")
+        assert node.inputs == {"translation": [f"translate:{line}/en"], "original": [f"voice:{line}"]}
+    assert all(n.params["burn"] is False for n in dag.nodes.values() if n.stage == "mux" and "/" in n.unit)
+    stem = dag.nodes["stem:ep01"]
+    assert stem.inputs["master"] == ["assembly:ep01"] and stem.params["ambience"] is True
+    assert [s["id"] for s in stem.params["shots"]] == [n.removeprefix("mux:") for n in stem.inputs["shots"]]
+    assert all(s["scene"] for s in stem.params["shots"])  # the beds are the master's scenes'
 
 
 def test_the_offline_profile_plans_no_release_and_run_says_why(tmp_path):
