@@ -94,13 +94,15 @@ class InstructTranslate(ModelStage):
         line = TranslateParams.model_validate(params)
         text, missed, asked = self.translate(line)
         fitted = fit_subtitle(text, self.options.max_chars, self.options.subtitle_lines)
-        write_record(out, line, text, fitted.text, "scene" if line.context or line.scene else "line")
+        how = "scene" if line.context or line.scene else "line"
+        write_record(out, line, text, fitted.text, how)
         return {
             "file": "translation.json",
             "target": line.target,
             "model": self.model.model_id,
             "overlong": fitted.overlong,
-            "context": len(line.context),
+            "context": how,
+            "context_lines": len(line.context),
             "asked": asked,
             "glossary_missed": missed,
         }

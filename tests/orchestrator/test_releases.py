@@ -40,6 +40,19 @@ def write_job(folder, extra: str = "", script: str = SCRIPT):
     return folder / "job.yaml"
 
 
+def subtitle_tracks(path) -> list[tuple[str, str]]:
+    """(codec, language tag) of each subtitle stream of a media file."""
+    import subprocess
+
+    shown = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "s", "-show_streams", "-of", "json", str(path)],
+        capture_output=True,
+        check=True,
+    )
+    streams = json.loads(shown.stdout)["streams"]
+    return [(s["codec_name"], s.get("tags", {}).get("language", "")) for s in streams]
+
+
 def plan(job_path, config: str):
     profile = load_profile(config)
     job, script, _ = frontend.load(job_path)
@@ -215,11 +228,22 @@ def test_an_english_release_on_the_tiny_profile_is_made_next_to_the_original(ray
     english, original = manifest["episodes"]["ep01/en"], manifest["episodes"]["ep01"]
     assert english["status"] == "ok" and english["language"] == "en" and english["dubbed"]
     assert english["video"] == "ep01/en/episode.mp4" and original["video"] == "ep01/episode.mp4"
+    lines = sum(1 for task in tasks.values() if task["stage"] == "translate")
+    assert sum(english["translations"].values()) == lines and isinstance(english["dub_overruns"], dict)
     assert original["me_stem"] == "ep01/me.wav" and probe(out / original["me_stem"]).has_audio
     video = probe(out / english["video"])
     assert video.has_audio and video.duration > 1.0
     srt = (out / english["subtitles"]).read_text(encoding="utf-8")
     assert srt != (out / original["subtitles"]).read_text(encoding="utf-8") and "你怎么在这儿" not in srt
+    # Each MP4 carries its language's subtitles as a selectable track, tagged with the language.
+    assert subtitle_tracks(out / english["video"]) == [("mov_text", "eng")]
+    assert subtitle_tracks(out / original["video"]) == [("mov_text", "chi")]
+    # The M&E stem: the scenes' ambience (no dialogue), exactly as long as the original episode.
+    stem = probe(out / original["me_stem"])
+    assert abs(stem.duration - probe(out / original["video"]).duration) < 0.05
+    assert json.loads((Path(manifest["store"]) / "stem" / tasks["stem:ep01"]["key"] / "meta.json").read_text())[
+        "ambience"
+    ]
     # What each shot burns into its picture (the cues its mux was given): English in the release, the
     # original Chinese rows in the master; the release's shots keep their scene (its ambience).
     store = Path(manifest["store"])

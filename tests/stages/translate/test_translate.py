@@ -235,6 +235,7 @@ def test_an_instruct_llm_translates_through_the_chat_model_path(tmp_path):
     meta = stage.run(params, {}, tmp_path)
     record = json.loads((tmp_path / meta["file"]).read_text(encoding="utf-8"))
     assert meta["model"] == "tiny:qwen2" and record["text"] and record["source"] == LINE["text"]
+    assert meta["context"] == record["context"] == "scene" and meta["context_lines"] == 1
     assert meta["asked"] == 2 and meta["glossary_missed"] == ["Lin Wan"]  # noise keeps no name: asked again
     assert stage.model.loads == 1
     stage.teardown()
