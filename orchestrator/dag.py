@@ -21,9 +21,11 @@ from orchestrator.releases import (
     ShotNodes,
     context_lines,
     dubbing,
+    given_translations,
     glossary_of,
     mux_ambience,
     release_languages,
+    spoken_texts,
 )
 from stages.assembly.cover import lead_shot
 from stages.base import Resources
@@ -228,7 +230,8 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     out it is derived from the spec and the storyboard's language.
     """
     plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
-    languages = release_languages(job, plan.job.language, profile)
+    given = given_translations(job)
+    languages = release_languages(job, plan.job.language, profile, given, spoken_texts(storyboard))
     glossary = glossary_of(storyboard, dict(getattr(job.spec, "glossary", {}))) if languages else {}
     plan.releases = Releases(
         plan.build.add,
@@ -240,6 +243,7 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
         context_lines(profile),
         bool(getattr(job.spec, "burn_subtitles", True)),
         mux_ambience(profile),
+        given,
     )
     # 1. A sheet per character that appears in a shot or speaks a line (a narrator without one gets none).
     plan.add_sheets()

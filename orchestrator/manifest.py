@@ -108,10 +108,11 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
 
 
 def release_notes(dag: Dag, report: RunReport, assembly: Node) -> dict[str, Any]:
-    """What a release's lines say about themselves: translated in their scene or alone, names a model
+    """What a release's lines say about themselves: translated in their scene, alone or given, names a model
     dropped, and dubs that ran past their original line's slot (their shots are that much longer)."""
     language, episode = assembly.params["language"], assembly.episode
-    notes: dict[str, Any] = {"translations": {"in_context": 0, "alone": 0}, "glossary_missed": {}, "dub_overruns": {}}
+    counts = {"in_context": 0, "alone": 0, "given": 0}  # in their scene, alone, the studio's own
+    notes: dict[str, Any] = {"translations": counts, "glossary_missed": {}, "dub_overruns": {}}
     for node in dag.nodes.values():
         if node.episode != episode or not node.unit.endswith(f"/{language}"):
             continue
@@ -120,8 +121,8 @@ def release_notes(dag: Dag, report: RunReport, assembly: Node) -> dict[str, Any]
             continue
         line = node.unit.removesuffix(f"/{language}")
         if node.stage == "translate":
-            alone = artifact.meta.get("context") == "line"
-            notes["translations"]["alone" if alone else "in_context"] += 1
+            how = artifact.meta.get("context")
+            notes["translations"][{"line": "alone", "given": "given"}.get(str(how), "in_context")] += 1
             if artifact.meta.get("glossary_missed"):
                 notes["glossary_missed"][line] = artifact.meta["glossary_missed"]
         elif node.stage == "dub" and float(artifact.meta.get("overrun") or 0) > 0.05:

@@ -35,6 +35,7 @@ from stages.params import (
     StemShot,
     TranslateParams,
 )
+from stages.translate.given import missing_lines, read_given
 from stages.translate.glossary import build_glossary
 from stages.translate.languages import release_languages_wanted
 from stages.translate.local import cannot_make
@@ -71,12 +72,30 @@ def wanted_languages(job: Any) -> list[str]:
     return release_languages_wanted(list(getattr(spec, "languages", [])), str(getattr(spec, "platform", "none")))
 
 
-def release_languages(job: Any, source: str, profile: Any) -> list[str]:
-    """The wanted languages other than the script's own that this profile can make."""
+def given_translations(job: Any) -> dict[str, dict[str, str]]:
+    """Per language, the studio's own translations (the spec's ``translations:`` CSVs): source -> text."""
+    files = dict(getattr(job.spec, "translations", {}) or {})
+    return {
+        code: read_given(job.resolve(path, f"translations.{code}"), f"translations.{code}")
+        for code, path in files.items()
+    }
+
+
+def spoken_texts(storyboard: Storyboard) -> list[str]:
+    return [line.text for episode in storyboard.episodes for shot in episode.shots for line in shot.lines]
+
+
+def release_languages(
+    job: Any, source: str, profile: Any, given: dict[str, dict[str, str]] | None = None, lines: list[str] = ()
+) -> list[str]:
+    """The wanted languages other than the script's own that this profile can make: with a model, or
+    with every one of ``lines`` in the studio's own translations (``given``)."""
     settings = profile.stages.get("translate")
     backend = settings.backend if settings else None
     wanted = [code for code in wanted_languages(job) if code != source]
-    return [code for code in wanted if not cannot_make(source, [code], backend)]
+    given = given or {}
+    covered = {code for code, table in given.items() if not missing_lines(table, list(lines))}
+    return [code for code in wanted if code in covered or not cannot_make(source, [code], backend)]
 
 
 def dubbing(job: Any, profile: Any) -> bool:
@@ -128,6 +147,7 @@ class Releases:
     context_lines: int = 0
     burn: bool = True  # subtitles burned into each release's picture (always also a soft track)
     ambience: bool = False  # the master's shots carry an ambience bed: the M&E stem carries it too
+    given: dict[str, dict[str, str]] = field(default_factory=dict)  # the studio's translations per language
 
     def plan_episode(self, nodes: EpisodeNodes, music: MusicParams | None) -> None:
         """The M&E stem of the episode, then its release in each language."""
@@ -166,6 +186,7 @@ class Releases:
                     glossary=self.glossary,
                     scene=scene_context(s.scene),
                     context=context,
+                    given=self.given.get(target, {}).get(line.text.strip()),
                 )
                 ids.append(self.add("translate", f"{line.id}/{target}", ep, params.dump(), {}))
                 earlier.append(line.text)

@@ -247,9 +247,10 @@ class TranslateParams(StrictModel):
     glossary: dict[str, str] = Field(default_factory=dict)
     scene: str = ""  # the scene's heading: where and when (context for the translator)
     context: list[str] = Field(default_factory=list, max_length=8)  # the scene's previous lines, oldest first
+    given: str | None = Field(None, max_length=2000)  # the studio's own translation (spec ``translations:``)
 
     def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude={"given"} if self.given is None else set())
 
 
 class LocaliseParams(SubtitlesParams):

@@ -24,7 +24,7 @@ from stages.pipelines.llm import ChatModel
 from stages.storyboard.llm import CAUSAL_LM
 from stages.translate.fit import fit_subtitle
 from stages.translate.glossary import names_in
-from stages.translate.marian import write_record
+from stages.translate.record import given_translation, write_record
 
 LANGUAGE_NAMES = {"zh": "Chinese", "en": "English", "es": "Spanish", "id": "Indonesian", "fr": "French",
                   "de": "German", "vi": "Vietnamese", "ja": "Japanese", "ko": "Korean", "ru": "Russian",
@@ -92,6 +92,8 @@ class InstructTranslate(ModelStage):
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         line = TranslateParams.model_validate(params)
+        if line.given is not None:  # the studio's own translation: no model
+            return given_translation(out, line, self.options.max_chars, self.options.subtitle_lines)
         text, missed, asked = self.translate(line)
         fitted = fit_subtitle(text, self.options.max_chars, self.options.subtitle_lines)
         how = "scene" if line.context or line.scene else "line"

@@ -10,7 +10,6 @@ published opus-mt checkpoint for the pair; ``tiny:marian`` builds a tiny random 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +24,7 @@ from stages.translate.context import translate_in_context
 from stages.translate.fit import fit_subtitle
 from stages.translate.glossary import apply_glossary
 from stages.translate.languages import opus_model
+from stages.translate.record import given_translation, write_record
 
 
 class TranslateOptions(ModelOptions):
@@ -74,6 +74,8 @@ class MarianTranslate(Stage):
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         line = TranslateParams.model_validate(params)
+        if line.given is not None:  # the studio's own translation: no model
+            return given_translation(out, line, self.options.max_chars, self.options.subtitle_lines)
         translator = self.translator(line.source, line.target)
         context = [apply_glossary(c, line.glossary) for c in line.context]
         text = apply_glossary(line.text, line.glossary)
@@ -94,18 +96,3 @@ class MarianTranslate(Stage):
         for translator in self.translators.values():
             translator.unload()
         self.translators.clear()
-
-
-def write_record(out: Path, line: TranslateParams, text: str, subtitle: str, context: str) -> None:
-    """``translation.json``: the translation, its subtitle rows, the source, and how context was used."""
-    record = {
-        "id": line.id,
-        "target": line.target,
-        "text": text,
-        "subtitle": subtitle,
-        "source": line.text,
-        "context": context,
-    }
-    temp = out / ".translation.json.part"
-    temp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-    temp.replace(out / "translation.json")

@@ -198,12 +198,63 @@ def test_a_dub_is_fitted_to_its_original_line_and_the_stem_follows_the_master(tm
     assert all(s["scene"] for s in stem.params["shots"])  # the beds are the master's scenes'
 
 
+GIVEN = """source,translation
+你怎么在这儿？,What are you doing here?
+等你。,"Waiting for you, Lin Wan."
+我们走吧。,Let's go.
+"""
+
+
+def test_the_offline_profile_releases_and_dubs_a_language_whose_lines_the_studio_translated(tmp_path):
+    job = write_job(tmp_path, "languages: [en, es]\ndub: true\ntranslations: {en: en.csv}\n")
+    (tmp_path / "en.csv").write_text(GIVEN, encoding="utf-8")
+    dag = plan(job, "configs/local.yaml")
+    made = {n.id: n for n in dag.nodes.values() if n.stage == "translate"}
+    assert {n.params["target"] for n in made.values()} == {"en"}  # es has no model and no file: left out
+    assert made["translate:ep01-l002/en"].params["given"] == "Waiting for you, Lin Wan."
+    assert {n.backend for n in dag.nodes.values() if n.stage == "dub"} == {"espeak"}
+    shown = CliRunner().invoke(app, ["validate", str(job)])
+    assert shown.exit_code == 0, shown.output
+    assert "cannot make zh -> es" in shown.stderr and "zh -> en" not in shown.stderr
+    (tmp_path / "en.csv").write_text(GIVEN.rsplit("\n", 2)[0] + "\n", encoding="utf-8")  # the last line missing
+    assert not [n for n in plan(job, "configs/local.yaml").nodes if n.endswith("/en")]
+    shown = CliRunner().invoke(app, ["validate", str(job)])
+    assert "translations.en lacks 1 of the lines (first: '我们走吧。')" in shown.stderr
+
+
+def test_a_bad_translations_file_names_its_line(tmp_path):
+    job = write_job(tmp_path, "languages: [en]\ntranslations: {en: en.csv}\n")
+    (tmp_path / "en.csv").write_text("source,translation\n你好,Hello\n你好,Hi\n", encoding="utf-8")
+    shown = CliRunner().invoke(app, ["validate", str(job)])
+    assert shown.exit_code == 2 and "en.csv:3: translations.en: line '你好' is given two different" in shown.stderr
+
+
 def test_the_offline_profile_plans_no_release_and_run_says_why(tmp_path):
     dag = plan(write_job(tmp_path, "languages: [en]\n"), "configs/local.yaml")
     assert not [n for n in dag.nodes if "/en" in n]
     shown = CliRunner().invoke(app, ["plan", str(tmp_path / "job.yaml"), "--config", "configs/tiny.yaml"])
     assert shown.exit_code == 0, shown.output
     assert "translate" in shown.stdout and "localise" in shown.stdout
+
+
+@pytest.mark.slow
+def test_the_local_profile_makes_a_dubbed_release_offline_from_the_studio_s_translations(ray_session, tmp_path):
+    from stages.media.probe import probe
+
+    out = tmp_path / "out"
+    job = write_job(tmp_path / "job", "languages: [en]\ndub: true\ntranslations: {en: en.csv}\n")
+    (tmp_path / "job" / "en.csv").write_text(GIVEN, encoding="utf-8")
+    ran = CliRunner().invoke(app, ["run", str(job), "--out", str(out)])  # configs/local.yaml
+    assert ran.exit_code == 0, ran.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    english = manifest["episodes"]["ep01/en"]
+    assert (
+        english["status"] == "ok"
+        and english["dubbed"]
+        and english["translations"] == {"in_context": 0, "alone": 0, "given": 3}
+    )
+    assert "Waiting for you, Lin Wan." in (out / english["subtitles"]).read_text(encoding="utf-8")
+    assert probe(out / english["video"]).has_audio and subtitle_tracks(out / english["video"]) == [("mov_text", "eng")]
 
 
 @pytest.mark.slow

@@ -267,3 +267,46 @@ def test_the_llm_is_told_the_scene_the_names_and_asked_again_for_a_dropped_name(
     stage.model = Scripted(["", "  \n"])
     with pytest.raises(ValueError, match="gave no translation"):
         stage.run(params, {}, tmp_path)
+
+
+def test_a_studio_s_translations_file_is_read_by_source_line_and_bad_rows_name_their_line(tmp_path):
+    from stages.translate.given import missing_lines, read_given
+
+    good = tmp_path / "en.csv"
+    good.write_text('source,translation\n 林晚，你来了。 ,"Lin Wan, you came."\n\n走吧。,Go.\n', encoding="utf-8")
+    table = read_given(good, "translations.en")
+    assert table == {"林晚，你来了。": "Lin Wan, you came.", "走吧。": "Go."}
+    assert missing_lines(table, ["走吧。", "再见。", "再见。"]) == ["再见。"]
+    for text, line, why in (
+        ("src,tr\n", 1, "header"),
+        ("source,translation\na,b\nc\n", 3, "two non-empty cells"),
+        ("source,translation\na,b\na,c\n", 3, "two different translations"),
+    ):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as err:
+            read_given(bad, "translations.en")
+        assert f"bad.csv:{line}: translations.en:" in str(err.value) and why in str(err.value)
+
+
+@pytest.mark.parametrize("backend", ["none", "transformers", "llm"])
+def test_every_backend_uses_a_given_translation_as_it_is_without_a_model(tmp_path, backend):
+    stage = stage_class("translate", backend)({"model": "no/such-model"} if backend != "none" else {})
+    given = "Lin Wan, you came at last, and the whole wall waited for you."
+    meta = stage.run({**LINE, "given": given}, {}, tmp_path)
+    record = json.loads((tmp_path / meta["file"]).read_text(encoding="utf-8"))
+    assert record["text"] == given and record["context"] == meta["context"] == "given" and meta["model"] is None
+    assert record["subtitle"].count("\n") == 1  # fitted to two rows like any translation
+
+
+def test_the_spec_s_release_fields_are_typed(tmp_path):
+    spec = load_job(
+        _job(tmp_path, "glossary: {陈砚: Yan Chen}\nburn_subtitles: false\ntranslations: {en: en.csv}\n")
+    ).spec
+    assert (
+        spec.glossary == {"陈砚": "Yan Chen"} and spec.burn_subtitles is False and spec.translations == {"en": "en.csv"}
+    )
+    for bad, why in (("burn_subtitles: 'no'", "burn_subtitles"), ("translations: {English: a.csv}", "translations")):
+        with pytest.raises(InputError) as err:
+            load_job(_job(tmp_path, bad + "\n"))
+        assert "job.yaml:4" in str(err.value) and why in str(err.value)
