@@ -310,3 +310,15 @@ def test_the_spec_s_release_fields_are_typed(tmp_path):
         with pytest.raises(InputError) as err:
             load_job(_job(tmp_path, bad + "\n"))
         assert "job.yaml:4" in str(err.value) and why in str(err.value)
+
+
+def test_the_llm_backend_loads_offline_from_the_cache_or_a_folder_and_says_what_is_missing(tmp_path, monkeypatch):
+    from stages.pipelines.loading import ModelMissing
+    from stages.translate.instruct import InstructTranslate
+
+    with pytest.raises(ModelMissing, match="does not exist"):
+        InstructTranslate({"model": str(tmp_path / "no-such-folder"), "device": "cpu"}).setup()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    with pytest.raises(ModelMissing, match=r"not available offline.*hf download Qwen/Qwen2\.5-7B-Instruct"):
+        InstructTranslate({"device": "cpu"}).setup()  # the family's default model, not in this cache
