@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stages.errors import InputError
 from stages.models import Episode, Scene, Shot, Storyboard
 from stages.params import (
     DubParams,
@@ -74,11 +75,15 @@ def wanted_languages(job: Any) -> list[str]:
 
 def given_translations(job: Any) -> dict[str, dict[str, str]]:
     """Per language, the studio's own translations (the spec's ``translations:`` CSVs): source -> text."""
-    files = dict(getattr(job.spec, "translations", {}) or {})
-    return {
-        code: read_given(job.resolve(path, f"translations.{code}"), f"translations.{code}")
-        for code, path in files.items()
-    }
+    tables = {}
+    for code, relative in dict(getattr(job.spec, "translations", {}) or {}).items():
+        field = f"translations.{code}"
+        path = job.resolve(relative, field)
+        if not path.is_file():
+            line = job.line_of("translations", code)
+            raise InputError(f"translations file not found: {relative}", file=job.spec_path, line=line, field=field)
+        tables[code] = read_given(path, field)
+    return tables
 
 
 def spoken_texts(storyboard: Storyboard) -> list[str]:

@@ -227,6 +227,9 @@ def test_a_bad_translations_file_names_its_line(tmp_path):
     (tmp_path / "en.csv").write_text("source,translation\n你好,Hello\n你好,Hi\n", encoding="utf-8")
     shown = CliRunner().invoke(app, ["validate", str(job)])
     assert shown.exit_code == 2 and "en.csv:3: translations.en: line '你好' is given two different" in shown.stderr
+    (tmp_path / "en.csv").unlink()
+    shown = CliRunner().invoke(app, ["validate", str(job)])
+    assert shown.exit_code == 2 and "job.yaml:5: translations.en: translations file not found: en.csv" in shown.stderr
 
 
 def test_the_offline_profile_plans_no_release_and_run_says_why(tmp_path):

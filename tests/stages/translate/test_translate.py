@@ -281,12 +281,16 @@ def test_a_studio_s_translations_file_is_read_by_source_line_and_bad_rows_name_t
         ("src,tr\n", 1, "header"),
         ("source,translation\na,b\nc\n", 3, "two non-empty cells"),
         ("source,translation\na,b\na,c\n", 3, "two different translations"),
+        ("source,translation\na,b\x00\n", 2, "control characters"),
     ):
         bad = tmp_path / "bad.csv"
         bad.write_text(text, encoding="utf-8")
         with pytest.raises(InputError) as err:
             read_given(bad, "translations.en")
         assert f"bad.csv:{line}: translations.en:" in str(err.value) and why in str(err.value)
+    bad.write_bytes(b"source,translation\n\xff\xfe\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_given(bad, "translations.en")
 
 
 @pytest.mark.parametrize("backend", ["none", "transformers", "llm"])
