@@ -8,7 +8,8 @@
 4. The mix is normalised to the platform preset's loudness (two-pass ``loudnorm``) and encoded to
    AAC once, with the AI-content label in the file's metadata.
 5. The episode's SRT goes in as a soft subtitle track (mov_text, tagged with its language), so a
-   player can show or hide it; a release's track is its language.
+   player can show or hide it; a release's track is its language. The sound is tagged with the
+   language its voices speak (a dubbed release's, else the original's).
 The episode's render is a function of (pictures, audio, subtitles) only, so a second language can
 reuse the pictures.
 """
@@ -127,7 +128,10 @@ class EpisodeAssembly(Stage):
             work = Path(work_dir)
             sound = self._sound(shots, music, samples, job, work, episode["id"])
             track = SubtitleTrack(subtitles.file("episode.srt"), str(params.get("language") or job.language))
-            self._join(shots, sound["file"], video_path, work, episode["id"], track)
+            spoken = (
+                str(params["language"]) if params.get("dub") else job.language
+            )  # a subtitled release: the original voices
+            self._join(shots, sound["file"], video_path, work, episode["id"], track, spoken)
         number, title = int(episode.get("number", 1)), episode.get("title", "")
         covers = draw_covers(cover.file(), job, number, title, out)
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
@@ -167,7 +171,14 @@ class EpisodeAssembly(Stage):
         return {"file": final, **figures}
 
     def _join(
-        self, shots: list[Artifact], audio: Path, path: Path, work: Path, what: str, track: SubtitleTrack
+        self,
+        shots: list[Artifact],
+        audio: Path,
+        path: Path,
+        work: Path,
+        what: str,
+        track: SubtitleTrack,
+        spoken: str,
     ) -> None:
         """Step 1 and the one audio encode: pictures copied, sound to AAC, the subtitles as a soft
         track (mov_text, tagged with their language), the AIGC label in the metadata."""
@@ -178,6 +189,7 @@ class EpisodeAssembly(Stage):
         args += ["-i", str(listing), "-i", str(audio)]
         args += track.input_args()
         args += ["-map", "0:v:0", "-map", "1:a:0", *track.map_args(2), "-c:v", "copy"]
+        args += ["-metadata:s:a:0", f"language={track_language(spoken)}"]  # the language the voices speak
         args += ["-c:a", "aac", "-b:a", self.options.audio_bitrate, "-ar", str(SAMPLE_RATE)]
         args += ["-metadata", f"AIGC={label}", "-metadata", "comment=AI生成 (AI-generated)"]
         args += ["-movflags", "+faststart+use_metadata_tags", "-y", str(path)]

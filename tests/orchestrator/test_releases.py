@@ -40,12 +40,12 @@ def write_job(folder, extra: str = "", script: str = SCRIPT):
     return folder / "job.yaml"
 
 
-def subtitle_tracks(path) -> list[tuple[str, str]]:
-    """(codec, language tag) of each subtitle stream of a media file."""
+def subtitle_tracks(path, kind: str = "s") -> list[tuple[str, str]]:
+    """(codec, language tag) of each subtitle (or ``kind="a"``: audio) stream of a media file."""
     import subprocess
 
     shown = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "s", "-show_streams", "-of", "json", str(path)],
+        ["ffprobe", "-v", "error", "-select_streams", kind, "-show_streams", "-of", "json", str(path)],
         capture_output=True,
         check=True,
     )
@@ -259,6 +259,7 @@ def test_the_local_profile_makes_a_dubbed_release_offline_from_the_studio_s_tran
     srt = (out / english["subtitles"]).read_text(encoding="utf-8")
     assert " ".join(srt.split()).count("Waiting for you, Lin Wan.") == 1  # the studio's words, wrapped to rows
     assert probe(out / english["video"]).has_audio and subtitle_tracks(out / english["video"]) == [("mov_text", "eng")]
+    assert subtitle_tracks(out / english["video"], "a") == [("aac", "eng")]
 
 
 @pytest.mark.slow
@@ -293,6 +294,8 @@ def test_an_english_release_on_the_tiny_profile_is_made_next_to_the_original(ray
     # Each MP4 carries its language's subtitles as a selectable track, tagged with the language.
     assert subtitle_tracks(out / english["video"]) == [("mov_text", "eng")]
     assert subtitle_tracks(out / original["video"]) == [("mov_text", "chi")]
+    assert subtitle_tracks(out / english["video"], "a") == [("aac", "eng")]  # dubbed: the voices speak English
+    assert subtitle_tracks(out / original["video"], "a") == [("aac", "chi")]
     # The M&E stem: the scenes' ambience (no dialogue), exactly as long as the original episode.
     stem = probe(out / original["me_stem"])
     assert abs(stem.duration - probe(out / original["video"]).duration) < 0.05
