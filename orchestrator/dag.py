@@ -15,7 +15,18 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.frontend import job_context
-from orchestrator.releases import EpisodeNodes, Releases, ShotNodes, dubbing, glossary_of, release_languages
+from orchestrator.releases import (
+    EpisodeNodes,
+    Releases,
+    ShotNodes,
+    context_lines,
+    dubbing,
+    given_translations,
+    glossary_of,
+    mux_ambience,
+    release_languages,
+    spoken_texts,
+)
 from stages.assembly.cover import lead_shot
 from stages.base import Resources
 from stages.errors import InputError
@@ -219,9 +230,21 @@ def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: Job
     out it is derived from the spec and the storyboard's language.
     """
     plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
-    languages = release_languages(job, plan.job.language, profile)
-    glossary = glossary_of(storyboard) if languages else {}
-    plan.releases = Releases(plan.build.add, plan.job, storyboard, languages, dubbing(job, profile), glossary)
+    given = given_translations(job)
+    languages = release_languages(job, plan.job.language, profile, given, spoken_texts(storyboard))
+    glossary = glossary_of(storyboard, dict(getattr(job.spec, "glossary", {}))) if languages else {}
+    plan.releases = Releases(
+        plan.build.add,
+        plan.job,
+        storyboard,
+        languages,
+        dubbing(job, profile),
+        glossary,
+        context_lines(profile),
+        bool(getattr(job.spec, "burn_subtitles", True)),
+        mux_ambience(profile),
+        given,
+    )
     # 1. A sheet per character that appears in a shot or speaks a line (a narrator without one gets none).
     plan.add_sheets()
     # 2. Per episode: per shot its keyframe, motion, voices and mux; then the subtitles and the assembly.
@@ -289,7 +312,7 @@ class _Planner:
                 ShotNodes(shot, f"motion:{shot.id}", mux, voices, scenes[shot.scene])
                 for shot, (_, mux, voices) in zip(episode.shots, shots, strict=True)
             ]
-            self.releases.plan_episode(EpisodeNodes(episode, header, master, shots[0][0]), music)
+            self.releases.plan_episode(EpisodeNodes(episode, header, master, cover, assembly), music)
 
     def add_shot(
         self, episode: Episode, header: EpisodeHeader, scenes: dict[str, Scene], shot: Shot

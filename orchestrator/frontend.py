@@ -13,6 +13,7 @@ from typing import Any
 
 from orchestrator.config import Profile
 from orchestrator.jobspec import Job, load_job
+from orchestrator.releases import given_translations
 from stages.errors import InputError, Problem
 from stages.models import Character, Script, Storyboard
 from stages.params import JobContext, StoryboardParams
@@ -20,6 +21,8 @@ from stages.parsing import Parsed, read_script
 from stages.storyboard.characters import reconcile
 from stages.storyboard.options import StoryboardOptions
 from stages.storyboard.rules import build_storyboard
+from stages.translate.given import missing_lines
+from stages.translate.languages import release_languages_wanted
 from stages.translate.local import cannot_make
 
 
@@ -147,15 +150,33 @@ def storyboard_rules(job: Job, script: Script, profile: Profile | None = None) -
     return build_storyboard(script, characters, job_context(job, script), storyboard_options(job, profile))
 
 
+SPOKEN_KINDS = ("dialogue", "voiceover", "narration")
+
+
 def language_warnings(job: Job, script: Script, profile: Profile | None) -> list[str]:
-    """The spec's ``languages`` this profile cannot make (and a dub it cannot do), each with why."""
+    """The languages wanted (the spec's, and its platform preset's) this profile cannot make, and a
+    dub it cannot do, each with why at the spec line that asked for it. A language whose every line
+    the studio translated itself (``translations:``) can always be made."""
     settings = profile.stages.get("translate") if profile is not None else None
-    problems = cannot_make(script.language, job.spec.languages, settings.backend if settings else None)
-    warnings = [
-        str(Problem(f"cannot make {why}", job.spec_path, job.line_of("languages", job.spec.languages.index(code))))
-        for code, why in problems.items()
-    ]
-    if job.spec.dub and job.spec.languages and profile is not None and "dub" not in profile.stages:
+    wanted = release_languages_wanted(job.spec.languages, job.spec.platform)
+    given = given_translations(job)
+    spoken = [b.text for e in script.episodes for sc in e.scenes for b in sc.beats if b.kind in SPOKEN_KINDS]
+    lacking = {code: missing_lines(table, spoken) for code, table in given.items()}
+    problems = cannot_make(script.language, [c for c in wanted if lacking.get(c, True)], settings and settings.backend)
+    warnings = []
+    for code, why in problems.items():
+        if lacking.get(code):
+            why += f"; translations.{code} lacks {len(lacking[code])} of the lines (first: {lacking[code][0]!r})"
+        if code in job.spec.languages:
+            line = job.line_of("languages", job.spec.languages.index(code))
+            warnings.append(str(Problem(f"cannot make {why}", job.spec_path, line)))
+        else:
+            line, why = job.line_of("platform"), f"platform {job.spec.platform} releases in {code}; cannot make {why}"
+            warnings.append(str(Problem(why, job.spec_path, line, "platform")))
+    for code in given.keys() - set(wanted):
+        why = f"{code} is in neither languages nor the platform's: these translations are not released"
+        warnings.append(str(Problem(why, job.spec_path, job.line_of("translations", code), f"translations.{code}")))
+    if job.spec.dub and wanted and profile is not None and "dub" not in profile.stages:
         why = f"profile {profile.name!r} has no dub stage: the releases get subtitles only"
         warnings.append(str(Problem(why, job.spec_path, job.line_of("dub"), "dub")))
     return warnings

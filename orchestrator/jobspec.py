@@ -75,6 +75,19 @@ class JobSpec(_Spec):
         description="Releases in other languages (en, es, id …): subtitles, and a dub when asked.",
     )
     dub: bool = Field(False, strict=True, description="Also voice the translated lines (TTS in each language).")
+    translations: dict[Annotated[str, Field(pattern=LANGUAGE_CODE.pattern)], PlainText] = Field(
+        default_factory=dict,
+        max_length=MAX_LANGUAGES,
+        description="A studio's own translations per language: a source,translation CSV (relative to the spec).",
+    )
+    burn_subtitles: bool = Field(
+        True, strict=True, description="Releases: burn the subtitles into the picture (a soft track is always added)."
+    )
+    glossary: dict[PlainText, PlainText] = Field(
+        default_factory=dict,
+        max_length=500,
+        description="Spellings of names in every translation (林晚: Lin Wan, 云冈寺: Yungang Temple).",
+    )
 
     @field_validator("languages")
     @classmethod

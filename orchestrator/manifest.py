@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from orchestrator.dag import Dag
+from orchestrator.dag import Dag, Node
 from orchestrator.execution.report import RunReport
 
 EPISODE_FILES = {"video": "episode.mp4", "subtitles": "episode.srt", "cover": "cover.jpg"}
@@ -100,9 +100,34 @@ def publish_episodes(out: Path, dag: Dag, report: RunReport) -> dict[str, dict[s
             if stem is not None:  # the M&E stem goes with the original, for dubbing houses
                 publish_file(stem.file(), out / node.unit / "me.wav")
                 entry["me_stem"] = f"{node.unit}/me.wav"
+        if node.params.get("language") and artifact is not None:
+            entry.update(release_notes(dag, report, node))
         _add_gates(entry, dag, report, node.unit)
         episodes[node.unit] = entry
     return episodes
+
+
+def release_notes(dag: Dag, report: RunReport, assembly: Node) -> dict[str, Any]:
+    """What a release's lines say about themselves: translated in their scene, alone or given, names a model
+    dropped, and dubs that ran past their original line's slot (their shots are that much longer)."""
+    language, episode = assembly.params["language"], assembly.episode
+    counts = {"in_context": 0, "alone": 0, "given": 0}  # in their scene, alone, the studio's own
+    notes: dict[str, Any] = {"translations": counts, "glossary_missed": {}, "dub_overruns": {}}
+    for node in dag.nodes.values():
+        if node.episode != episode or not node.unit.endswith(f"/{language}"):
+            continue
+        artifact = report.artifacts.get(node.id)
+        if artifact is None:
+            continue
+        line = node.unit.removesuffix(f"/{language}")
+        if node.stage == "translate":
+            how = artifact.meta.get("context")
+            notes["translations"][{"line": "alone", "given": "given"}.get(str(how), "in_context")] += 1
+            if artifact.meta.get("glossary_missed"):
+                notes["glossary_missed"][line] = artifact.meta["glossary_missed"]
+        elif node.stage == "dub" and float(artifact.meta.get("overrun") or 0) > 0.05:
+            notes["dub_overruns"][line] = artifact.meta["overrun"]
+    return notes
 
 
 def _add_gates(entry: dict[str, Any], dag: Dag, report: RunReport, episode: str) -> None:

@@ -15,12 +15,15 @@ else: pictures see a character's look (:class:`CharacterLook`), voices its voice
     gates       episode     GatesParams: job, episode                          episode: assembly, subtitles
 
     A release in another language (``orchestrator/releases.py``) adds, per language:
-    translate   line        TranslateParams: line text, source, target          -
-    dub         line        DubParams: VoiceParams + language                   translation: translate
+    translate   line        TranslateParams: line text, source, target, scene   -
+                            heading and previous lines (context), glossary
+    dub         line        DubParams: VoiceParams + language                   translation: translate,
+                                                                                original: voice (its slot)
     localise    episode     LocaliseParams: SubtitlesParams + language          voices, translations
     mux         shot        ReleaseMuxParams: MuxParams (with scene) + language motion (the master's),
-                                                                                voices, subtitles: localise
+                            + burn                                              voices, translations (its lines)
     assembly    episode     ReleaseAssemblyParams: + language, dub              shots: [release mux], ...
+    stem        episode     StemParams: music, shots (scenes), ambience         shots: [mux], master: assembly
 
 Each stage's output files are :data:`OUTPUTS`; its meta names the main one as ``file``. Voice metas
 carry ``duration``, ``samples``, ``speech`` and ``pauses`` (where the speech is in the clip); mux
@@ -242,9 +245,12 @@ class TranslateParams(StrictModel):
     source: str
     target: str
     glossary: dict[str, str] = Field(default_factory=dict)
+    scene: str = ""  # the scene's heading: where and when (context for the translator)
+    context: list[str] = Field(default_factory=list, max_length=8)  # the scene's previous lines, oldest first
+    given: str | None = Field(None, max_length=2000)  # the studio's own translation (spec ``translations:``)
 
     def dump(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude={"given"} if self.given is None else set())
 
 
 class LocaliseParams(SubtitlesParams):
@@ -257,10 +263,11 @@ class DubParams(VoiceParams):
 
 class ReleaseMuxParams(MuxParams):
     """A shot of a release muxed again: the master's motion clip, the voices the release uses (the
-    original ones, or the dubbed ones), its scene's ambience, and the localised cues of ``language``
-    burned in (its ``subtitles`` input, the release's ``localise`` artifact)."""
+    original ones, or the dubbed ones), its scene's ambience, and the cues of its own lines'
+    translations (its ``translations`` input, in line order) burned in unless ``burn`` is off."""
 
     language: str
+    burn: bool = True
 
 
 class ReleaseAssemblyParams(AssemblyParams):
@@ -268,9 +275,21 @@ class ReleaseAssemblyParams(AssemblyParams):
     dub: bool = False
 
 
+class StemShot(StrictModel):
+    """A shot as the M&E stem sees it: its scene (the ambience bed) and its id (the bed's seed)."""
+
+    id: str
+    scene: Scene | None = None
+
+
 class StemParams(StrictModel):
+    """The episode's music and ambience without dialogue; the shots' lengths come from the master's muxes."""
+
     episode: str
     music: MusicParams | None
+    shots: list[StemShot] = Field(default_factory=list)
+    ambience: bool = False  # the master's shots have the bed (the mux's option)
+    platform: str = "none"  # its loudness target: the stem gets the master's gain
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

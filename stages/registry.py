@@ -29,8 +29,10 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("gates", "ffmpeg"): "stages.gates.stage:QualityGates",
     ("translate", "transformers"): "stages.translate.marian:MarianTranslate",
     ("translate", "none"): "stages.translate.local:NoTranslate",
+    ("translate", "llm"): "stages.translate.instruct:InstructTranslate",
     ("localise", "ass"): "stages.translate.subtitles:LocalisedSubtitles",
     ("dub", "transformers"): "stages.translate.dub:TransformersDub",
+    ("dub", "espeak"): "stages.translate.dub:EspeakDub",
     ("stem", "ffmpeg"): "stages.translate.stem:MEStem",
 }
 

@@ -76,6 +76,8 @@ CPU_SECONDS: dict[str, tuple[float, float]] = {
 }
 
 CHARACTER_VIEWS = 3  # a character sheet is three images (front, side, back)
+# A chat model's figure is per storyboard episode (~4k tokens out); other stages ask it for less.
+CHAT_SHARE_OF_EPISODE = {"translate": 100 / 4000}  # one line's translation: ~100 tokens out
 
 # Output sizes (estimates). Shot clips stay a visually lossless mezzanine (~96 Mb/s at 720p) until the
 # episode is assembled: re-encoding a lossy clip twice shows. A raw 720p frame is 2.8 MB (4:4:4).
@@ -140,6 +142,8 @@ class CostModel:
         per = facts.per if facts else ("shot-second" if stage == "motion" else "image")
         if per == "shot-second":
             return unit * duration
+        if per == "episode" and stage in CHAT_SHARE_OF_EPISODE:
+            return unit * CHAT_SHARE_OF_EPISODE[stage]
         if stage == "character":
             return unit * CHARACTER_VIEWS
         if per == "line":

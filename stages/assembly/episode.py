@@ -7,6 +7,9 @@
 3. An optional music bed loops under it, ducked while anyone speaks (``sidechaincompress``).
 4. The mix is normalised to the platform preset's loudness (two-pass ``loudnorm``) and encoded to
    AAC once, with the AI-content label in the file's metadata.
+5. The episode's SRT goes in as a soft subtitle track (mov_text, tagged with its language), so a
+   player can show or hide it; a release's track is its language. The sound is tagged with the
+   language its voices speak (a dubbed release's, else the original's).
 The episode's render is a function of (pictures, audio, subtitles) only, so a second language can
 reuse the pictures.
 """
@@ -16,6 +19,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import wave
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,7 @@ from stages.media.loudness import LoudnessTarget, normalise
 from stages.media.probe import probe
 from stages.params import JobContext, MusicParams
 from stages.platforms.presets import PLATFORM_PRESETS
+from stages.translations import track_language
 from stages.voice.speech import write_wav
 
 SAMPLE_RATE = 48_000
@@ -102,7 +107,7 @@ class EpisodeAssemblyOptions(StageOptions):
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
-    version = "3"
+    version = "4"  # 4: the subtitles as a soft track
     resources = Resources(num_cpus=2)
     Options = EpisodeAssemblyOptions
     options: EpisodeAssemblyOptions
@@ -122,7 +127,11 @@ class EpisodeAssembly(Stage):
         with tempfile.TemporaryDirectory(prefix="kaipai-assembly-") as work_dir:
             work = Path(work_dir)
             sound = self._sound(shots, music, samples, job, work, episode["id"])
-            self._join(shots, sound["file"], video_path, work, episode["id"])
+            track = SubtitleTrack(subtitles.file("episode.srt"), str(params.get("language") or job.language))
+            spoken = (
+                str(params["language"]) if params.get("dub") else job.language
+            )  # a subtitled release: the original voices
+            self._join(shots, sound["file"], video_path, work, episode["id"], track, spoken)
         number, title = int(episode.get("number", 1)), episode.get("title", "")
         covers = draw_covers(cover.file(), job, number, title, out)
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
@@ -161,17 +170,51 @@ class EpisodeAssembly(Stage):
         write_wav(final, exact_length(read_stereo(loud), samples), SAMPLE_RATE)
         return {"file": final, **figures}
 
-    def _join(self, shots: list[Artifact], audio: Path, path: Path, work: Path, what: str) -> None:
-        """Step 1 and the one audio encode: pictures copied, sound to AAC, the AIGC label in the metadata."""
+    def _join(
+        self,
+        shots: list[Artifact],
+        audio: Path,
+        path: Path,
+        work: Path,
+        what: str,
+        track: SubtitleTrack,
+        spoken: str,
+    ) -> None:
+        """Step 1 and the one audio encode: pictures copied, sound to AAC, the subtitles as a soft
+        track (mov_text, tagged with their language), the AIGC label in the metadata."""
         listing = work / "shots.txt"
         listing.write_text(concat_list([s.file() for s in shots]), encoding="utf-8")
         label = aigc_metadata([s.path.name for s in shots])
         args = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "concat", "-safe", "0"]
-        args += ["-i", str(listing), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy"]
+        args += ["-i", str(listing), "-i", str(audio)]
+        args += track.input_args()
+        args += ["-map", "0:v:0", "-map", "1:a:0", *track.map_args(2), "-c:v", "copy"]
+        args += ["-metadata:s:a:0", f"language={track_language(spoken)}"]  # the language the voices speak
         args += ["-c:a", "aac", "-b:a", self.options.audio_bitrate, "-ar", str(SAMPLE_RATE)]
         args += ["-metadata", f"AIGC={label}", "-metadata", "comment=AI生成 (AI-generated)"]
         args += ["-movflags", "+faststart+use_metadata_tags", "-y", str(path)]
         run_tool(args, f"assembly {what}")
+
+
+@dataclass(frozen=True)
+class SubtitleTrack:
+    """The episode's SRT as a selectable subtitle stream: mov_text, with its ISO 639-2 language tag."""
+
+    srt: Path
+    language: str
+
+    @property
+    def present(self) -> bool:
+        return self.srt.is_file() and "-->" in self.srt.read_text(encoding="utf-8")  # an empty SRT makes no track
+
+    def input_args(self) -> list[str]:
+        return ["-f", "srt", "-i", str(self.srt)] if self.present else []
+
+    def map_args(self, index: int) -> list[str]:
+        if not self.present:
+            return []
+        tag = track_language(self.language)
+        return ["-map", f"{index}:s:0", "-c:s", "mov_text", "-metadata:s:s:0", f"language={tag}"]
 
 
 def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:

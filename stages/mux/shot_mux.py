@@ -8,8 +8,9 @@ shot. When the voices need longer than the clip, the clip is slowed (``setpts``)
 The sound is written as PCM of exactly ``frames * 48000 / fps`` samples (``stages.mux.audio``).
 
 A release in another language (params with a ``language``, :class:`stages.params.ReleaseMuxParams`)
-burns the cues its ``subtitles`` input (the release's ``localise`` artifact) made for this shot, in
-that language's script and AI label; the source-language heading and action caption are left off.
+burns the cues of its own lines' translations (its ``translations`` input), in that language's script
+and AI label (none when ``burn`` is off: soft subtitles only); the source-language heading and action
+caption are left off. A release shot depends on no other shot's lines.
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
 from stages.params import JobContext
-from stages.subtitles.cues import Cue, shot_cues
+from stages.subtitles.cues import shot_cues
 from stages.subtitles.overlay import shot_overlay
 from stages.timing import shot_layout
+from stages.translations import script_family, translated_lines
 from stages.voice.speech import write_wav
 
 
@@ -54,19 +56,14 @@ def _speech_span(meta: dict[str, Any], offset: float) -> list[float]:
     return [round(offset + start, 3), round(offset + end, 3)]
 
 
-def localised_cues(job: JobContext, shot: Shot, subtitles: Any, language: str) -> tuple[JobContext, list[Cue]]:
-    """A release's job (its script family) and this shot's cues from the release's ``localise`` artifact."""
-    subtitles = subtitles[0] if isinstance(subtitles, list) and subtitles else subtitles
-    if not isinstance(subtitles, Artifact):
-        raise ValueError(f"mux {shot.id}/{language}: a release mux needs the release's subtitles")
-    if subtitles.meta.get("language") != language or shot.id not in (subtitles.meta.get("shot_cues") or {}):
-        raise ValueError(f"mux {shot.id}/{language}: the subtitles given are not this shot's in {language}")
-    cues = [
-        Cue(float(a), float(b), tuple(rows), str(line)) for a, b, line, rows in subtitles.meta["shot_cues"][shot.id]
-    ]
-    if {c.line for c in cues} - {line.id for line in shot.lines}:
-        raise ValueError(f"mux {shot.id}/{language}: the subtitles' cues are of another shot's lines")
-    return job.model_copy(update={"language": subtitles.meta.get("script", "en")}), cues
+def localised_cues(job: JobContext, shot: Shot, params: dict[str, Any], inputs: Inputs, voices: list, offsets: list):
+    """A release's job (its script family) and this shot's cues from its own lines' ``translations``."""
+    language = str(params["language"])
+    job = job.model_copy(update={"language": script_family(language)})
+    lines = translated_lines(shot.lines, inputs.get("translations"), f"mux {shot.id}/{language}")
+    if not params.get("burn", True):
+        return job, []  # soft subtitles only: the assembly carries them as a track
+    return job, shot_cues(job, lines, [v.meta for v in voices], offsets)
 
 
 class ShotMuxOptions(StageOptions):
@@ -108,7 +105,7 @@ class ShotMux(Stage):
         # 3. The text, timed from the measured speech, drawn after the camera move.
         release = params.get("language")
         if release:
-            job, cues = localised_cues(job, shot, inputs.get("subtitles"), str(release))
+            job, cues = localised_cues(job, shot, params, inputs, voices, offsets)
         else:
             cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
         overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)

@@ -44,6 +44,8 @@ class ChatModel(TransformersModel):
             "do_sample": temperature > 0,
             "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
         }
+        if self.tokenizer.unk_token_id is not None:  # "<unk>" is never text of a reply (a random model says it)
+            kwargs["suppress_tokens"] = [self.tokenizer.unk_token_id]
         if temperature > 0:
             kwargs["temperature"] = temperature
             torch.manual_seed(seed)

@@ -5,7 +5,8 @@ Safe margins are fractions of the frame that the platform's player covers with i
 on the right of vertical feeds). Our text stays inside what is left. The vertical figures follow the
 platforms' creator guides for a 1080x1920 frame (TikTok: 150 px top, 440 px bottom, 120 px right;
 Douyin and Kuaishou put a similar button column and caption block in the same places); horizontal
-players only need the broadcast title-safe 5%. Loudness: the -14 LUFS integrated / -1 dBTP that
+players only need the broadcast title-safe 5%. The overseas platforms (TikTok, YouTube) add an
+English release to every job (``languages``, merged with the spec's). Loudness: the -14 LUFS integrated / -1 dBTP that
 streaming players normalise to (ITU-R BS.1770 measurement).
 """
 
@@ -51,6 +52,7 @@ class PlatformPreset:
     cover_sizes: tuple[tuple[int, int], ...] = field(default_factory=tuple)
     max_seconds: float | None = None  # the platform's longest upload of this kind
     ai_label_corner: str = "top-left"  # where the visible AI-content mark sits, inside the safe area
+    languages: tuple[str, ...] = ()  # releases every job for this platform gets (merged with the spec's)
 
 
 PLATFORM_PRESETS: dict[str, PlatformPreset] = {
@@ -65,15 +67,17 @@ PLATFORM_PRESETS: dict[str, PlatformPreset] = {
             safe=SafeMargins(top=0.08, bottom=0.23, left=0.06, right=0.12),
             cover_sizes=((1080, 1920),),
             max_seconds=10 * 60,
+            languages=("en",),
         ),
         PlatformPreset(
             "youtube-shorts",
             safe=SafeMargins(top=0.10, bottom=0.20, left=0.06, right=0.14),
             cover_sizes=((1080, 1920),),
             max_seconds=3 * 60,
+            languages=("en",),
         ),
         PlatformPreset("bilibili", aspect="16:9", safe=TITLE_SAFE, cover_sizes=((1146, 717), (1920, 1080))),
-        PlatformPreset("youtube", aspect="16:9", safe=TITLE_SAFE, cover_sizes=((1280, 720),)),
+        PlatformPreset("youtube", aspect="16:9", safe=TITLE_SAFE, cover_sizes=((1280, 720),), languages=("en",)),
     )
 }
 

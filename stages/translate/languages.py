@@ -16,3 +16,16 @@ def opus_model(source: str, target: str) -> str | None:
     if (source, target) in OPUS_PAIRS:
         return f"Helsinki-NLP/opus-mt-{source}-{target}"
     return None
+
+
+def release_languages_wanted(spec_languages: list[str], platform: str) -> list[str]:
+    """The spec's languages, then the platform preset's defaults (e.g. youtube: en), each once.
+
+    A studio that publishes to an overseas platform gets that platform's language without asking;
+    the spec's own list comes first and is never shortened.
+    """
+    from stages.platforms.presets import PLATFORM_PRESETS
+
+    preset = PLATFORM_PRESETS.get(platform)
+    extra = list(preset.languages) if preset is not None else []
+    return list(dict.fromkeys([*spec_languages, *extra]))

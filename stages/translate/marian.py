@@ -1,14 +1,15 @@
 """The ``transformers`` translate backend: one spoken line into one target language, with an MT model.
 
-A node per (line, language), so editing one line re-runs only its translations (and voices). Names
-come from the job's glossary, so they read the same in every line; the translation is then fitted
-to subtitle lines. The model per target language is ``models[target]`` in the options, else the
+A node per (line, language): editing one line re-runs its translations and those of the lines that
+read it as context (the next ``context_lines`` of its scene). Names come from the job's glossary,
+so they read the same in every line; the line is translated with its scene's previous lines as a
+window cut back to the line (``stages.translate.context``); the translation is then fitted to
+subtitle lines. The model per target language is ``models[target]`` in the options, else the
 published opus-mt checkpoint for the pair; ``tiny:marian`` builds a tiny random Marian for tests.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,9 +20,11 @@ from stages.errors import InputError
 from stages.model_stage import ModelOptions
 from stages.params import TranslateParams
 from stages.pipelines.translate import TranslationModel
+from stages.translate.context import translate_in_context
 from stages.translate.fit import fit_subtitle
 from stages.translate.glossary import apply_glossary
 from stages.translate.languages import opus_model
+from stages.translate.record import given_translation, write_record
 
 
 class TranslateOptions(ModelOptions):
@@ -32,6 +35,9 @@ class TranslateOptions(ModelOptions):
     subtitle_lines: int = Field(2, ge=1, le=4, description="Subtitle lines a translation may fill.")
     num_beams: int = Field(1, ge=1, le=8)
     max_new_tokens: int = Field(128, ge=8, le=1024)
+    context_lines: int = Field(
+        2, ge=0, le=8, description="The scene's previous lines translated with each line (0: each line alone)."
+    )
 
     def model_for(self, source: str, target: str) -> str | None:
         """``models[target]``, else ``model`` (one for every pair, e.g. NLLB), else the pair's opus-mt."""
@@ -44,7 +50,7 @@ TRANSLATION = ModelFamily("translation", "workers.families:TranslationWorker", T
 class MarianTranslate(Stage):
     name: ClassVar[str] = "translate"
     backend: ClassVar[str] = "transformers"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"  # 2: lines translated in their scene's context
     resources: ClassVar[Resources] = Resources(num_cpus=1, num_gpus=0.25)
     family = TRANSLATION
     Options = TranslateOptions
@@ -68,15 +74,23 @@ class MarianTranslate(Stage):
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         line = TranslateParams.model_validate(params)
+        if line.given is not None:  # the studio's own translation: no model
+            return given_translation(out, line, self.options.max_chars, self.options.subtitle_lines)
         translator = self.translator(line.source, line.target)
-        (text,) = translator.translate([apply_glossary(line.text, line.glossary)])
-        fitted = fit_subtitle(text, self.options.max_chars, self.options.subtitle_lines)
-        record = {"id": line.id, "target": line.target, "text": text, "subtitle": fitted.text, "source": line.text}
-        temp = out / ".translation.json.part"
-        temp.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
-        temp.replace(out / "translation.json")
+        context = [apply_glossary(c, line.glossary) for c in line.context]
+        text = apply_glossary(line.text, line.glossary)
+        made = translate_in_context(translator.translate, text, context, line.source)
+        fitted = fit_subtitle(made.text, self.options.max_chars, self.options.subtitle_lines)
+        how = "window" if made.used_context else "line"
+        write_record(out, line, made.text, fitted.text, how)
         model = translator.model_id
-        return {"file": "translation.json", "target": line.target, "model": model, "overlong": fitted.overlong}
+        return {
+            "file": "translation.json",
+            "target": line.target,
+            "model": model,
+            "overlong": fitted.overlong,
+            "context": how,
+        }
 
     def teardown(self) -> None:
         for translator in self.translators.values():

@@ -5,25 +5,23 @@ its translation (one ``translate`` artifact per line, in line order). The timing
 voice artifacts as the original's, so the pictures and the mix are those of the master: only the
 text changes, and only the translations of an edited line are made again.
 
-Its meta also carries, per shot, the cues a release's mux burns into that shot (``shot_cues``: shot id
--> ``[start, end, line, rows]`` in seconds from the shot's start, never led by speaker names) and the
-script family they are set in (``script``), so the burned text and the release's SRT always agree.
+Its meta also carries, per shot, the cues of that shot (``shot_cues``: shot id -> ``[start, end, line,
+rows]`` in seconds from the shot's start, never led by speaker names) and the script family they
+are set in (``script``). A release mux lays out the very same cues from its own lines' translations
+(``stages.translations``, ``stages.subtitles.cues.shot_cues``), so the burned text, the soft track
+and the SRT agree.
 """
 
 from __future__ import annotations
 
 import copy
-import json
 from typing import Any, ClassVar
 
-from stages.base import Artifact, Inputs
+from stages.base import Inputs
+from stages.models import Line
 from stages.params import JobContext
 from stages.subtitles.ass import AssSubtitles, episode_shot_cues
-
-
-def script_family(language: str) -> str:
-    """The subtitle style to use: Chinese fonts and punctuation for zh*, Latin for the rest."""
-    return "zh" if language.startswith("zh") else "en"
+from stages.translations import script_family, translated_lines
 
 
 class LocalisedSubtitles(AssSubtitles):
@@ -33,19 +31,13 @@ class LocalisedSubtitles(AssSubtitles):
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Any) -> dict[str, Any]:
         target = str(params["language"])
-        translations = inputs.get("translations") or []
-        translations = translations if isinstance(translations, list) else [translations]
-        texts = {}
-        for artifact in translations:
-            assert isinstance(artifact, Artifact)
-            record = json.loads(artifact.file().read_text(encoding="utf-8"))
-            texts[record["id"]] = record["subtitle"]
         localised = copy.deepcopy({k: v for k, v in params.items() if k != "language"})
         localised["job"]["language"] = script_family(target)
+        translations = inputs.get("translations") or []
+        every_line = [Line.model_validate(line) for shot in localised["shots"] for line in shot["lines"]]
+        texts = {line.id: line.text for line in translated_lines(every_line, translations, f"localise {target}")}
         for shot in localised["shots"]:
             for line in shot["lines"]:
-                if line["id"] not in texts:
-                    raise ValueError(f"localise {target}: no translation of line {line['id']}")
                 line["text"] = texts[line["id"]]
         voices = inputs.get("voices") or []
         voices = voices if isinstance(voices, list) else [voices]

@@ -61,10 +61,16 @@ class EspeakOptions(StageOptions):
     narrator_speed: int = Field(160, ge=80, le=450, description="Words per minute.")
 
 
-def cast_voice(character: Speaker | None, language: str, options: EspeakOptions | None = None) -> EspeakVoiceSpec:
-    """The voice for ``character`` (None: the narrator), from the spec where given, derived otherwise."""
+def cast_voice(
+    character: Speaker | None, language: str, options: EspeakOptions | None = None, base: str | None = None
+) -> EspeakVoiceSpec:
+    """The voice for ``character`` (None: the narrator), from the spec where given, derived otherwise.
+
+    ``base`` is the language voice (default: the script's); a dub passes its target's, and the
+    variant, pitch and speed still come from the character, so they sound alike in every language.
+    """
     options = options or EspeakOptions()
-    base = LANGUAGE_VOICE[language]
+    base = base or LANGUAGE_VOICE[language]
     if character is None:
         return EspeakVoiceSpec(
             _compose(base, options.narrator_voice, "narrator"), options.narrator_pitch, options.narrator_speed
@@ -120,12 +126,15 @@ class EspeakVoice(Stage):
 
     def run(self, params: dict[str, Any], inputs: Any, out: Path) -> dict[str, Any]:
         typed = VoiceParams.model_validate(params)
-        job, line = typed.job, typed.line
-        spec = cast_voice(typed.character, job.language, self.options)
+        spec = cast_voice(typed.character, typed.job.language, self.options)
+        return self.speak(typed.line, spec, typed.job.language, out)
+
+    def speak(self, line: Line, spec: EspeakVoiceSpec, language: str, out: Path) -> dict[str, Any]:
+        """``line`` said by ``spec`` into ``out/line.wav`` (48 kHz mono, trimmed to its speech); its meta."""
         wav = out / "line.wav"
         with tempfile.TemporaryDirectory(prefix="kaipai-voice-") as work:
             text_file, raw = Path(work) / "line.txt", Path(work) / "raw.wav"
-            text_file.write_text(speakable_text(line, job.language) + "\n", encoding="utf-8")
+            text_file.write_text(speakable_text(line, language) + "\n", encoding="utf-8")
             run_tool(
                 [
                     "espeak-ng",

@@ -50,6 +50,8 @@ REAL = sorted(BACKENDS)  # collected at import, before any test registers its fa
 MODEL = [(s, b) for s, b in REAL if stage_class(s, b).family is not None]
 SLOW_TO_RUN = set(MODEL)  # tiny models, but torch and diffusers take seconds to import and run on a CPU
 TINY = load_profile(REPO / "configs" / "tiny.yaml")
+# Model backends the tiny profile does not use (it has one per stage), with their tiny options.
+TINY_ELSEWHERE = {("translate", "llm"): {"model": "tiny:qwen2", "device": "cpu", "max_new_tokens": 12}}
 # Backends that exist to say why they cannot make anything (the offline profile's translate).
 REFUSING = {("translate", "none")}
 
@@ -59,6 +61,8 @@ def options_for_a_run(stage: str, backend: str) -> StageOptions:
     cls = stage_class(stage, backend)
     if cls.family is None:
         return cls.Options()
+    if (stage, backend) in TINY_ELSEWHERE:
+        return cls.Options.model_validate(TINY_ELSEWHERE[stage, backend])
     settings = TINY.stage(stage)
     assert settings.backend == backend, f"configs/tiny.yaml should use {stage}/{backend}"
     return settings.options
@@ -176,8 +180,8 @@ def upstream(request) -> dict[str, Any]:
         "gates": lambda: {"episode": get("assembled"), "subtitles": get("subtitles")},
         "translate": lambda: {},
         "localise": lambda: {"voices": get("voices"), "translations": translations(request, get("voices"))},
-        "dub": lambda: {"translation": translations(request, get("voices"))[0]},
-        "stem": lambda: {"shots": get("muxes")},
+        "dub": lambda: {"translation": translations(request, get("voices"))[0], "original": get("voices")[0]},
+        "stem": lambda: {"shots": get("muxes"), "master": get("assembled")},
     }
 
 

@@ -40,3 +40,10 @@ def test_artifact_sizes_scale_with_shot_length():
         "motion", {"shot": {"duration": 2}}
     )
     assert CostModel.artifact_bytes("keyframe", {}) > 0
+
+
+def test_a_chat_model_translating_a_line_costs_a_share_of_a_storyboard_episode():
+    cost = CostModel()
+    episode = cost.estimate("storyboard", "llm", {}, "H100", "Qwen/Qwen2.5-7B-Instruct")
+    line = cost.estimate("translate", "llm", {"text": "你来了。"}, "H100", "Qwen/Qwen2.5-7B-Instruct")
+    assert line == pytest.approx(episode * 100 / 4000)  # ~100 tokens out of a storyboard's ~4k

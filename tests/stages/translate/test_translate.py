@@ -43,9 +43,14 @@ def test_subtitles_are_fitted_to_two_balanced_lines_and_overlong_is_flagged():
     assert fit_subtitle("Hi.", 42).text == "Hi."
 
 
-def test_registry_knows_both_backends():
+def test_registry_knows_every_backend():
+    from stages.translate.dub import EspeakDub
+    from stages.translate.instruct import InstructTranslate
+
     assert stage_class("translate", "transformers") is MarianTranslate
     assert stage_class("translate", "none") is NoTranslate
+    assert stage_class("translate", "llm") is InstructTranslate
+    assert stage_class("dub", "espeak") is EspeakDub
 
 
 def test_tiny_marian_translates_through_the_real_model_path(tmp_path):
@@ -137,12 +142,15 @@ def test_localised_subtitles_keep_the_original_timing_with_the_translated_text(t
     assert timings[0] == timings[1] and len(timings[0]) == 2
 
 
-@pytest.mark.parametrize("with_music", [False, True])
-def test_the_me_stem_is_music_without_dialogue_at_the_episode_length(tmp_path, with_music):
+@pytest.mark.parametrize(("with_music", "ambience"), [(False, False), (True, False), (False, True), (True, True)])
+def test_the_me_stem_is_music_and_ambience_without_dialogue_at_the_episode_length(tmp_path, with_music, ambience):
     import subprocess
 
+    import numpy as np
+
+    from stages.assembly.episode import read_stereo
     from stages.base import Artifact
-    from stages.media.probe import probe
+    from stages.mux.ambience import ambience_bed
     from stages.translate.stem import MEStem
 
     music = None
@@ -150,8 +158,171 @@ def test_the_me_stem_is_music_without_dialogue_at_the_episode_length(tmp_path, w
         tone = tmp_path / "music.wav"
         subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=1", str(tone)], check=True)
         music = {"path": str(tone), "sha256": "x", "volume": 0.5, "duck": True}
-    shots = [Artifact("a", tmp_path, {"duration": 1.5}), Artifact("b", tmp_path, {"duration": 2.0})]
+    scene = {"id": "ep01-s01", "heading": "1-1 夜 外 山", "location": "山", "time": "night", "interior": False}
+    shots = [Artifact(n, tmp_path, {"duration": 0.5, "samples": k, "shot": n}) for n, k in (("a", 24000), ("b", 33600))]
+    params = {"episode": "ep01", "music": music, "shots": [{"id": "a", "scene": scene}, {"id": "b", "scene": scene}]}
+    params["ambience"] = ambience
+    master = Artifact("m", tmp_path, {"loudness_input_lufs": -20.0})
     (tmp_path / "out").mkdir()
-    meta = MEStem().run({"episode": "ep01", "music": music}, {"shots": shots}, tmp_path / "out")
-    info = probe(tmp_path / "out" / "me.wav")
-    assert meta["music"] is with_music and abs(info.duration - 3.5) < 0.05 and info.has_audio
+    meta = MEStem().run(params, {"shots": shots, "master": [master]}, tmp_path / "out")
+    audio = read_stereo(tmp_path / "out" / "me.wav")
+    assert len(audio) == meta["samples"] == 24000 + 33600  # exactly the master shots' samples
+    assert meta["music"] is with_music and meta["ambience"] is ambience and meta["gain_db"] == 6.0  # -14 - -20
+    if ambience and not with_music:  # the very bed the master's mux laid under the voices, at the master's gain
+        from stages.params import Scene
+
+        bed = ambience_bed(Scene.model_validate(scene), "a", 24000, 48000) * 10 ** (6 / 20)
+        assert np.abs(audio[:24000] - bed).max() < 2e-4
+    loud = float(np.sqrt(np.mean(audio**2))) if len(audio) else 0.0
+    assert (loud > 1e-4) is (with_music or ambience)  # silence only with neither
+
+
+def test_a_window_with_the_scene_s_lines_is_cut_back_to_the_line_or_the_line_is_translated_alone():
+    from stages.translate.context import sentences, translate_in_context
+
+    calls = []
+
+    def fake(outputs):
+        def translate(texts):
+            calls.append(texts)
+            return outputs
+
+        return translate
+
+    made = translate_in_context(
+        fake(["Hello. You came? I waited.", "I waited long."]), "我等你。", ["你好", "你来了？"], "zh"
+    )
+    assert calls[-1] == ["你好。你来了？我等你。", "我等你。"]  # the context terminated, the line, and the line alone
+    assert made.text == "I waited." and made.used_context
+    made = translate_in_context(
+        fake(["Hello, you came? I waited.", "I waited long."]), "我等你。", ["你好", "你来了？"], "zh"
+    )
+    assert made.text == "I waited long." and not made.used_context  # two sentences merged: the cut is unsafe
+    assert translate_in_context(fake(["Alone."]), "一。", [], "zh").text == "Alone."
+    assert sentences("Mr. Lin came. Yes!") == ["Mr. Lin came.", "Yes!"]
+
+
+def test_tiny_marian_translates_a_line_in_its_scene(tmp_path):
+    stage = MarianTranslate({"model": "tiny:marian", "device": "cpu", "max_new_tokens": 8})
+    meta = stage.run({**LINE, "context": ["你好。", "你是谁？"], "scene": "家 (day, interior)"}, {}, tmp_path)
+    record = json.loads((tmp_path / meta["file"]).read_text(encoding="utf-8"))
+    assert meta["context"] in ("window", "line") and record["context"] == meta["context"]
+
+
+def test_place_names_of_the_headings_get_one_spelling_and_ordinary_places_none():
+    from stages.translate.glossary import place_names, place_spelling
+
+    assert place_names(["云冈寺 - 后院", "修缮队办公室", "林家村", "大同古城墙", "客厅", "云冈寺"]) == [
+        "云冈寺",
+        "林家村",
+        "大同古城墙",
+    ]
+    assert [place_spelling(p) for p in ("云冈寺", "林家村", "大同古城墙")] == [
+        "Yungang Temple",
+        "Linjia Village",
+        "Datong Old City Wall",
+    ]
+    glossary = build_glossary(["林晚"], {"云冈寺": "Yungang Grottoes Temple"}, ["云冈寺 - 后院"])
+    assert glossary == {"林晚": "Lin Wan", "云冈寺": "Yungang Grottoes Temple"}
+
+
+def test_an_instruct_llm_translates_through_the_chat_model_path(tmp_path):
+    from stages.translate.instruct import InstructTranslate
+
+    stage = InstructTranslate({"model": "tiny:qwen2", "device": "cpu", "max_new_tokens": 12})
+    stage.setup()
+    params = {**LINE, "glossary": {"林晚": "Lin Wan"}, "scene": "家 (day, interior)", "context": ["你好。"]}
+    meta = stage.run(params, {}, tmp_path)
+    record = json.loads((tmp_path / meta["file"]).read_text(encoding="utf-8"))
+    assert meta["model"] == "tiny:qwen2" and record["text"] and record["source"] == LINE["text"]
+    assert meta["context"] == record["context"] == "scene" and meta["context_lines"] == 1
+    assert meta["asked"] == 2 and meta["glossary_missed"] == ["Lin Wan"]  # noise keeps no name: asked again
+    assert stage.model.loads == 1
+    stage.teardown()
+
+
+def test_the_llm_is_told_the_scene_the_names_and_asked_again_for_a_dropped_name(tmp_path):
+    from stages.translate.instruct import InstructTranslate
+
+    class Scripted:
+        model_id = "scripted"
+
+        def __init__(self, replies):
+            self.replies, self.seen = list(replies), []
+
+        def chat(self, messages, seed=0):
+            self.seen.append(messages)
+            return self.replies.pop(0)
+
+    stage = InstructTranslate({"model": "x"})
+    stage.model = Scripted(["Translation: “You came, Forest Late.”", "You came, Lin Wan.\n(note)"])
+    params = {**LINE, "glossary": {"林晚": "Lin Wan"}, "scene": "家 (day, interior)", "context": ["你好。"]}
+    meta = stage.run(params, {}, tmp_path)
+    first = stage.model.seen[0][1]["content"]
+    assert "Scene: 家 (day, interior)" in first and "- 你好。" in first and "林晚 = Lin Wan" in first
+    assert "(陈砚): 林晚，你来了。" in first and "English" in stage.model.seen[0][0]["content"]
+    assert "dropped Lin Wan" in stage.model.seen[1][-1]["content"]
+    record = json.loads((tmp_path / meta["file"]).read_text(encoding="utf-8"))
+    assert record["text"] == "You came, Lin Wan." and meta["asked"] == 2 and meta["glossary_missed"] == []
+    stage.model = Scripted(["", "  \n"])
+    with pytest.raises(ValueError, match="gave no translation"):
+        stage.run(params, {}, tmp_path)
+
+
+def test_a_studio_s_translations_file_is_read_by_source_line_and_bad_rows_name_their_line(tmp_path):
+    from stages.translate.given import missing_lines, read_given
+
+    good = tmp_path / "en.csv"
+    good.write_text('source,translation\n 林晚，你来了。 ,"Lin Wan, you came."\n\n走吧。,Go.\n', encoding="utf-8")
+    table = read_given(good, "translations.en")
+    assert table == {"林晚，你来了。": "Lin Wan, you came.", "走吧。": "Go."}
+    assert missing_lines(table, ["走吧。", "再见。", "再见。"]) == ["再见。"]
+    for text, line, why in (
+        ("src,tr\n", 1, "header"),
+        ("source,translation\na,b\nc\n", 3, "two non-empty cells"),
+        ("source,translation\na,b\na,c\n", 3, "two different translations"),
+        ("source,translation\na,b\x00\n", 2, "control characters"),
+    ):
+        bad = tmp_path / "bad.csv"
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(InputError) as err:
+            read_given(bad, "translations.en")
+        assert f"bad.csv:{line}: translations.en:" in str(err.value) and why in str(err.value)
+    bad.write_bytes(b"source,translation\n\xff\xfe\n")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_given(bad, "translations.en")
+
+
+@pytest.mark.parametrize("backend", ["none", "transformers", "llm"])
+def test_every_backend_uses_a_given_translation_as_it_is_without_a_model(tmp_path, backend):
+    stage = stage_class("translate", backend)({"model": "no/such-model"} if backend != "none" else {})
+    given = "Lin Wan, you came at last, and the whole wall waited for you."
+    meta = stage.run({**LINE, "given": given}, {}, tmp_path)
+    record = json.loads((tmp_path / meta["file"]).read_text(encoding="utf-8"))
+    assert record["text"] == given and record["context"] == meta["context"] == "given" and meta["model"] is None
+    assert record["subtitle"].count("\n") == 1  # fitted to two rows like any translation
+
+
+def test_the_spec_s_release_fields_are_typed(tmp_path):
+    spec = load_job(
+        _job(tmp_path, "glossary: {陈砚: Yan Chen}\nburn_subtitles: false\ntranslations: {en: en.csv}\n")
+    ).spec
+    assert (
+        spec.glossary == {"陈砚": "Yan Chen"} and spec.burn_subtitles is False and spec.translations == {"en": "en.csv"}
+    )
+    for bad, why in (("burn_subtitles: 'no'", "burn_subtitles"), ("translations: {English: a.csv}", "translations")):
+        with pytest.raises(InputError) as err:
+            load_job(_job(tmp_path, bad + "\n"))
+        assert "job.yaml:4" in str(err.value) and why in str(err.value)
+
+
+def test_the_llm_backend_loads_offline_from_the_cache_or_a_folder_and_says_what_is_missing(tmp_path, monkeypatch):
+    from stages.pipelines.loading import ModelMissing
+    from stages.translate.instruct import InstructTranslate
+
+    with pytest.raises(ModelMissing, match="does not exist"):
+        InstructTranslate({"model": str(tmp_path / "no-such-folder"), "device": "cpu"}).setup()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    with pytest.raises(ModelMissing, match=r"not available offline.*hf download Qwen/Qwen2\.5-7B-Instruct"):
+        InstructTranslate({"device": "cpu"}).setup()  # the family's default model, not in this cache
