@@ -95,12 +95,13 @@ up() {
       --temp-dir="$dir/worker$i/tmp" --labels="zone=${ZONES[$i]}" "${common[@]}" || { down "$dir"; exit 1; }
     metrics_ports="$metrics_ports $W_METRICS"
   done
+  # exported: `source DIR/cluster.env` then lets every kaipai command find the Ray Client port
   cat > "$dir/cluster.env" <<ENV
-KAIPAI_ADDRESS=http://127.0.0.1:$DASH
-KAIPAI_RAY_CLIENT=ray://127.0.0.1:$CLIENT
-KAIPAI_GCS=127.0.0.1:$GCS
-KAIPAI_METRICS_PORTS="$metrics_ports"
-KAIPAI_CLUSTER_DIR=$dir
+export KAIPAI_ADDRESS=http://127.0.0.1:$DASH
+export KAIPAI_RAY_CLIENT=ray://127.0.0.1:$CLIENT
+export KAIPAI_GCS=127.0.0.1:$GCS
+export KAIPAI_METRICS_PORTS="$metrics_ports"
+export KAIPAI_CLUSTER_DIR=$dir
 ENV
   if ! wait_for "$dir" "http://127.0.0.1:$DASH"; then down "$dir"; exit 1; fi
   echo "$dir"

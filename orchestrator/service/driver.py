@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,12 +81,21 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
         raise
     except Exception as exc:  # bad input, a failed run, a fault: the service must hear of it
         admission.close()
-        _finish(service, job_id, "FAILED", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        _finish(service, job_id, "FAILED", _one_line(exc))
         raise
     # 5. how it ended
     admission.close()
     _finish(service, job_id, "SUCCEEDED" if result.ok else "FAILED", "" if result.ok else "some tasks failed")
     return result
+
+
+def _one_line(exc: BaseException) -> str:
+    """What went wrong, in a line: a remote error's last line (its cause), else the message's first."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))  # Ray colours the remote frame's name
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[-1] if lines[0].startswith("ray::") else lines[0]
 
 
 def _record_pid(store: Path, job_id: str) -> None:

@@ -77,10 +77,12 @@ class PoolRegistry:
     def warm_models(self) -> dict[str, set[str]]:
         """Zone -> the models a live pool there has loaded (so their weights are on that zone's disks)."""
         from orchestrator.placement.costmodel import model_of
+        from stages.registry import options_class
 
         warm: dict[str, set[str]] = {}
         for key, spec in self.specs.items():
-            model = model_of(spec["stage"], spec["backend"], spec.get("options") or {})
+            options = options_class(spec["stage"], spec["backend"]).model_validate(spec.get("options") or {})
+            model = model_of(spec["stage"], spec["backend"], options)
             if self.actors.get(key) and spec.get("zone") and model:
                 warm.setdefault(spec["zone"], set()).add(model)
         return warm

@@ -54,7 +54,7 @@ def connected_ray(address: str) -> Iterator[None]:
         except Exception as exc:
             # A busy head can fail to start the per-client server in time ("Starting Ray client
             # server failed"); a second try usually finds it. A wrong address fails every time.
-            if attempt + 1 == CONNECT_ATTEMPTS:
+            if attempt + 1 == CONNECT_ATTEMPTS or "client server failed" not in str(exc):
                 raise RunFailed(f"cannot reach the cluster's Ray Client at {address}: {_last_line(exc)}") from None
             time.sleep(CONNECT_PAUSE_SECONDS * (attempt + 1))
     try:

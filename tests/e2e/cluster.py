@@ -96,7 +96,8 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
     try:
         if started.returncode != 0:
             raise AssertionError(f"cluster.sh up failed:\n{started.stderr[-3000:]}")
-        values = dict(line.split("=", 1) for line in (folder / "cluster.env").read_text().splitlines() if "=" in line)
+        lines = (folder / "cluster.env").read_text().splitlines()
+        values = dict(line.removeprefix("export ").split("=", 1) for line in lines if "=" in line)
         env.update(KAIPAI_RAY_CLIENT=values["KAIPAI_RAY_CLIENT"])
         cluster = LocalCluster(
             dir=folder,

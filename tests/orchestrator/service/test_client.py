@@ -80,3 +80,11 @@ def test_a_cancelled_job_stops_its_run(direct):
     direct.target.cancel("j1")
     with pytest.raises(JobCancelled):
         admission.admit(Request("n1", "voice", None, 0.0))
+
+
+def test_a_failed_remote_call_is_reported_by_its_cause_not_ray_s_frame():
+    from orchestrator.service.driver import _one_line
+
+    remote = RuntimeError("\x1b[36mray::KaipaiService.place()\x1b[39m (pid=1)\n  File x\nAttributeError: boom")
+    assert _one_line(remote) == "AttributeError: boom"
+    assert _one_line(RuntimeError("run failed\ndetails")) == "run failed"

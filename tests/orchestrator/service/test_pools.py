@@ -1,0 +1,19 @@
+"""The service's pool registry without Ray: which models its live pools hold, per zone."""
+
+from __future__ import annotations
+
+from orchestrator.clustersettings import PoolLimits
+from orchestrator.service.pools import PoolRegistry
+from tests.conftest import ZONES
+
+
+def test_warm_models_name_the_model_each_live_pool_loaded(monkeypatch):
+    registry = PoolRegistry(PoolLimits(), metrics=None)
+    monkeypatch.setattr(registry, "_start", lambda spec, name: None)
+    monkeypatch.setattr(registry, "_alive", lambda name: True)
+    options = {"model": "tiny:sd", "device": "cpu", "max_side": 64, "multiple": 8, "steps": 2, "guidance": 0.0}
+    spec = {"stage": "keyframe", "backend": "diffusers", "options": options, "zone": ZONES[1], "max_size": 1}
+    registry.actor(spec, queued=1)  # the options as a driver sends them: a plain dict
+    registry.actor({**spec, "zone": ZONES[2]}, queued=1)
+    registry.actors[next(k for k in registry.actors if ZONES[2] in k)] = []  # that pool was stopped
+    assert registry.warm_models() == {ZONES[1]: {"tiny:sd"}}
