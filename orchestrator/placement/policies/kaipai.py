@@ -14,6 +14,13 @@
    fair shares between studios belong to the cluster service's admission, not this order); the
    head goes to the idle GPU where it finishes first, unless a faster kind would
    get to it (after the queue ahead) and finish it sooner: no 1,700 s clip straggles on a 0.3x GPU.
+   Nor does a run start on a slow GPU when it would outlast the cluster's horizon (the GPU work
+   left, over every live GPU, HORIZON_SLACK above it) while a faster GPU of the zone is busy: it
+   waits for that one (whose finish dispatches the zone again) or takes a faster idle one cold.
+   Without it, seeds 1, 3 and 5 of datong-standard ended on one Wan clip started late on an H20 or
+   L40S (1.365x, 1.174x, 1.373x the lower bound; 1.155x, 1.077x, 1.134x with it). The slack was
+   picked on seeds 1-10 (0.1: median 1.197x; 0.25: 1.157x; 0.4: 1.142x; 0.6: 1.146x) and checked on
+   seeds 11-20 (median 1.287x at 0.1, 1.186x at 0.4).
 3. Stealing (``gpu_freed``/``steal``): an idle GPU takes queued work from a backed-up zone when it
    outranks its own queue and finishes sooner here, transfers and weights included.
 4. Weights: a zone lacking a model fetches one copy; its other GPUs wait for it.
@@ -30,6 +37,7 @@ from orchestrator.placement.policies.base import Placer
 
 LOCALITY_SLACK_S = 1.0  # keep a task home when elsewhere would save at most this much GPU time
 LEARNING_RATE = 0.3  # weight of one observation in a GPU's speed estimate
+HORIZON_SLACK = 0.4  # a run may outlast the cluster's backlog horizon by this fraction on a slow GPU
 HOME_BYTES = 10e6  # the first task of an episode with an output this large (a clip) fixes its home
 
 
@@ -134,13 +142,41 @@ class KaipaiPlacer(Placer):
                 return True
         return False
 
+    def horizon(self) -> float:
+        """Seconds the GPU work placed and not finished needs on every live GPU at once: a task that
+        would run longer than this on a slow GPU straggles past everything else."""
+        s = self.sim
+        capacity = sum(c for c, up in zip(s.speed_sum, s.alive, strict=True) if up)
+        return s.gpu_work_left() / capacity if capacity else 0.0
+
+    def pick_gpu(self, zi: int, t: int) -> int:
+        """The free-heap index of zone zi's idle GPU for task t, or -1 to leave t queued for a faster
+        GPU of the zone that is busy now (its finish dispatches the zone again, so t never starves)."""
+        s = self.sim
+        m, wt = s.w.model[t], s.w.work[t]
+        i, _ = s.best_free_gpu(zi, m, wt)
+        speed = -s.free[zi][i][0][0]
+        if self.faster_soon(zi, t, speed):
+            return -1
+        if wt / speed <= (1 + HORIZON_SLACK) * max(self.horizon(), wt / self.top_speed):
+            return i
+        fastest = s.fastest_free(zi)
+        if fastest > speed:  # a faster idle GPU, cold: the load is short next to this run
+            return max(range(len(s.free[zi])), key=lambda k: -s.free[zi][k][0][0] if s.free[zi][k] else 0.0)
+        for x in s.zone_groups[zi]:
+            if s.group_speed[x] <= speed:
+                break
+            if s.free_in_group[x] < s.group_count[x]:  # a faster GPU is busy: wait for it
+                return -1
+        return i
+
     def enqueue_gpu(self, t: int, zi: int) -> None:
         s = self.sim
         m = s.w.model[t]
         s.queued_work[zi] += s.w.work[t]
         if s.free_count[zi] and not s.queued[zi]:  # dispatch() with t the only head, without the queue
-            i, _ = s.best_free_gpu(zi, m, s.w.work[t])
-            if not self.faster_soon(zi, t, -s.free[zi][i][0][0]):
+            i = self.pick_gpu(zi, t)
+            if i >= 0:
                 s.queued_work[zi] -= s.w.work[t]
                 _, g = heapq.heappop(s.free[zi][i])
                 s.take_gpu(g)
@@ -170,9 +206,8 @@ class KaipaiPlacer(Placer):
             else:
                 heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
             for _, m in heads:
-                t = queues[m][0][-1]
-                i, _ = s.best_free_gpu(zi, m, s.w.work[t])
-                if not self.faster_soon(zi, t, -s.free[zi][i][0][0]):
+                i = self.pick_gpu(zi, queues[m][0][-1])
+                if i >= 0:
                     s.run_on_gpu(*self.start_queued(zi, m, i, zi))
                     break
             else:
@@ -224,8 +259,8 @@ class KaipaiPlacer(Placer):
                 ship = max(ship, s.transfer_estimate(s.zone_of[p], zi, w.out_bytes[p]))
         if ship + seconds >= there:
             return False
-        i, _ = s.best_free_gpu(zi, m, wt)
-        if self.faster_soon(zi, t, -s.free[zi][i][0][0]):
+        i = self.pick_gpu(zi, t)
+        if i < 0:
             return False
         t, g = self.start_queued(other, m, i, zi)
         s.move(t, other, zi)
@@ -236,8 +271,8 @@ class KaipaiPlacer(Placer):
         if not by_src:
             s.run_on_gpu(t, g)
             return True
-        s.mark_busy(g, s.now + ship + seconds)
         s.running_on[g] = t
+        s.mark_busy(g, s.now + ship + seconds)
         s.pending[t] = len(by_src)
         for src, nbytes in by_src.items():
             s.start_transfer(src, zi, nbytes, INPUTS, t, g)

@@ -137,3 +137,17 @@ def test_kaipai_schedule_does_not_depend_on_the_workload_object(tmp_path):
     workload = generate(scenario)
     first, second = simulate(scenario, "kaipai", workload), simulate(scenario, "kaipai", workload)
     assert first.to_json() == second.to_json() == simulate(scenario, "kaipai").to_json()
+
+
+def test_busy_gpu_bookings_are_released_when_the_run_ends(tmp_path):
+    # gpu_work_left (the horizon the slow-GPU rule uses) is placed work plus what bookings have left.
+    from orchestrator.placement.policies import make_placer
+    from orchestrator.placement.simulator import Simulation
+    from orchestrator.placement.workload import generate
+
+    scenario = _scenario(tmp_path, TWO_ZONES)
+    sim = Simulation(scenario.topology, generate(scenario), make_placer("kaipai"))
+    assert sim.gpu_work_left() == sum(sim.backlog) == 0.0
+    sim.run()
+    assert sim.booked_totals[0] == pytest.approx(0.0, abs=1e-9)
+    assert sim.gpu_work_left() == pytest.approx(0.0, abs=1e-6)
