@@ -64,6 +64,7 @@ class ClusterState:
         self._slow_down(slow_gpus, seed)
         self.queued = [0] * nz  # GPU tasks waiting in each zone's queues
         self.queued_work = [0.0] * nz
+        self.queued_model_work = [[0.0] * len(models) for _ in range(nz)]  # the same, per model
         self.fetching: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(nz)]  # zone copies in flight
         self.warm = [[0] * len(models) for _ in range(nz)]  # GPUs holding each model, per zone
         self.cpu_free = [max(z.cpus, 1) for z in self.zones]

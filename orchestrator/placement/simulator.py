@@ -326,6 +326,7 @@ class Simulation(ClusterState):
         again.extend(key[-1] for key in self.cpu_queue[zi])
         self.cpu_queue[zi].clear()
         self.queued[zi], self.queued_work[zi] = 0, 0.0
+        self.queued_model_work[zi] = [0.0] * len(self.w.models)
         for g, t in enumerate(self.running_on):
             if t >= 0 and self.gpu_zone[g] == zi:
                 self.running_on[g] = -1
