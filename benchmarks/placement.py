@@ -12,6 +12,7 @@ Run: .venv/bin/python benchmarks/placement.py [--quick] [--tiny-time-limit S]
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import subprocess
@@ -120,8 +121,11 @@ def scale(quick: bool) -> None:
 
 
 def main() -> None:
-    quick = "--quick" in sys.argv
-    limit = float(sys.argv[sys.argv.index("--tiny-time-limit") + 1]) if "--tiny-time-limit" in sys.argv else 60.0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="scale: 100k shots only, not 1M")
+    parser.add_argument("--tiny-time-limit", type=float, default=60.0, help="CP-SAT seconds per tiny seed")
+    args = parser.parse_args()
+    quick, limit = args.quick, args.tiny_time_limit
     targets(standard())
     noisy = standard(("--estimate-error", "0.3"))
     ratios = [noisy[s]["kaipai"]["ratio_to_lower_bound"] for s in SEEDS]

@@ -64,6 +64,7 @@ class ClusterState:
         self._slow_down(slow_gpus, seed)
         self.queued = [0] * nz  # GPU tasks waiting in each zone's queues
         self.queued_work = [0.0] * nz
+        self.queued_model_work = [[0.0] * len(models) for _ in range(nz)]  # the same, per model
         self.fetching: list[dict[int, list[tuple[int, int]]]] = [{} for _ in range(nz)]  # zone copies in flight
         self.warm = [[0] * len(models) for _ in range(nz)]  # GPUs holding each model, per zone
         self.cpu_free = [max(z.cpus, 1) for z in self.zones]
@@ -122,8 +123,14 @@ class ClusterState:
         for x in self.group_of:
             self.free_in_group[x] += 1
         self.group_capacity = [self.group_speed[x] * self.free_in_group[x] for x in range(len(self.group_speed))]
+        self.group_count = list(self.free_in_group)  # GPUs per group
         self.busy_heap: list[list[tuple[float, int]]] = [[] for _ in self.group_speed]  # (estimated finish, gpu)
         self.busy_until = [0.0] * len(self.gpu_speed)
+        # What busy GPUs are booked for: per GPU its estimated speed and task work, and over all of
+        # them (sum of speeds, sum of speed x estimated finish, sum of work): gpu_work_left in O(1).
+        self.booked_speed = [0.0] * len(self.gpu_speed)
+        self.booked_work = [0.0] * len(self.gpu_speed)
+        self.booked_totals = [0.0, 0.0, 0.0]
         self.max_speed = [
             max((self.group_speed[x] for x in self.zone_groups[zi]), default=0.0) for zi in range(self.nz)
         ]
@@ -156,7 +163,24 @@ class ClusterState:
             [MODEL_INIT_SECONDS + self.model_bytes[m] / z.read_bandwidth for m in range(len(models))] for z in zones
         ]
 
+    def unbook(self, g: int) -> None:
+        """GPU g's booking is over (its task finished, or its zone was lost)."""
+        speed = self.booked_speed[g]
+        if speed:
+            totals = self.booked_totals
+            totals[0] -= speed
+            totals[1] -= speed * self.busy_until[g]
+            totals[2] -= self.booked_work[g]
+            self.booked_speed[g] = 0.0
+
     # ---- questions policies ask
+
+    def gpu_work_left(self) -> float:
+        """Estimated speed-1 GPU seconds still to do in live zones: the work placed and not started,
+        plus what running tasks have left by their estimated finish (loads included)."""
+        placed = sum(b for b, up in zip(self.backlog, self.alive, strict=True) if up)
+        speed, until, running = self.booked_totals
+        return placed - running + max(until - speed * self.now, 0.0)
 
     def transfer_estimate(self, src: int, dst: int, nbytes: float) -> float:
         """Seconds to ship ``nbytes`` now, sharing the link with the transfers already on it."""

@@ -133,6 +133,13 @@ class Simulation(ClusterState):
         self.first_free_at[zi] = -1.0
 
     def mark_busy(self, g: int, until: float) -> None:
+        """GPU g runs ``running_on[g]`` until about ``until`` (the estimate placers plan with)."""
+        self.unbook(g)
+        self.booked_speed[g] = speed = self.est_speed[g]
+        self.booked_work[g] = work = self.w.work[self.running_on[g]]
+        self.booked_totals[0] += speed
+        self.booked_totals[1] += speed * until
+        self.booked_totals[2] += work
         self.busy_until[g] = until
         heapq.heappush(self.busy_heap[self.group_of[g]], (until, g))
         self.first_free_at[self.gpu_zone[g]] = -1.0
@@ -243,6 +250,7 @@ class Simulation(ClusterState):
             if self.running_on[b] != t:  # its zone was lost; the task was placed again
                 return
             self.running_on[b] = -1
+            self.unbook(b)
             zi = self.gpu_zone[b]
             self.busy_compute += self.actual[t] / self.true_speed[b]
             self.backlog[zi] -= w.work[t]
@@ -318,9 +326,11 @@ class Simulation(ClusterState):
         again.extend(key[-1] for key in self.cpu_queue[zi])
         self.cpu_queue[zi].clear()
         self.queued[zi], self.queued_work[zi] = 0, 0.0
+        self.queued_model_work[zi] = [0.0] * len(self.w.models)
         for g, t in enumerate(self.running_on):
             if t >= 0 and self.gpu_zone[g] == zi:
                 self.running_on[g] = -1
+                self.unbook(g)
                 if not self.pending[t]:  # a stolen task still waiting for inputs is re-placed on arrival
                     again.append(t)
         again.extend(self.cpu_running[zi])

@@ -14,22 +14,40 @@
    fair shares between studios belong to the cluster service's admission, not this order); the
    head goes to the idle GPU where it finishes first, unless a faster kind would
    get to it (after the queue ahead) and finish it sooner: no 1,700 s clip straggles on a 0.3x GPU.
+   Nor does a run start on a slow GPU when it would outlast the cluster's horizon (``horizon.py``:
+   the least time the work left needs, long tasks on kinds fast enough for them; HORIZON_SLACK
+   above it) while a faster GPU of the zone is busy: it waits for that one (whose finish dispatches
+   the zone again) or takes a faster idle one cold. A long task's zone is one whose fastest kind
+   keeps within the horizon, and a thief never takes work its own GPUs would run past it. Without
+   this, seeds 1, 3 and 5 of datong-standard ended on one Wan clip started late on an H20 or L40S.
+   The slack was picked on seeds 1-20 (0.2 and 0.4 both give a mean of 1.169x the lower bound).
+   A GPU holding another model that its zone still has queued work for is not switched to model m
+   while the busy GPUs holding m drain m's queue before a load could finish (``warm_soon``).
 3. Stealing (``gpu_freed``/``steal``): an idle GPU takes queued work from a backed-up zone when it
    outranks its own queue and finishes sooner here, transfers and weights included.
 4. Weights: a zone lacking a model fetches one copy; its other GPUs wait for it.
 5. Learning (``observe``): each GPU's speed is an exponential moving average of observed speeds, so
-   a GPU slower than its kind is found after a few tasks and weighed (and picked) as what it is.
+   a GPU slower than its kind is found after a few tasks and weighed (and picked) as what it is. How
+   far runs miss their estimates (root mean square of the log ratio) makes the horizon rule
+   pessimistic: a long run on a slow GPU counts RISK_SIGMAS misses above its estimate (exactly its
+   estimate when runs keep to theirs). With ``--estimate-error 0.3`` on seeds 1-10 that took the
+   median from 1.454x to 1.355x the lower bound (3 misses: 1.346x).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 
 from orchestrator.placement.cluster import INPUTS
+from orchestrator.placement.horizon import LONG_TASK_S, kinds_horizon
 from orchestrator.placement.policies.base import Placer
 
 LOCALITY_SLACK_S = 1.0  # keep a task home when elsewhere would save at most this much GPU time
 LEARNING_RATE = 0.3  # weight of one observation in a GPU's speed estimate
+HORIZON_SLACK = 0.4  # a run may outlast the cluster's backlog horizon by this fraction on a slow GPU
+RISK_SIGMAS = 2.0  # how pessimistic a long run on a slow GPU is weighed, in observed misses
+HORIZON_EVERY_S = 5.0  # simulated seconds between two computations of the horizon
 HOME_BYTES = 10e6  # the first task of an episode with an output this large (a clip) fixes its home
 
 
@@ -44,17 +62,27 @@ class KaipaiPlacer(Placer):
     def bind(self, sim) -> None:
         super().bind(sim)
         self.top_speed = max(sim.gpu_speed, default=0.0)
+        self.long_tasks: set[int] = set()  # GPU tasks of LONG_TASK_S or more, placed and not finished
+        self.horizon_at, self.horizon_cached = -1.0, 0.0
+        # How far observed runs miss their estimates (log ratio, root mean square): a long run on a
+        # slow GPU is weighed at RISK_SIGMAS of it above its estimate against the horizon.
+        self.miss_sq, self.observed, self.risk = 0.0, 0, 1.0
 
     def queue_key(self, t: int) -> tuple:
         return (-self.sim.w.rank[t], t)
 
     def observe(self, t: int, g: int, seconds: float) -> None:
         s = self.sim
+        self.long_tasks.discard(t)
         if not s.warm_start[t] or seconds <= 0:  # a load's time says nothing about the GPU's speed
             return
         seen = s.w.work[t] / seconds
         if abs(seen - s.est_speed[g]) > 1e-9 * seen:  # float noise in now - start is no news
+            miss = math.log(seen / s.est_speed[g])
+            self.miss_sq += miss * miss
             s.est_speed[g] = (1 - LEARNING_RATE) * s.est_speed[g] + LEARNING_RATE * seen
+        self.observed += 1
+        self.risk = math.exp(RISK_SIGMAS * math.sqrt(self.miss_sq / self.observed))
 
     # ---- 1. zone
 
@@ -79,6 +107,8 @@ class KaipaiPlacer(Placer):
         s = self.sim
         w = s.w
         m, ps, ep = w.model[t], w.preds[t], w.episode[t]
+        if m >= 0 and w.work[t] >= LONG_TASK_S:
+            self.long_tasks.add(t)
         ep_home = self.home.get(ep, -1) if ep >= 0 else -1
         if ep_home >= 0 and ps and self.stays_home(t, ep_home):
             return ep_home
@@ -86,9 +116,15 @@ class KaipaiPlacer(Placer):
         wt = w.work[t]
         nz, link_at, alive, speed_sum, free_count = s.nz, s.link_at, s.alive, s.speed_sum, s.free_count
         mask = w.allowed[t] if w.allowed else -1
-        best_z, best_est = -1, 0.0
+        # A long task goes to a zone whose fastest kind finishes it within the horizon, when one can.
+        long = m >= 0 and wt >= LONG_TASK_S
+        limit = (1 + HORIZON_SLACK) * max(self.horizon(), self.risk * wt / self.top_speed) if long else 0
+        best_z, best_est, best_slow = -1, 0.0, True
         for zi in range(nz):
             if not alive[zi] or not (mask >> zi) & 1 or (m >= 0 and not speed_sum[zi]):
+                continue
+            slow = limit > 0 and self.risk * wt / s.max_speed[zi] > limit
+            if slow and not best_slow:
                 continue
             ready = 0.0
             for pz, nbytes in sources:
@@ -109,8 +145,8 @@ class KaipaiPlacer(Placer):
             if ep_home >= 0 and zi != ep_home:
                 link = link_at[zi * nz + ep_home]
                 est += link.latency + w.out_bytes[t] * (len(link.heap) + 1) / link.bandwidth
-            if best_z < 0 or est < best_est:
-                best_z, best_est = zi, est
+            if best_z < 0 or est < best_est or (best_slow and not slow):
+                best_z, best_est, best_slow = zi, est, slow
         if ep >= 0 and (ep_home < 0 or not alive[ep_home]) and w.out_bytes[t] >= HOME_BYTES:
             self.home[ep] = best_z
         return best_z
@@ -134,14 +170,75 @@ class KaipaiPlacer(Placer):
                 return True
         return False
 
+    def horizon(self) -> float:
+        """Seconds the GPU work placed and not finished needs at the least (``kinds_horizon``): a task
+        that would run longer than this on a slow GPU straggles past everything else. Recomputed every
+        HORIZON_EVERY_S simulated seconds, counted down in between."""
+        s = self.sim
+        if s.now < self.horizon_at + HORIZON_EVERY_S and self.horizon_at >= 0:
+            return self.horizon_cached - (s.now - self.horizon_at)
+        capacity: dict[float, float] = {}
+        for zi in range(s.nz):
+            if s.alive[zi]:
+                for x in s.zone_groups[zi]:
+                    speed = s.group_speed[x]
+                    capacity[speed] = capacity.get(speed, 0.0) + speed * s.group_count[x]
+        waiting = []  # long tasks placed and not started (a started one holds its GPU already)
+        for t in self.long_tasks:
+            g = s.ran_on[t]
+            if g < 0 or s.running_on[g] != t:
+                waiting.append(s.w.work[t])
+        waiting.sort(reverse=True)
+        self.horizon_cached = kinds_horizon(s.gpu_work_left(), waiting, sorted(capacity.items()))
+        self.horizon_at = s.now
+        return self.horizon_cached
+
+    def pick_gpu(self, zi: int, t: int, stealing: bool = False) -> int:
+        """The free-heap index of zone zi's idle GPU for task t, or -1 to leave t queued for a faster
+        GPU of the zone that is busy now (its finish dispatches the zone again, so t never starves)."""
+        s = self.sim
+        m, wt = s.w.model[t], s.w.work[t]
+        i, _ = s.best_free_gpu(zi, m, wt)
+        speed = -s.free[zi][i][0][0]
+        if self.faster_soon(zi, t, speed):
+            return -1
+        if i != m and i != s.none and s.queued_model_work[zi][i] and self.warm_soon(zi, m):
+            return -1
+        limit = (1 + HORIZON_SLACK) * max(self.horizon(), self.risk * wt / self.top_speed)
+        if self.risk * wt / speed <= limit:
+            return i
+        free = s.free[zi]
+        j = max(range(len(free)), key=lambda k: -free[k][0][0] if free[k] else 0.0)
+        if self.risk * wt / -free[j][0][0] <= limit:  # a faster idle GPU, cold: the load is short next to this run
+            return j
+        kind = s.gpu_speed[free[i][0][1]]  # faster GPUs by kind: learned speeds wobble with the noise
+        for x in s.zone_groups[zi]:
+            if s.group_speed[x] <= kind:
+                break
+            if s.free_in_group[x] < s.group_count[x]:  # a faster GPU is busy: wait for it
+                return -1
+        return -1 if stealing else i  # its own zone has nothing faster; a thief leaves it where it is
+
+    def warm_soon(self, zi: int, m: int) -> bool:
+        """Whether zone zi's GPUs holding model m, all busy, drain its queue before a cold GPU could
+        load the model: then loading one more copy only takes a GPU from other work (on seed 4 of
+        datong-standard a fifth of all GPU time went to loads)."""
+        s = self.sim
+        warm = s.warm[zi][m]
+        if not warm or s.free[zi][m]:
+            return False
+        return s.queued_model_work[zi][m] / (warm * s.max_speed[zi]) < s.fetch_estimate(zi, m)
+
     def enqueue_gpu(self, t: int, zi: int) -> None:
         s = self.sim
         m = s.w.model[t]
         s.queued_work[zi] += s.w.work[t]
+        s.queued_model_work[zi][m] += s.w.work[t]
         if s.free_count[zi] and not s.queued[zi]:  # dispatch() with t the only head, without the queue
-            i, _ = s.best_free_gpu(zi, m, s.w.work[t])
-            if not self.faster_soon(zi, t, -s.free[zi][i][0][0]):
+            i = self.pick_gpu(zi, t)
+            if i >= 0:
                 s.queued_work[zi] -= s.w.work[t]
+                s.queued_model_work[zi][m] -= s.w.work[t]
                 _, g = heapq.heappop(s.free[zi][i])
                 s.take_gpu(g)
                 s.run_on_gpu(t, g)
@@ -156,6 +253,7 @@ class KaipaiPlacer(Placer):
         t = heapq.heappop(s.gpu_queue[zi][m])[-1]
         s.queued[zi] -= 1
         s.queued_work[zi] -= s.w.work[t]
+        s.queued_model_work[zi][m] -= s.w.work[t]
         _, g = heapq.heappop(s.free[dst][heap_index])
         s.take_gpu(g)
         return t, g
@@ -170,9 +268,8 @@ class KaipaiPlacer(Placer):
             else:
                 heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
             for _, m in heads:
-                t = queues[m][0][-1]
-                i, _ = s.best_free_gpu(zi, m, s.w.work[t])
-                if not self.faster_soon(zi, t, -s.free[zi][i][0][0]):
+                i = self.pick_gpu(zi, queues[m][0][-1])
+                if i >= 0:
                     s.run_on_gpu(*self.start_queued(zi, m, i, zi))
                     break
             else:
@@ -224,8 +321,8 @@ class KaipaiPlacer(Placer):
                 ship = max(ship, s.transfer_estimate(s.zone_of[p], zi, w.out_bytes[p]))
         if ship + seconds >= there:
             return False
-        i, _ = s.best_free_gpu(zi, m, wt)
-        if self.faster_soon(zi, t, -s.free[zi][i][0][0]):
+        i = self.pick_gpu(zi, t, stealing=True)
+        if i < 0:
             return False
         t, g = self.start_queued(other, m, i, zi)
         s.move(t, other, zi)
@@ -236,8 +333,8 @@ class KaipaiPlacer(Placer):
         if not by_src:
             s.run_on_gpu(t, g)
             return True
-        s.mark_busy(g, s.now + ship + seconds)
         s.running_on[g] = t
+        s.mark_busy(g, s.now + ship + seconds)
         s.pending[t] = len(by_src)
         for src, nbytes in by_src.items():
             s.start_transfer(src, zi, nbytes, INPUTS, t, g)

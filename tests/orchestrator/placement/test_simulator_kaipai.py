@@ -137,3 +137,33 @@ def test_kaipai_schedule_does_not_depend_on_the_workload_object(tmp_path):
     workload = generate(scenario)
     first, second = simulate(scenario, "kaipai", workload), simulate(scenario, "kaipai", workload)
     assert first.to_json() == second.to_json() == simulate(scenario, "kaipai").to_json()
+
+
+def test_busy_gpu_bookings_are_released_when_the_run_ends(tmp_path):
+    # gpu_work_left (the horizon the slow-GPU rule uses) is placed work plus what bookings have left.
+    from orchestrator.placement.policies import make_placer
+    from orchestrator.placement.simulator import Simulation
+    from orchestrator.placement.workload import generate
+
+    scenario = _scenario(tmp_path, TWO_ZONES)
+    sim = Simulation(scenario.topology, generate(scenario), make_placer("kaipai"))
+    assert sim.gpu_work_left() == sum(sim.backlog) == 0.0
+    sim.run()
+    assert sim.booked_totals[0] == pytest.approx(0.0, abs=1e-9)
+    assert sim.gpu_work_left() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_kaipai_learns_how_far_runs_miss_their_estimates(tmp_path):
+    # Exact estimates leave the horizon rule as it is; runs off by lognormal(0, 0.3) make it wary.
+    from orchestrator.placement.policies import make_placer
+    from orchestrator.placement.simulator import Disturbances, Simulation
+    from orchestrator.placement.workload import generate
+
+    scenario = _scenario(tmp_path, TWO_ZONES)
+    risks = []
+    for sigma in (0.0, 0.3):
+        placer = make_placer("kaipai")
+        Simulation(scenario.topology, generate(scenario), placer, Disturbances(estimate_error=sigma)).run()
+        risks.append(placer.risk)
+    assert risks[0] == 1.0
+    assert 1.2 < risks[1] < 2.5  # about exp(2 x 0.3)
