@@ -40,11 +40,13 @@ start_node() {  # DIR NAME ARGS... : `ray start --block` in its own session; ret
   for attempt in 1 2 3 4 5; do
     setsid "$VENV/bin/ray" start --block "$@" >"$dir/$name/ray-start.log" 2>&1 < /dev/null &
     local pid=$!
+    echo "$pid $name" >> "$dir/pids"   # at once: `down` stops a node that is still starting, too
     until grep -q "Ray runtime started" "$dir/$name/ray-start.log" 2>/dev/null || ! kill -0 "$pid" 2>/dev/null; do
       sleep 1
     done
-    if kill -0 "$pid" 2>/dev/null; then echo "$pid $name" >> "$dir/pids"; return 0; fi
+    if kill -0 "$pid" 2>/dev/null; then return 0; fi
     kill -KILL -- "-$pid" 2>/dev/null || true   # whatever of this attempt's group is left
+    sed -i "/^$pid $name\$/d" "$dir/pids"
     cp "$dir/$name/ray-start.log" "$dir/$name/ray-start.attempt$attempt.log"
     echo "$name: attempt $attempt did not start (machine busy?), see $dir/$name/ray-start.attempt$attempt.log" >&2
     sleep $((attempt * 5))

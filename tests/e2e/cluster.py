@@ -90,10 +90,10 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
         env["RAY_AUTH_MODE"] = "disabled"
     folder = Path(tempfile.mkdtemp(prefix="kpc-", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
     clean = False
-    started = subprocess.run(
-        ["bash", str(CLUSTER_SH), "up", str(folder)], env=env, capture_output=True, text=True, timeout=600
-    )
-    try:
+    try:  # from before `up`: an interrupted start is stopped too (down stops the PIDs it recorded)
+        started = subprocess.run(
+            ["bash", str(CLUSTER_SH), "up", str(folder)], env=env, capture_output=True, text=True, timeout=600
+        )
         if started.returncode != 0:
             raise AssertionError(f"cluster.sh up failed:\n{started.stderr[-3000:]}")
         lines = (folder / "cluster.env").read_text().splitlines()

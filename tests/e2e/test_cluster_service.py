@@ -55,7 +55,7 @@ def finished(tmp_path_factory):
         wait_for_service_to_know(cluster, [ids[n] for n, *_ in LOW])
         submitted_urgent = time.time()
         ids[URGENT[0]] = submit(cluster, specs[URGENT[0]])
-        killed = kill_driver(root / "store", ids[CRASHED])
+        killed = kill_driver(cluster, root / "store", ids[CRASHED])
         states = wait_until_final(cluster, list(ids.values()))
         crashed_log = cluster.kaipai("logs", ids[CRASHED], "--address", cluster.address).stdout
         fetched = {}
@@ -91,15 +91,19 @@ def dashboard_queries() -> list[str]:
     return [e.replace('SessionName=~"$SessionName"', 'SessionName=~".+"') for e in exprs]
 
 
-def kill_driver(store, job_id: str, timeout: float = 300) -> int:
-    """SIGKILL exactly the process that drives ``job_id`` (its pid file in the store), once it runs."""
+def kill_driver(cluster, store, job_id: str, timeout: float = 600) -> int:
+    """SIGKILL exactly the process that drives ``job_id`` (its pid file in the store), once it has
+    finished a few tasks, so its successor has something to resume."""
     pidfile = store / "service" / "drivers" / f"{job_id}.pid"
     deadline = time.time() + timeout
-    while not pidfile.exists():
+    while True:
+        service = cluster.status(job_id).get("service")
+        done = sum(s["done"] for s in service.get("stages", {}).values()) if isinstance(service, dict) else 0
+        if pidfile.exists() and done >= 3:
+            break
         if time.time() > deadline:
-            raise AssertionError(f"the driver of {job_id} never started")
-        time.sleep(1)
-    time.sleep(5)  # let it get some work done first
+            raise AssertionError(f"the driver of {job_id} never got going")
+        time.sleep(2)
     pid = int(pidfile.read_text())
     os.kill(pid, signal.SIGKILL)
     return pid
@@ -135,8 +139,12 @@ def scrape_kaipai_metrics(cluster, timeout: float = 90) -> str:
 
 
 def test_a_job_whose_driver_was_killed_is_restarted_and_succeeds(finished):
-    assert finished["states"][finished["ids"][CRASHED]]["status"] == "SUCCEEDED"
-    assert "the driver died (killed by SIGKILL); restarting it (1/2)" in finished["crashed_log"]
+    record = finished["states"][finished["ids"][CRASHED]]
+    assert record["ray_status"].endswith("SUCCEEDED") and record["service"]["state"] == "SUCCEEDED", record
+    log = finished["crashed_log"]
+    assert "the driver died (killed by SIGKILL); restarting it (1/2)" in log, log[-3000:]
+    resumed = re.findall(r"tasks: \d+ run, (\d+) cached", log.split("restarting it (1/2)")[-1])
+    assert resumed and int(resumed[-1]) >= 3, log[-3000:]  # the new driver took up what the dead one finished
 
 
 def test_every_job_succeeded(finished):
