@@ -5,8 +5,9 @@
 2. Their sounds (exact sample counts) are concatenated sample for sample: the episode's audio is as
    long as its picture by construction, with no per-shot AAC padding to accumulate.
 3. An optional music bed loops under it, ducked while anyone speaks (``sidechaincompress``).
-4. The mix is normalised to the platform preset's loudness (two-pass ``loudnorm``) and encoded to
-   AAC once, with the AI-content label in the file's metadata.
+4. The mix is normalised to the platform preset's loudness (measured once, one gain and a true-peak
+   limiter on the samples: ``stages.media.loudness``) and encoded to AAC once, with the AI-content
+   label in the file's metadata.
 The episode's render is a function of (pictures, audio, subtitles) only, so a second language can
 reuse the pictures.
 """
@@ -27,8 +28,8 @@ from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
-from stages.media.ffmpeg_run import FFMPEG, run_ffmpeg, run_tool
-from stages.media.loudness import LoudnessTarget, normalise
+from stages.media.ffmpeg_run import FFMPEG, MediaError, run_ffmpeg, run_tool
+from stages.media.loudness import LoudnessTarget, SilentAudio, normalise
 from stages.media.probe import probe
 from stages.params import JobContext, MusicParams
 from stages.platforms.presets import PLATFORM_PRESETS
@@ -102,7 +103,7 @@ class EpisodeAssemblyOptions(StageOptions):
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
-    version = "3"
+    version = "4"
     resources = Resources(num_cpus=2)
     Options = EpisodeAssemblyOptions
     options: EpisodeAssemblyOptions
@@ -141,6 +142,7 @@ class EpisodeAssembly(Stage):
             "height": info.height,
             "episode": episode["id"],
             "loudness_input_lufs": sound["input_lufs"],
+            "loudness_output_lufs": sound["output_lufs"],
             **episode_text_and_speech(shots),
         }
 
@@ -148,17 +150,19 @@ class EpisodeAssembly(Stage):
         self, shots: list[Artifact], music: MusicParams | None, samples: int, job: JobContext, work: Path, what: str
     ) -> dict[str, Any]:
         """Steps 2-4 up to the encode: joined samples, music, loudness; a PCM file of exactly ``samples``."""
-        joined = work / "joined.wav"
-        write_wav(joined, joined_audio(shots), SAMPLE_RATE)
-        mixed = joined
+        audio = joined_audio(shots)
         if music is not None:
-            mixed = work / "mixed.wav"
-            audio = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
-            run_ffmpeg(ffmpeg.output(audio, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
-        loud = work / "loud.wav"
-        figures = normalise(mixed, loud, loudness_target(job), f"assembly {what}")
+            joined, mixed = work / "joined.wav", work / "mixed.wav"
+            write_wav(joined, audio, SAMPLE_RATE)
+            bed = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
+            run_ffmpeg(ffmpeg.output(bed, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
+            audio = read_stereo(mixed)
+        try:
+            loud, figures = normalise(exact_length(audio, samples), SAMPLE_RATE, loudness_target(job))
+        except SilentAudio as exc:
+            raise MediaError(f"assembly {what}: {exc}") from None
         final = work / "final.wav"
-        write_wav(final, exact_length(read_stereo(loud), samples), SAMPLE_RATE)
+        write_wav(final, loud, SAMPLE_RATE)
         return {"file": final, **figures}
 
     def _join(self, shots: list[Artifact], audio: Path, path: Path, work: Path, what: str) -> None:
@@ -175,12 +179,15 @@ class EpisodeAssembly(Stage):
 
 
 def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
-    """Every burned text box and every voice's speech span, moved to episode time (for the gates)."""
-    text, speech, start = [], [], 0.0
+    """Every burned text box, every voice's speech span and every black run, moved to episode time
+    (for the gates)."""
+    text, speech, black, start = [], [], [], 0.0
     for shot in shots:
         for placed in shot.meta.get("text", []):
             text.append({**placed, "start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)})
         for a, b in shot.meta.get("speech", []):
             speech.append([round(start + a, 3), round(start + b, 3)])
+        for a, b in shot.meta.get("black", []):
+            black.append([round(start + a, 3), round(start + b, 3)])
         start += float(shot.meta["duration"])  # frames / fps, as the picture
-    return {"text": text, "speech": speech}
+    return {"text": text, "speech": speech, "black": black}

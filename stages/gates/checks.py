@@ -10,12 +10,14 @@ import numpy as np
 
 from stages.assembly.labels import read_aigc
 from stages.gates.measure import Analysis, Streams, speech_edges
+from stages.media.black import joined_spans
 from stages.platforms.presets import PlatformPreset
 from stages.subtitles.layout import Box, TextLayout, inside, overlap
 
 CUE_TOLERANCE = 0.1  # seconds between a cue's edge and its speech's edge
 LOUDNESS_TOLERANCE = 1.0  # LU around the target
 TIME_EPSILON = 0.01  # texts that only touch at a cut are not shown together
+BLACK_MIN_SECONDS = 0.5
 SEARCH_MARGIN = 0.4  # seconds around a line's planned speech where its real speech is looked for
 
 
@@ -49,9 +51,11 @@ def av_drift(streams: Streams, fps: int) -> GateResult:
     )
 
 
-def black_frames(analysis: Analysis) -> GateResult:
-    spans = [f"{a:.1f}-{b:.1f} s" for a, b in analysis.black]
-    return GateResult("black frames", not spans, f"{len(spans)} spans", "none of 0.5 s or more", ", ".join(spans[:5]))
+def black_frames(spans: list[list[float]], fps: int) -> GateResult:
+    """Black runs of the episode (the mux's, in episode time), joined across cuts, of 0.5 s or more."""
+    runs = joined_spans(spans, gap=1.5 / fps)
+    long = [f"{a:.1f}-{b:.1f} s" for a, b in runs if b - a >= BLACK_MIN_SECONDS - 1e-6]
+    return GateResult("black frames", not long, f"{len(long)} spans", "none of 0.5 s or more", ", ".join(long[:5]))
 
 
 def digital_silence(analysis: Analysis) -> GateResult:

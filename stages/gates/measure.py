@@ -1,8 +1,9 @@
 """Measurements of a finished episode file, by ffprobe and one ffmpeg analysis pass.
 
-One decode feeds ``blackdetect`` (picture), ``ebur128`` with true peak (loudness, BS.1770) and
-``silencedetect`` (digital silence); a second decode gives the sound as 16 kHz mono samples for
-finding where speech starts and ends.
+One decode of the sound feeds ``ebur128`` with true peak (loudness, BS.1770) and ``silencedetect``
+(digital silence); a second gives it as 16 kHz mono samples for finding where speech starts and
+ends. The picture is not decoded again: the episode's frames are the mux's, copied bit for bit, and
+the mux ran ``blackdetect`` on them as it encoded (``stages.media.black``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import numpy as np
 from stages.media.ffmpeg_run import FFMPEG, MediaError, run_tool
 
 ANALYSIS_RATE = 16_000
-BLACK_MIN_SECONDS = 0.5
 SILENCE_DB = -70.0  # "digital silence": below any room tone
 SILENCE_MIN_SECONDS = 0.5
 
@@ -37,7 +37,6 @@ class Streams:
 class Analysis:
     integrated_lufs: float
     true_peak_dbtp: float
-    black: list[tuple[float, float]]
     silence: list[tuple[float, float]]
 
 
@@ -73,30 +72,12 @@ def probe_streams(path: Path) -> Streams:
 
 
 def analyse(path: Path, what: str) -> Analysis:
-    graph = (
-        f"[0:v]blackdetect=d={BLACK_MIN_SECONDS}:pix_th=0.10[v];"
-        f"[0:a]asplit=2[a1][a2];[a1]ebur128=peak=true[l];"
-        f"[a2]silencedetect=n={SILENCE_DB}dB:d={SILENCE_MIN_SECONDS}[s]"
-    )
+    silence = f"silencedetect=n={SILENCE_DB}dB:d={SILENCE_MIN_SECONDS}"
+    graph = f"[0:a]asplit=2[a1][a2];[a1]ebur128=peak=true[l];[a2]{silence}[s]"
     done = run_tool(
         [
-            FFMPEG,
-            "-nostdin",
-            "-hide_banner",
-            "-nostats",
-            "-i",
-            str(path),
-            "-filter_complex",
-            graph,
-            "-map",
-            "[v]",
-            "-map",
-            "[l]",
-            "-map",
-            "[s]",
-            "-f",
-            "null",
-            "-",
+            *(FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-vn", "-i", str(path), "-filter_complex", graph),
+            *("-map", "[l]", "-map", "[s]", "-f", "null", "-"),
         ],
         f"{what} (analysis)",
     )
@@ -104,14 +85,12 @@ def analyse(path: Path, what: str) -> Analysis:
     summary = log[log.rfind("Summary:") :] if "Summary:" in log else log
     loud = re.search(r"I:\s*(-?[\d.]+|-inf)\s*LUFS", summary)
     peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", summary, re.S)
-    black = [(float(a), float(b)) for a, b in re.findall(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", log)]
     starts = [float(x) for x in re.findall(r"silence_start:\s*(-?[\d.]+)", log)]
     ends = [float(x) for x in re.findall(r"silence_end:\s*([\d.]+)", log)]
     silence = [(s, ends[i] if i < len(ends) else float("inf")) for i, s in enumerate(starts)]
     return Analysis(
         float(loud.group(1)) if loud else float("-inf"),
         float(peak.group(1)) if peak else float("inf"),
-        black,
         silence,
     )
 

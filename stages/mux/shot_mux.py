@@ -22,6 +22,7 @@ from typing import Any
 import ffmpeg
 
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
+from stages.media.black import black_spans, with_blackdetect
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
@@ -79,7 +80,7 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "3"
+    version = "4"
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -113,7 +114,7 @@ class ShotMux(Stage):
             cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
         overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
         # 4. The picture's one encode.
-        self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id)
+        black = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id)
         return {
             "file": "shot.mp4",
             "audio": "shot.wav",
@@ -125,18 +126,21 @@ class ShotMux(Stage):
             "cues": [[c.start, c.end, c.line, list(c.rows)] for c in cues],
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
+            "black": black,
             "shot": shot.id,
             "language": release or job.language,
         }
 
     def _encode(
         self, motion: Artifact, job: JobContext, planned: float, frames: int, overlay: Any, path: Path, what: str
-    ) -> None:
-        """Retime, burn the text, encode H.264 once (the episode copies these frames as they are)."""
+    ) -> list[list[float]]:
+        """Retime, burn the text, encode H.264 once (the episode copies these frames as they are).
+
+        Returns the black runs ``blackdetect`` saw in the finished frames (the gates read them)."""
         with tempfile.TemporaryDirectory(prefix="kaipai-mux-") as work:
             ass = Path(work) / "shot.ass"
             overlay.save(str(ass), format_="ass")
-            video = mux_video(motion, job, planned, frames).filter("ass", filename=str(ass))
+            video = with_blackdetect(mux_video(motion, job, planned, frames).filter("ass", filename=str(ass)))
             stream = ffmpeg.output(
                 video.filter("format", pix_fmts="yuv420p"),
                 str(path),
@@ -147,4 +151,5 @@ class ShotMux(Stage):
                 video_track_timescale=job.fps * 1000,
                 **{"frames:v": frames},
             )
-            run_ffmpeg(stream, f"mux {what}")
+            done = run_ffmpeg(stream, f"mux {what}", loglevel="info")
+        return black_spans(done.stderr, frames, job.fps)
