@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from stages.assembly.labels import read_aigc
-from stages.gates.measure import Analysis, Streams, speech_edges
+from stages.gates.measure import Analysis, Streams, quiet_near, speech_edges
 from stages.media.black import joined_spans
 from stages.platforms.presets import PlatformPreset
 from stages.subtitles.layout import Box, TextLayout, inside, overlap
@@ -83,12 +83,16 @@ def loudness(analysis: Analysis, preset: PlatformPreset) -> list[GateResult]:
     ]
 
 
-def cues_on_speech(samples: np.ndarray, lines: list[list], planned_speech: list[list[float]]) -> GateResult:
-    """Each line's first cue start and last cue end against the speech found in the episode's sound."""
-    worst, late, measured = 0.0, [], 0
+def cues_on_speech(
+    samples: np.ndarray, lines: list[list], planned_speech: list[list[float]], cues: list[list] | None = None
+) -> GateResult:
+    """Each line's first cue start and last cue end against the speech found in the episode's sound,
+    and each split inside a line (one cue's end and the next's start, ``cues``) in a gap between words."""
+    worst, late, measured, splits, windows = 0.0, [], 0, 0, {}
     for i, ((line_id, start, end), (p0, p1)) in enumerate(zip(lines, planned_speech, strict=False)):
         lo = max(p0 - SEARCH_MARGIN, (planned_speech[i - 1][1] + p0) / 2 if i else 0.0)
         hi = min(p1 + SEARCH_MARGIN, (p1 + planned_speech[i + 1][0]) / 2 if i + 1 < len(planned_speech) else p1 + 1)
+        windows[line_id] = (lo, hi)
         found = speech_edges(samples, (lo, hi))
         if found is None:
             continue
@@ -97,9 +101,19 @@ def cues_on_speech(samples: np.ndarray, lines: list[list], planned_speech: list[
         worst = max(worst, error)
         if error > CUE_TOLERANCE:
             late.append(f"{line_id} {start - found[0]:+.2f}/{end - found[1]:+.2f} s")
+    for (line_a, _, end_a), (line_b, start_b, _) in zip(cues or [], (cues or [])[1:], strict=False):
+        if line_a != line_b or line_a not in windows:
+            continue
+        splits += 1
+        split = (end_a + start_b) / 2
+        if not quiet_near(samples, split, windows[line_a], CUE_TOLERANCE):
+            late.append(f"{line_a} split at {split:.2f} s inside a word")
     ok = not late and measured == len(lines)
     value = f"{measured - len(late)} of {len(lines)} cues within, worst {worst * 1000:.0f} ms"
-    return GateResult("subtitles on speech", ok, value, f"<= {CUE_TOLERANCE * 1000:.0f} ms", ", ".join(late[:5]))
+    if cues is not None:
+        value += f"; {splits} splits checked"
+    limit = f"<= {CUE_TOLERANCE * 1000:.0f} ms; splits within that of a gap between words"
+    return GateResult("subtitles on speech", ok, value, limit, ", ".join(late[:5]))
 
 
 def text_in_safe_area(texts: list[dict], layout: TextLayout) -> GateResult:

@@ -124,6 +124,20 @@ def speech_edges(
     samples: np.ndarray, window: tuple[float, float], below_peak_db: float = 25.0
 ) -> tuple[float, float] | None:
     """First and last 10 ms where someone speaks inside ``window`` (seconds), by level against the window's peak."""
+    found = voiced_frames(samples, window, below_peak_db)
+    if found is None:
+        return None
+    origin, voiced = found
+    indices = np.flatnonzero(voiced)
+    if indices.size == 0:
+        return None
+    return (origin + indices[0] * 0.01, origin + (indices[-1] + 1) * 0.01)
+
+
+def voiced_frames(
+    samples: np.ndarray, window: tuple[float, float], below_peak_db: float = 25.0
+) -> tuple[float, np.ndarray] | None:
+    """(start of the first frame, one flag per 10 ms frame: speech?) inside ``window`` (seconds)."""
     size = ANALYSIS_RATE // 100
     a, b = max(0, int(window[0] * ANALYSIS_RATE)), min(len(samples), int(window[1] * ANALYSIS_RATE))
     count = (b - a) // size
@@ -135,10 +149,21 @@ def speech_edges(
     # above the window's floor, and last, so a gust or a cricket's chirp is not taken for a word.
     floor = np.percentile(level, BED_PERCENTILE)
     loud = level > max(level.max() - below_peak_db, floor + ABOVE_BED_DB)
-    voiced = _sustained(loud, MIN_SPEECH_FRAMES)
-    if voiced.size == 0:
-        return None
-    return (a / ANALYSIS_RATE + voiced[0] * 0.01, a / ANALYSIS_RATE + (voiced[-1] + 1) * 0.01)
+    voiced = np.zeros(count, dtype=bool)
+    voiced[_sustained(loud, MIN_SPEECH_FRAMES)] = True
+    return a / ANALYSIS_RATE, voiced
+
+
+def quiet_near(samples: np.ndarray, t: float, window: tuple[float, float], tolerance: float) -> bool:
+    """Is there a 10 ms frame without speech within ``tolerance`` seconds of ``t``? (A split between
+    words, not through one.) Speech is judged against the whole line's ``window``."""
+    found = voiced_frames(samples, window)
+    if found is None:
+        return True
+    origin, voiced = found
+    centres = origin + (np.arange(voiced.size) + 0.5) * 0.01
+    near = np.abs(centres - t) <= tolerance
+    return bool(near.any() and not voiced[near].all())
 
 
 def _sustained(flags: np.ndarray, run: int) -> np.ndarray:

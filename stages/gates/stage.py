@@ -24,7 +24,7 @@ from stages.subtitles.layout import text_layout
 class QualityGates(Stage):
     name = "gates"
     backend = "ffmpeg"
-    version = "2"
+    version = "3"
     resources = Resources(num_cpus=1)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -43,7 +43,9 @@ class QualityGates(Stage):
             checks.black_frames(episode.meta.get("black", []), job.fps),
             checks.digital_silence(analysis),
             *checks.loudness(analysis, preset),
-            checks.cues_on_speech(mono_samples(video, what), subtitles.meta["lines"], episode.meta["speech"]),
+            checks.cues_on_speech(
+                mono_samples(video, what), subtitles.meta["lines"], episode.meta["speech"], subtitles.meta.get("cues")
+            ),
             checks.text_in_safe_area(texts, layout),
             checks.ai_label(texts, streams.tags, streams.video_seconds, layout),
             checks.max_length(streams.video_seconds, preset),

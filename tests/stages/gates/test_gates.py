@@ -55,6 +55,21 @@ def test_cues_on_speech_measures_the_sound_itself():
     assert not late.passed and "l1" in late.detail
 
 
+def test_a_split_inside_a_line_must_fall_between_words():
+    rate = 16_000
+    sound = np.full(rate * 4, 1e-3, dtype=np.float32)
+    t = np.arange(rate * 4) / rate
+    words = ((t >= 1.0) & (t < 2.0)) | ((t >= 2.3) & (t < 3.0))  # two phrases, a 300 ms pause between
+    sound[words] = 0.3 * np.sin(t[words] * 900)
+    line = [["l1", 1.0, 3.0]]
+    in_the_pause = [["l1", 1.0, 2.15], ["l1", 2.15, 3.0]]
+    result = checks.cues_on_speech(sound, line, [[1.0, 3.0]], in_the_pause)
+    assert result.passed and "1 splits checked" in result.value
+    mid_word = [["l1", 1.0, 1.6], ["l1", 1.6, 3.0]]
+    failed = checks.cues_on_speech(sound, line, [[1.0, 3.0]], mid_word)
+    assert not failed.passed and "l1 split at 1.60 s inside a word" in failed.detail
+
+
 def test_text_outside_the_safe_area_or_over_other_text_fails():
     layout = text_layout(JobContext(title="t", width=720, height=1280, fps=30, aspect="9:16", platform="douyin"))
     x0, _y0, x1, y1 = layout.safe
