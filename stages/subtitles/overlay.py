@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pysubs2
 
-from stages.keyframe.card import CAMERA_LABEL, SIZE_LABEL
 from stages.media.fonts import CJK_FONT_FAMILY, load_font
 from stages.models import Scene, Shot
 from stages.params import JobContext
@@ -21,6 +20,22 @@ from stages.subtitles.escape import ass_join
 from stages.subtitles.layout import LINE_HEIGHT, Box, TextLayout, text_layout
 
 AI_LABEL = {"zh": "AI生成", "en": "AI-generated"}
+# The review cut's camera notes.
+SIZE_LABEL = {
+    "zh": {"close-up": "特写", "medium close-up": "近景", "medium": "中景", "full": "全景", "wide": "远景"},
+    "en": {"close-up": "CU", "medium close-up": "MCU", "medium": "MS", "full": "FS", "wide": "WS"},
+}
+CAMERA_LABEL = {
+    "zh": {"static": "固定", "push-in": "推", "pull-out": "拉", "pan": "摇", "track": "移", "follow": "跟"},
+    "en": {
+        "static": "static",
+        "push-in": "push in",
+        "pull-out": "pull out",
+        "pan": "pan",
+        "track": "track",
+        "follow": "follow",
+    },
+}
 
 
 @dataclass(frozen=True)
