@@ -17,7 +17,7 @@ from stages.media.drawing import draw_figure, draw_setting, draw_text_block, ver
 from stages.media.fonts import cjk_font_path, load_font
 from stages.media.palette import character_badge, character_colour, hex_colour, parse_hex_colour
 from stages.models import Character, Scene, Shot
-from stages.motion.kenburns import MOVES
+from stages.motion.kenburns import MOVES, REVERSE_SHOT_ZOOM
 from stages.params import JobContext
 from stages.subtitles.layout import CAPTION_ROWS, text_layout
 
@@ -87,7 +87,7 @@ class KeyframeCard(Stage):
 
     name = "keyframe"
     backend = "card"
-    version = "4"
+    version = "5"
     resources = Resources(num_cpus=1)
 
     def setup(self) -> None:
@@ -100,7 +100,15 @@ class KeyframeCard(Stage):
         colours = _character_colours(params.get("characters") or [], inputs.get("characters") or [])
         image, badges = render_panel(job, scene, shot, colours)
         image.convert("RGB").save(out / "keyframe.png", optimize=False)
-        return {"file": "keyframe.png", "width": job.width, "height": job.height, "shot": shot.id, "badges": badges}
+        people = [[name, round(cx, 1), round(top, 1)] for name, cx, top, _, dim in _blocking(job, shot) if not dim]
+        return {
+            "file": "keyframe.png",
+            "width": job.width,
+            "height": job.height,
+            "shot": shot.id,
+            "badges": badges,
+            "people": people,  # [name, centre x, head top y]: where a reverse shot frames each speaker
+        }
 
 
 def _character_colours(characters: list[dict], sheets: Artifact | list[Artifact]) -> dict[str, tuple]:
@@ -119,12 +127,13 @@ def badge_floor(job: JobContext) -> float:
     """The lowest y a badge may reach so that no camera move brings it under the caption or subtitles.
 
     The text bands start at the caption's top; a move zooms about the frame's middle by up to the
-    deepest zoom of :data:`stages.motion.kenburns.MOVES`, which pushes points below the middle down.
+    deepest zoom of :data:`stages.motion.kenburns.MOVES` (or a reverse shot's), which pushes points
+    below the middle down.
     """
     layout = text_layout(job)
     top = layout.caption_bottom - layout.rows_height(layout.caption_size, CAPTION_ROWS)
     middle = job.height / 2
-    deepest = max(max(z0, z1) for z0, z1, _, _ in MOVES.values())
+    deepest = max(REVERSE_SHOT_ZOOM, *(max(z0, z1) for z0, z1, _, _ in MOVES.values()))
     return middle + (top - middle) / deepest if top > middle else float(top)
 
 

@@ -35,6 +35,11 @@ MOVES: dict[str, tuple[float, float, float, float]] = {
 }
 
 
+# A static shot with several speakers is cut between them in the mux (shot/reverse-shot): each line's
+# part is this much closer, centred on its speaker (stages.mux.framing).
+REVERSE_SHOT_ZOOM = 1.3
+
+
 def frame_count(duration: float, fps: int) -> int:
     return max(1, round(duration * fps))
 
@@ -60,7 +65,7 @@ class KenBurnsOptions(MotionOptions):
 class KenBurnsMotion(Stage):
     name = "motion"
     backend = "kenburns"
-    version = "3"
+    version = "4"
     resources = Resources(num_cpus=1)
     Options = KenBurnsOptions
     options: KenBurnsOptions
@@ -104,4 +109,6 @@ class KenBurnsMotion(Stage):
             "width": info.width,
             "height": info.height,
             "camera": shot.camera,
+            # Where each person stands, in the clip's own pixels: exact only while the camera holds still.
+            **({"people": keyframe.meta.get("people", [])} if shot.camera == "static" else {}),
         }
