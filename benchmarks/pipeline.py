@@ -6,7 +6,7 @@ By default: examples/yungang-night (a script nothing was tuned on) and examples/
 9:16 and 16:9 (the job copied with its ``aspect`` changed). Per run it prints the figures below, the
 quality gates of every episode, and the issue-12 targets side by side:
 ``render cost: N.N× one encode`` (CPU seconds of the cold run's stage work over the CPU seconds of
-one H.264/AAC encode of the finished episodes, ffmpeg at the mux's settings) and
+one H.264/AAC encode of the finished episodes, ffmpeg at the mux's and assembly's settings) and
 ``one-line edit: N tasks, X s (P% of cold)``.
 
 Cold: a fresh store in a temp folder; wall time, the summed task durations and CPU seconds of the
@@ -68,6 +68,16 @@ def figures(label: str, result, wall: float) -> None:
     )
 
 
+def stage_cpu(result) -> str:
+    """CPU seconds of the run's work per stage, largest first: where the render cost goes."""
+    per: dict[str, float] = {}
+    for t in result.manifest["tasks"].values():
+        if t["status"] == "done":
+            stage = t["id"].split(":")[0]
+            per[stage] = per.get(stage, 0.0) + (t["cpu_seconds"] or 0)
+    return ", ".join(f"{stage} {cpu:.1f}" for stage, cpu in sorted(per.items(), key=lambda kv: -kv[1]))
+
+
 def copy_job(job: Path, aspect: str, target: Path) -> Path:
     """The job's folder copied to ``target`` with its spec's ``aspect`` set."""
     shutil.copytree(job.resolve().parent, target)
@@ -80,8 +90,9 @@ def copy_job(job: Path, aspect: str, target: Path) -> Path:
 
 
 def one_encode_cpu(result, profile, work: Path) -> float:
-    """CPU seconds of one H.264/AAC encode of every finished episode, at the mux's settings."""
-    options = profile.stage("mux").options
+    """CPU seconds of one H.264/AAC encode of every finished episode, at the mux's picture settings and
+    the assembly's sound settings."""
+    options, sound = profile.stage("mux").options, profile.stage("assembly").options
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     for ep in result.manifest["episodes"].values():
         if ep.get("video"):
@@ -97,13 +108,15 @@ def one_encode_cpu(result, profile, work: Path) -> float:
                     "-c:v",
                     "libx264",
                     "-crf",
-                    str(options.get("crf", 21)),
+                    str(options.crf),
                     "-preset",
-                    str(options.get("preset", "veryfast")),
+                    str(options.preset),
                     "-c:a",
                     "aac",
+                    "-aac_coder",
+                    sound.aac_coder,
                     "-b:a",
-                    "192k",
+                    sound.audio_bitrate,
                     str(work / "one-encode.mp4"),
                 ],
                 check=True,
@@ -137,6 +150,7 @@ def bench_one(job: Path, aspect: str, profile, tmp_path: Path) -> None:
         if label == "cold":
             cold = result
     print_gates(cold)
+    print("CPU-s by stage:", stage_cpu(cold))
     cold_cpu = sum(t["cpu_seconds"] or 0 for t in cold.manifest["tasks"].values() if t["status"] == "done")
     encode_cpu = one_encode_cpu(cold, profile, root)
     edited = root / "edited"
@@ -148,8 +162,12 @@ def bench_one(job: Path, aspect: str, profile, tmp_path: Path) -> None:
     result = run_job(edited_spec, profile, root / "out-edited", store=store)
     edit_wall = time.perf_counter() - started
     figures("edit", result, edit_wall)
-    rerun = sorted(t["id"] for t in result.manifest["tasks"].values() if t["status"] == "done")
+    done = sorted((t for t in result.manifest["tasks"].values() if t["status"] == "done"), key=lambda t: t["start"])
+    rerun = sorted(t["id"] for t in done)
     print("re-run:", ", ".join(rerun))
+    origin = done[0]["start"] if done else 0.0
+    spans = (f"{t['id']} {t['start'] - origin:.1f}-{t['finish'] - origin:.1f} s" for t in done)
+    print("edit timeline:", ", ".join(spans))
     print(f"render cost: {cold_cpu / encode_cpu:.1f}× one encode  ({cold_cpu:.1f} CPU-s vs {encode_cpu:.1f} CPU-s)")
     print(f"one-line edit: {len(rerun)} tasks, {edit_wall:.1f} s ({edit_wall / timings['cold']:.0%} of cold)")
 

@@ -223,13 +223,18 @@ class _Builder:
         return node_id
 
 
-def plan_dag(job: Any, storyboard: Storyboard, profile: Profile, *, context: JobContext | None = None) -> Dag:
+def plan_dag(
+    job: Any, storyboard: Storyboard, profile: Profile, *, context: JobContext | None = None, review: bool = False
+) -> Dag:
     """Every unit of work of the job as a node, each with its stage's params model (``stages/params.py``).
 
     ``context`` is the job's :class:`JobContext` (``orchestrator.frontend.job_context``); when left
-    out it is derived from the spec and the storyboard's language.
+    out it is derived from the spec and the storyboard's language. ``review``: a review cut, whose
+    muxes draw the internal shot ids and camera notes; only they (and what joins them) differ from
+    the release's nodes, so a review cut reuses every picture and voice.
     """
     plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
+    plan.review = review
     given = given_translations(job)
     languages = release_languages(job, plan.job.language, profile, given, spoken_texts(storyboard))
     glossary = glossary_of(storyboard, dict(getattr(job.spec, "glossary", {}))) if languages else {}
@@ -261,6 +266,7 @@ class _Planner:
         self.build, self.storyboard, self.job, self.clip = build, storyboard, job, clip
         self.sheets: dict[str, str] = {}  # character name -> its sheet's node id
         self.releases: Releases | None = None  # the other languages' nodes (orchestrator/releases.py)
+        self.review = False  # a review cut: the muxes draw internal ids (JobContext.review)
 
     def add_sheets(self) -> None:
         appearing: dict[str, None] = {}
@@ -340,11 +346,16 @@ class _Planner:
             "mux",
             shot.id,
             episode.id,
-            MuxParams(job=self.job, shot=shot, scene=scene),  # the scene: heading, place and time
+            MuxParams(job=self.mux_job, shot=shot, scene=scene),  # the scene: heading, place and time
             {"motion": [motion], "voices": voices},
             list_inputs=("voices",),
         )
         return keyframe, mux, voices
+
+    @property
+    def mux_job(self) -> JobContext:
+        """The job as the muxes see it: the one place a review cut differs."""
+        return self.job.model_copy(update={"review": True}) if self.review else self.job
 
     def add_voice(self, episode: Episode, line: Line) -> str:
         character = self.storyboard.character(line.character) if line.character else None

@@ -69,9 +69,12 @@ def run_job(
     store: str | Path | None = None,
     config_path: str | Path | None = None,
     executor_options: dict[str, Any] | None = None,
+    review: bool = False,
 ) -> JobResult:
     """``config_path``: the profile's file, so that a missing model is reported at its line.
-    ``executor_options``: seams for the executor (the cluster service's admission and pools)."""
+    ``executor_options``: seams for the executor (the cluster service's admission and pools).
+    ``review``: make the review cut (internal shot ids and camera notes on the picture) into
+    ``OUT/review``, from the release's store, so the release in ``OUT`` stays as it is."""
     job, script, warnings = frontend.load(job_path)
     characters, notes = frontend.characters_for(job, script)
     warnings += notes + frontend.language_warnings(job, script, profile)
@@ -80,6 +83,7 @@ def run_job(
     check_models(profile, stages, config_path)
     out = Path(out) if out else default_out(job_path)
     store_root = store_root_for(profile, out, store)
+    out = out / "review" if review else out
     check_writable(out, "the output folder")
     check_writable(store_root, "the artifact store")
     context = frontend.job_context(job, script)
@@ -108,7 +112,7 @@ def run_job(
         artifact = board_report.artifacts[board_id]
         storyboard = Storyboard.model_validate_json(artifact.file("storyboard.json").read_text(encoding="utf-8"))
         write_atomic(out / "storyboard.json", storyboard.to_json())
-        dag = plan_dag(job, storyboard, profile, context=context)
+        dag = plan_dag(job, storyboard, profile, context=context, review=review)
         if not dag.nodes:
             raise InputError("the storyboard has no shots; nothing to make", file=job.spec_path)
         report = executor.run(dag)

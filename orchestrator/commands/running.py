@@ -36,6 +36,9 @@ def run(
     ),
     policy: str = typer.Option("kaipai", "--policy", "-p", help="Placement policy when the profile has zones."),
     store: Path | None = typer.Option(None, "--store", help="Artifact store (default: profile's, or OUT/.store)."),
+    review: bool = typer.Option(
+        False, "--review", help="Make the review cut (shot ids and camera notes on the picture) into OUT/review."
+    ),
 ) -> None:
     """Make the job's episodes (MP4, SRT, cover) on Ray; finished work is reused, so a re-run resumes."""
     from orchestrator.jobrun import run_job
@@ -51,6 +54,7 @@ def run(
         observer=make_progress(err_console),
         store=store,
         config_path=config,
+        review=review,
     )
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)

@@ -5,8 +5,9 @@
 2. Their sounds (exact sample counts) are concatenated sample for sample: the episode's audio is as
    long as its picture by construction, with no per-shot AAC padding to accumulate.
 3. An optional music bed loops under it, ducked while anyone speaks (``sidechaincompress``).
-4. The mix is normalised to the platform preset's loudness (two-pass ``loudnorm``) and encoded to
-   AAC once, with the AI-content label in the file's metadata.
+4. The mix is normalised to the platform preset's loudness (measured once, one gain and a true-peak
+   limiter on the samples: ``stages.media.loudness``) and encoded to AAC once, with the AI-content
+   label in the file's metadata.
 5. The episode's SRT goes in as a soft subtitle track (mov_text, tagged with its language), so a
    player can show or hide it; a release's track is its language. The sound is tagged with the
    language its voices speak (a dubbed release's, else the original's).
@@ -21,7 +22,7 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import ffmpeg
 import numpy as np
@@ -31,8 +32,8 @@ from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
-from stages.media.ffmpeg_run import FFMPEG, run_ffmpeg, run_tool
-from stages.media.loudness import LoudnessTarget, normalise
+from stages.media.ffmpeg_run import FFMPEG, MediaError, run_ffmpeg, run_tool
+from stages.media.loudness import LoudnessTarget, SilentAudio, normalise
 from stages.media.probe import probe
 from stages.params import JobContext, MusicParams
 from stages.platforms.presets import PLATFORM_PRESETS
@@ -102,12 +103,15 @@ def loudness_target(job: JobContext) -> LoudnessTarget:
 
 class EpisodeAssemblyOptions(StageOptions):
     audio_bitrate: str = Field("192k", pattern=r"^\d{2,3}k$", description="AAC bitrate of the one audio encode.")
+    aac_coder: Literal["fast", "twoloop"] = Field(
+        "fast", description="ffmpeg's AAC coder: fast is half the CPU of twoloop, the same SNR at 192k (34 dB)."
+    )
 
 
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
-    version = "4"  # 4: the subtitles as a soft track
+    version = "5"  # 4: the subtitles as a soft track; 5: loudness measured on the samples, AAC fast coder
     resources = Resources(num_cpus=2)
     Options = EpisodeAssemblyOptions
     options: EpisodeAssemblyOptions
@@ -150,6 +154,7 @@ class EpisodeAssembly(Stage):
             "height": info.height,
             "episode": episode["id"],
             "loudness_input_lufs": sound["input_lufs"],
+            "loudness_output_lufs": sound["output_lufs"],
             **episode_text_and_speech(shots),
         }
 
@@ -157,17 +162,19 @@ class EpisodeAssembly(Stage):
         self, shots: list[Artifact], music: MusicParams | None, samples: int, job: JobContext, work: Path, what: str
     ) -> dict[str, Any]:
         """Steps 2-4 up to the encode: joined samples, music, loudness; a PCM file of exactly ``samples``."""
-        joined = work / "joined.wav"
-        write_wav(joined, joined_audio(shots), SAMPLE_RATE)
-        mixed = joined
+        audio = joined_audio(shots)
         if music is not None:
-            mixed = work / "mixed.wav"
-            audio = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
-            run_ffmpeg(ffmpeg.output(audio, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
-        loud = work / "loud.wav"
-        figures = normalise(mixed, loud, loudness_target(job), f"assembly {what}")
+            joined, mixed = work / "joined.wav", work / "mixed.wav"
+            write_wav(joined, audio, SAMPLE_RATE)
+            bed = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
+            run_ffmpeg(ffmpeg.output(bed, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
+            audio = read_stereo(mixed)
+        try:
+            loud, figures = normalise(exact_length(audio, samples), SAMPLE_RATE, loudness_target(job))
+        except SilentAudio as exc:
+            raise MediaError(f"assembly {what}: {exc}") from None
         final = work / "final.wav"
-        write_wav(final, exact_length(read_stereo(loud), samples), SAMPLE_RATE)
+        write_wav(final, loud, SAMPLE_RATE)
         return {"file": final, **figures}
 
     def _join(
@@ -190,7 +197,8 @@ class EpisodeAssembly(Stage):
         args += track.input_args()
         args += ["-map", "0:v:0", "-map", "1:a:0", *track.map_args(2), "-c:v", "copy"]
         args += ["-metadata:s:a:0", f"language={track_language(spoken)}"]  # the language the voices speak
-        args += ["-c:a", "aac", "-b:a", self.options.audio_bitrate, "-ar", str(SAMPLE_RATE)]
+        args += ["-c:a", "aac", "-aac_coder", self.options.aac_coder, "-b:a", self.options.audio_bitrate]
+        args += ["-ar", str(SAMPLE_RATE)]
         args += ["-metadata", f"AIGC={label}", "-metadata", "comment=AI生成 (AI-generated)"]
         args += ["-movflags", "+faststart+use_metadata_tags", "-y", str(path)]
         run_tool(args, f"assembly {what}")
@@ -218,12 +226,15 @@ class SubtitleTrack:
 
 
 def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
-    """Every burned text box and every voice's speech span, moved to episode time (for the gates)."""
-    text, speech, start = [], [], 0.0
+    """Every burned text box, every voice's speech span and every black run, moved to episode time
+    (for the gates)."""
+    text, speech, black, start = [], [], [], 0.0
     for shot in shots:
         for placed in shot.meta.get("text", []):
             text.append({**placed, "start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)})
         for a, b in shot.meta.get("speech", []):
             speech.append([round(start + a, 3), round(start + b, 3)])
+        for a, b in shot.meta.get("black", []):
+            black.append([round(start + a, 3), round(start + b, 3)])
         start += float(shot.meta["duration"])  # frames / fps, as the picture
-    return {"text": text, "speech": speech}
+    return {"text": text, "speech": speech, "black": black}

@@ -9,13 +9,15 @@ from typing import Any
 import numpy as np
 
 from stages.assembly.labels import read_aigc
-from stages.gates.measure import Analysis, Streams, speech_edges
+from stages.gates.measure import Analysis, Streams, quiet_near, speech_edges
+from stages.media.black import joined_spans
 from stages.platforms.presets import PlatformPreset
 from stages.subtitles.layout import Box, TextLayout, inside, overlap
 
 CUE_TOLERANCE = 0.1  # seconds between a cue's edge and its speech's edge
 LOUDNESS_TOLERANCE = 1.0  # LU around the target
 TIME_EPSILON = 0.01  # texts that only touch at a cut are not shown together
+BLACK_MIN_SECONDS = 0.5
 SEARCH_MARGIN = 0.4  # seconds around a line's planned speech where its real speech is looked for
 
 
@@ -49,9 +51,11 @@ def av_drift(streams: Streams, fps: int) -> GateResult:
     )
 
 
-def black_frames(analysis: Analysis) -> GateResult:
-    spans = [f"{a:.1f}-{b:.1f} s" for a, b in analysis.black]
-    return GateResult("black frames", not spans, f"{len(spans)} spans", "none of 0.5 s or more", ", ".join(spans[:5]))
+def black_frames(spans: list[list[float]], fps: int) -> GateResult:
+    """Black runs of the episode (the mux's, in episode time), joined across cuts, of 0.5 s or more."""
+    runs = joined_spans(spans, gap=1.5 / fps)
+    long = [f"{a:.1f}-{b:.1f} s" for a, b in runs if b - a >= BLACK_MIN_SECONDS - 1e-6]
+    return GateResult("black frames", not long, f"{len(long)} spans", "none of 0.5 s or more", ", ".join(long[:5]))
 
 
 def digital_silence(analysis: Analysis) -> GateResult:
@@ -79,12 +83,16 @@ def loudness(analysis: Analysis, preset: PlatformPreset) -> list[GateResult]:
     ]
 
 
-def cues_on_speech(samples: np.ndarray, lines: list[list], planned_speech: list[list[float]]) -> GateResult:
-    """Each line's first cue start and last cue end against the speech found in the episode's sound."""
-    worst, late, measured = 0.0, [], 0
+def cues_on_speech(
+    samples: np.ndarray, lines: list[list], planned_speech: list[list[float]], cues: list[list] | None = None
+) -> GateResult:
+    """Each line's first cue start and last cue end against the speech found in the episode's sound,
+    and each split inside a line (one cue's end and the next's start, ``cues``) in a gap between words."""
+    worst, late, measured, splits, windows = 0.0, [], 0, 0, {}
     for i, ((line_id, start, end), (p0, p1)) in enumerate(zip(lines, planned_speech, strict=False)):
         lo = max(p0 - SEARCH_MARGIN, (planned_speech[i - 1][1] + p0) / 2 if i else 0.0)
         hi = min(p1 + SEARCH_MARGIN, (p1 + planned_speech[i + 1][0]) / 2 if i + 1 < len(planned_speech) else p1 + 1)
+        windows[line_id] = (lo, hi)
         found = speech_edges(samples, (lo, hi))
         if found is None:
             continue
@@ -93,9 +101,19 @@ def cues_on_speech(samples: np.ndarray, lines: list[list], planned_speech: list[
         worst = max(worst, error)
         if error > CUE_TOLERANCE:
             late.append(f"{line_id} {start - found[0]:+.2f}/{end - found[1]:+.2f} s")
+    for (line_a, _, end_a), (line_b, start_b, _) in zip(cues or [], (cues or [])[1:], strict=False):
+        if line_a != line_b or line_a not in windows:
+            continue
+        splits += 1
+        split = (end_a + start_b) / 2
+        if not quiet_near(samples, split, windows[line_a], CUE_TOLERANCE):
+            late.append(f"{line_a} split at {split:.2f} s inside a word")
     ok = not late and measured == len(lines)
     value = f"{measured - len(late)} of {len(lines)} cues within, worst {worst * 1000:.0f} ms"
-    return GateResult("subtitles on speech", ok, value, f"<= {CUE_TOLERANCE * 1000:.0f} ms", ", ".join(late[:5]))
+    if cues is not None:
+        value += f"; {splits} splits checked"
+    limit = f"<= {CUE_TOLERANCE * 1000:.0f} ms; splits within that of a gap between words"
+    return GateResult("subtitles on speech", ok, value, limit, ", ".join(late[:5]))
 
 
 def text_in_safe_area(texts: list[dict], layout: TextLayout) -> GateResult:

@@ -1,8 +1,9 @@
 """Measurements of a finished episode file, by ffprobe and one ffmpeg analysis pass.
 
-One decode feeds ``blackdetect`` (picture), ``ebur128`` with true peak (loudness, BS.1770) and
-``silencedetect`` (digital silence); a second decode gives the sound as 16 kHz mono samples for
-finding where speech starts and ends.
+One decode of the sound feeds ``ebur128`` with true peak (loudness, BS.1770) and ``silencedetect``
+(digital silence); a second gives it as 16 kHz mono samples for finding where speech starts and
+ends. The picture is not decoded again: the episode's frames are the mux's, copied bit for bit, and
+the mux ran ``blackdetect`` on them as it encoded (``stages.media.black``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import numpy as np
 from stages.media.ffmpeg_run import FFMPEG, MediaError, run_tool
 
 ANALYSIS_RATE = 16_000
-BLACK_MIN_SECONDS = 0.5
 SILENCE_DB = -70.0  # "digital silence": below any room tone
 SILENCE_MIN_SECONDS = 0.5
 
@@ -37,7 +37,6 @@ class Streams:
 class Analysis:
     integrated_lufs: float
     true_peak_dbtp: float
-    black: list[tuple[float, float]]
     silence: list[tuple[float, float]]
 
 
@@ -73,30 +72,12 @@ def probe_streams(path: Path) -> Streams:
 
 
 def analyse(path: Path, what: str) -> Analysis:
-    graph = (
-        f"[0:v]blackdetect=d={BLACK_MIN_SECONDS}:pix_th=0.10[v];"
-        f"[0:a]asplit=2[a1][a2];[a1]ebur128=peak=true[l];"
-        f"[a2]silencedetect=n={SILENCE_DB}dB:d={SILENCE_MIN_SECONDS}[s]"
-    )
+    silence = f"silencedetect=n={SILENCE_DB}dB:d={SILENCE_MIN_SECONDS}"
+    graph = f"[0:a]asplit=2[a1][a2];[a1]ebur128=peak=true[l];[a2]{silence}[s]"
     done = run_tool(
         [
-            FFMPEG,
-            "-nostdin",
-            "-hide_banner",
-            "-nostats",
-            "-i",
-            str(path),
-            "-filter_complex",
-            graph,
-            "-map",
-            "[v]",
-            "-map",
-            "[l]",
-            "-map",
-            "[s]",
-            "-f",
-            "null",
-            "-",
+            *(FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-vn", "-i", str(path), "-filter_complex", graph),
+            *("-map", "[l]", "-map", "[s]", "-f", "null", "-"),
         ],
         f"{what} (analysis)",
     )
@@ -104,14 +85,12 @@ def analyse(path: Path, what: str) -> Analysis:
     summary = log[log.rfind("Summary:") :] if "Summary:" in log else log
     loud = re.search(r"I:\s*(-?[\d.]+|-inf)\s*LUFS", summary)
     peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", summary, re.S)
-    black = [(float(a), float(b)) for a, b in re.findall(r"black_start:\s*([\d.]+)\s+black_end:\s*([\d.]+)", log)]
     starts = [float(x) for x in re.findall(r"silence_start:\s*(-?[\d.]+)", log)]
     ends = [float(x) for x in re.findall(r"silence_end:\s*([\d.]+)", log)]
     silence = [(s, ends[i] if i < len(ends) else float("inf")) for i, s in enumerate(starts)]
     return Analysis(
         float(loud.group(1)) if loud else float("-inf"),
         float(peak.group(1)) if peak else float("inf"),
-        black,
         silence,
     )
 
@@ -145,6 +124,20 @@ def speech_edges(
     samples: np.ndarray, window: tuple[float, float], below_peak_db: float = 25.0
 ) -> tuple[float, float] | None:
     """First and last 10 ms where someone speaks inside ``window`` (seconds), by level against the window's peak."""
+    found = voiced_frames(samples, window, below_peak_db)
+    if found is None:
+        return None
+    origin, voiced = found
+    indices = np.flatnonzero(voiced)
+    if indices.size == 0:
+        return None
+    return (origin + indices[0] * 0.01, origin + (indices[-1] + 1) * 0.01)
+
+
+def voiced_frames(
+    samples: np.ndarray, window: tuple[float, float], below_peak_db: float = 25.0
+) -> tuple[float, np.ndarray] | None:
+    """(start of the first frame, one flag per 10 ms frame: speech?) inside ``window`` (seconds)."""
     size = ANALYSIS_RATE // 100
     a, b = max(0, int(window[0] * ANALYSIS_RATE)), min(len(samples), int(window[1] * ANALYSIS_RATE))
     count = (b - a) // size
@@ -156,10 +149,21 @@ def speech_edges(
     # above the window's floor, and last, so a gust or a cricket's chirp is not taken for a word.
     floor = np.percentile(level, BED_PERCENTILE)
     loud = level > max(level.max() - below_peak_db, floor + ABOVE_BED_DB)
-    voiced = _sustained(loud, MIN_SPEECH_FRAMES)
-    if voiced.size == 0:
-        return None
-    return (a / ANALYSIS_RATE + voiced[0] * 0.01, a / ANALYSIS_RATE + (voiced[-1] + 1) * 0.01)
+    voiced = np.zeros(count, dtype=bool)
+    voiced[_sustained(loud, MIN_SPEECH_FRAMES)] = True
+    return a / ANALYSIS_RATE, voiced
+
+
+def quiet_near(samples: np.ndarray, t: float, window: tuple[float, float], tolerance: float) -> bool:
+    """Is there a 10 ms frame without speech within ``tolerance`` seconds of ``t``? (A split between
+    words, not through one.) Speech is judged against the whole line's ``window``."""
+    found = voiced_frames(samples, window)
+    if found is None:
+        return True
+    origin, voiced = found
+    centres = origin + (np.arange(voiced.size) + 0.5) * 0.01
+    near = np.abs(centres - t) <= tolerance
+    return bool(near.any() and not voiced[near].all())
 
 
 def _sustained(flags: np.ndarray, run: int) -> np.ndarray:

@@ -3,7 +3,8 @@
 A gate that fails does not raise: the results go into the artifact's meta and ``gates.json``, the
 run's manifest records them per episode and marks that episode failed, naming each failed gate with
 its numbers, and the run exits 1. The measurements come from the delivered file itself (ffprobe,
-ffmpeg's ebur128/blackdetect/silencedetect, the decoded sound), not from what the stages meant to do.
+ffmpeg's ebur128/silencedetect, the decoded sound), not from what the stages meant to do; black
+frames are the ones the mux's ``blackdetect`` saw in the very frames the episode copies.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from stages.subtitles.layout import text_layout
 class QualityGates(Stage):
     name = "gates"
     backend = "ffmpeg"
-    version = "1"
+    version = "3"
     resources = Resources(num_cpus=1)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -39,10 +40,12 @@ class QualityGates(Stage):
         results = [
             checks.streams_and_duration(streams, float(episode.meta["planned"]), job.fps),
             checks.av_drift(streams, job.fps),
-            checks.black_frames(analysis),
+            checks.black_frames(episode.meta.get("black", []), job.fps),
             checks.digital_silence(analysis),
             *checks.loudness(analysis, preset),
-            checks.cues_on_speech(mono_samples(video, what), subtitles.meta["lines"], episode.meta["speech"]),
+            checks.cues_on_speech(
+                mono_samples(video, what), subtitles.meta["lines"], episode.meta["speech"], subtitles.meta.get("cues")
+            ),
             checks.text_in_safe_area(texts, layout),
             checks.ai_label(texts, streams.tags, streams.video_seconds, layout),
             checks.max_length(streams.video_seconds, preset),

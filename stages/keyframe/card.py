@@ -17,23 +17,10 @@ from stages.media.drawing import draw_figure, draw_setting, draw_text_block, ver
 from stages.media.fonts import cjk_font_path, load_font
 from stages.media.palette import character_badge, character_colour, hex_colour, parse_hex_colour
 from stages.models import Character, Scene, Shot
+from stages.motion.kenburns import MOVES, REVERSE_SHOT_ZOOM
 from stages.params import JobContext
+from stages.subtitles.layout import CAPTION_ROWS, text_layout
 
-SIZE_LABEL = {
-    "zh": {"close-up": "特写", "medium close-up": "近景", "medium": "中景", "full": "全景", "wide": "远景"},
-    "en": {"close-up": "CU", "medium close-up": "MCU", "medium": "MS", "full": "FS", "wide": "WS"},
-}
-CAMERA_LABEL = {
-    "zh": {"static": "固定", "push-in": "推", "pull-out": "拉", "pan": "摇", "track": "移", "follow": "跟"},
-    "en": {
-        "static": "static",
-        "push-in": "push in",
-        "pull-out": "pull out",
-        "pan": "pan",
-        "track": "track",
-        "follow": "follow",
-    },
-}
 # Figure height as a fraction of the frame height, and where the head's top sits (fraction of height).
 FIGURE_SCALE = {
     "close-up": (1.6, 0.22),
@@ -100,7 +87,7 @@ class KeyframeCard(Stage):
 
     name = "keyframe"
     backend = "card"
-    version = "3"
+    version = "5"
     resources = Resources(num_cpus=1)
 
     def setup(self) -> None:
@@ -111,9 +98,17 @@ class KeyframeCard(Stage):
         scene = Scene.model_validate(params["scene"])
         shot = Shot.model_validate(params["shot"])
         colours = _character_colours(params.get("characters") or [], inputs.get("characters") or [])
-        image = render_panel(job, scene, shot, colours)
+        image, badges = render_panel(job, scene, shot, colours)
         image.convert("RGB").save(out / "keyframe.png", optimize=False)
-        return {"file": "keyframe.png", "width": job.width, "height": job.height, "shot": shot.id}
+        people = [[name, round(cx, 1), round(top, 1)] for name, cx, top, _, dim in _blocking(job, shot) if not dim]
+        return {
+            "file": "keyframe.png",
+            "width": job.width,
+            "height": job.height,
+            "shot": shot.id,
+            "badges": badges,
+            "people": people,  # [name, centre x, head top y]: where a reverse shot frames each speaker
+        }
 
 
 def _character_colours(characters: list[dict], sheets: Artifact | list[Artifact]) -> dict[str, tuple]:
@@ -128,22 +123,41 @@ def _character_colours(characters: list[dict], sheets: Artifact | list[Artifact]
     return colours
 
 
-def render_panel(job: JobContext, scene: Scene, shot: Shot, colours: dict[str, tuple]) -> Image.Image:
-    """Compose the panel: setting, figures and camera marks (text comes later, in the mux)."""
+def badge_floor(job: JobContext) -> float:
+    """The lowest y a badge may reach so that no camera move brings it under the caption or subtitles.
+
+    The text bands start at the caption's top; a move zooms about the frame's middle by up to the
+    deepest zoom of :data:`stages.motion.kenburns.MOVES` (or a reverse shot's), which pushes points
+    below the middle down.
+    """
+    layout = text_layout(job)
+    top = layout.caption_bottom - layout.rows_height(layout.caption_size, CAPTION_ROWS)
+    middle = job.height / 2
+    deepest = max(REVERSE_SHOT_ZOOM, *(max(z0, z1) for z0, z1, _, _ in MOVES.values()))
+    return middle + (top - middle) / deepest if top > middle else float(top)
+
+
+def render_panel(
+    job: JobContext, scene: Scene, shot: Shot, colours: dict[str, tuple]
+) -> tuple[Image.Image, list[list[int]]]:
+    """Compose the panel: setting, figures and camera marks (text comes later, in the mux); the image
+    and the box of every badge, each kept above the text bands (:func:`badge_floor`)."""
     w, h, u = job.width, job.height, _unit(job)
     image = Image.new("RGBA", (w, h))
     ground_y = round(h * GROUND_LINE[shot.size])
     draw_setting(image, scene.time, scene.interior, ground_y, salt=scene.id)
 
+    floor, badges = badge_floor(job), []
     for person, cx, head_top, height, dim in _blocking(job, shot):
         colour = colours.get(person) or character_colour(person, 0)
         if dim:
             colour = tuple(round(c * 0.55) for c in colour)
         label = person if shot.size in ("medium", "full") else None
-        draw_figure(image, cx, head_top, height, colour, character_badge(person), label)
+        box = draw_figure(image, cx, head_top, height, colour, character_badge(person), label, floor)
+        badges.append(list(box))
     _draw_camera_marks(image, shot.camera, u)
 
-    return image
+    return image, badges
 
 
 def _blocking(job: JobContext, shot: Shot) -> list[tuple[str, float, float, float, bool]]:

@@ -97,9 +97,20 @@ def draw_setting(image: Image.Image, time: str, interior: bool | None, ground_y:
 
 
 def draw_figure(
-    image: Image.Image, cx: float, head_top: float, height: float, colour: RGB, badge: str, label: str | None = None
-) -> None:
-    """A framed figure: head and shoulders/body in the character's colour, the badge on the chest."""
+    image: Image.Image,
+    cx: float,
+    head_top: float,
+    height: float,
+    colour: RGB,
+    badge: str,
+    label: str | None = None,
+    badge_floor: float | None = None,
+) -> tuple[int, int, int, int]:
+    """A framed figure: head and shoulders/body in the character's colour, the badge on the chest.
+
+    ``badge_floor``: the lowest y the badge (and its name label) may reach; in a close shot the chest
+    lies where the subtitles go, so the badge moves up (onto the collar, or the chin) to stay clear.
+    Returns the box the badge and its label cover."""
     draw = ImageDraw.Draw(image)
     outline = darker(colour, 0.45)
     line = max(2, round(height / 90))
@@ -123,14 +134,19 @@ def draw_figure(
         width=line,
     )
     badge_r = r * 0.62
+    label_size = round(max(10, r * 0.55)) if label else 0
     by = neck + r * 1.5
+    bottom = by + (badge_r * 1.35 + label_size * 1.2 if label else badge_r)
+    if badge_floor is not None and bottom > badge_floor:
+        by = max(head_top + r, by - (bottom - badge_floor))
+        bottom = by + (badge_r * 1.35 + label_size * 1.2 if label else badge_r)
     draw.ellipse(
         [cx - badge_r, by - badge_r, cx + badge_r, by + badge_r], fill=(250, 250, 246), outline=outline, width=line
     )
     font = load_font(round(badge_r * (1.1 if display_width(badge) <= 2 else 0.8)))
     draw.text((cx, by), badge, font=font, fill=darker(colour, 0.55), anchor="mm")
     if label:
-        label_font = load_font(round(max(10, r * 0.55)))
+        label_font = load_font(label_size)
         draw.text(
             (cx, by + badge_r * 1.35),
             label,
@@ -140,6 +156,8 @@ def draw_figure(
             stroke_width=max(1, line // 2),
             stroke_fill=outline,
         )
+    half = max(badge_r, load_font(label_size).getlength(label) / 2 if label else 0.0)
+    return (round(cx - half), round(by - badge_r), round(cx + half), round(bottom))
 
 
 def draw_text_block(

@@ -38,17 +38,20 @@ def stderr_tail(stderr: bytes | str | None, lines: int = STDERR_TAIL_LINES) -> s
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_ffmpeg(stream: Any, what: str, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+def run_ffmpeg(
+    stream: Any, what: str, *, timeout: float = DEFAULT_TIMEOUT, loglevel: str = "error"
+) -> subprocess.CompletedProcess:
     """Compile ``stream`` with ffmpeg-python and run it, overwriting outputs.
 
     We compile rather than call ``ffmpeg.run`` so the process gets a timeout and a quiet, non-interactive
     command line (``-nostdin``: a worker has no terminal). When ffmpeg fails, each file input is
     probed, so the error names the input that is bad and why instead of only an exit code.
+    ``loglevel`` ``info`` keeps what measuring filters (``blackdetect``) print, in the returned stderr.
     """
     args = ffmpeg.compile(stream, cmd=FFMPEG, overwrite_output=True)
-    args = [args[0], "-nostdin", "-hide_banner", "-loglevel", "error", *args[1:]]
+    args = [args[0], "-nostdin", "-hide_banner", "-nostats", "-loglevel", loglevel, *args[1:]]
     try:
-        run_tool(args, what, timeout=timeout)
+        return run_tool(args, what, timeout=timeout)
     except ToolMissing:
         raise
     except MediaError as exc:

@@ -23,10 +23,12 @@ from typing import Any
 import ffmpeg
 
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
+from stages.media.black import black_spans, with_blackdetect
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
+from stages.mux.framing import Framing, framed, speaker_framings
 from stages.params import JobContext
 from stages.subtitles.cues import shot_cues
 from stages.subtitles.overlay import shot_overlay
@@ -35,19 +37,22 @@ from stages.translations import script_family, translated_lines
 from stages.voice.speech import write_wav
 
 
-def mux_video(clip: Artifact, job: JobContext, duration: float, frames: int) -> Any:
-    """The clip retimed to the shot's length (slowed or sped up), at the job's fps, exactly ``frames`` long."""
+def mux_video(
+    clip: Artifact, job: JobContext, duration: float, frames: int, framings: list[Framing] | None = None
+) -> Any:
+    """The clip retimed to the shot's length (slowed or sped up), at the job's fps, exactly ``frames`` long,
+    cut between its speakers' framings when it has them (:mod:`stages.mux.framing`)."""
     video = ffmpeg.input(str(clip.file())).video
     clip_seconds = float(clip.meta.get("duration") or 0) or duration
     if abs(duration - clip_seconds) > 1e-3:
         video = video.filter("setpts", f"{duration / clip_seconds:.6f}*PTS")
-    return (
+    video = (
         video.filter("fps", fps=job.fps)
         .filter("tpad", stop_mode="clone", stop_duration=1)  # covers rounding at the very end
         .filter("trim", end_frame=frames)
         .filter("setpts", "PTS-STARTPTS")
-        .filter("scale", w=job.width, h=job.height)
     )
+    return framed(video, framings or [], job.width, job.height).filter("scale", w=job.width, h=job.height)
 
 
 def _speech_span(meta: dict[str, Any], offset: float) -> list[float]:
@@ -76,7 +81,7 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "3"
+    version = "5"
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -109,8 +114,9 @@ class ShotMux(Stage):
         else:
             cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
         overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
-        # 4. The picture's one encode.
-        self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id)
+        # 4. A static shot with several speakers cuts between them; then the picture's one encode.
+        framings = speaker_framings(shot, offsets, motion.meta.get("people") or [], job.width)
+        black = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
         return {
             "file": "shot.mp4",
             "audio": "shot.wav",
@@ -122,18 +128,30 @@ class ShotMux(Stage):
             "cues": [[c.start, c.end, c.line, list(c.rows)] for c in cues],
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
+            "black": black,
+            "framings": [[f.start, f.speaker] for f in framings],
             "shot": shot.id,
             "language": release or job.language,
         }
 
     def _encode(
-        self, motion: Artifact, job: JobContext, planned: float, frames: int, overlay: Any, path: Path, what: str
-    ) -> None:
-        """Retime, burn the text, encode H.264 once (the episode copies these frames as they are)."""
+        self,
+        motion: Artifact,
+        job: JobContext,
+        planned: float,
+        frames: int,
+        overlay: Any,
+        path: Path,
+        what: str,
+        framings: list[Framing],
+    ) -> list[list[float]]:
+        """Retime, burn the text, encode H.264 once (the episode copies these frames as they are).
+
+        Returns the black runs ``blackdetect`` saw in the finished frames (the gates read them)."""
         with tempfile.TemporaryDirectory(prefix="kaipai-mux-") as work:
             ass = Path(work) / "shot.ass"
             overlay.save(str(ass), format_="ass")
-            video = mux_video(motion, job, planned, frames).filter("ass", filename=str(ass))
+            video = with_blackdetect(mux_video(motion, job, planned, frames, framings).filter("ass", filename=str(ass)))
             stream = ffmpeg.output(
                 video.filter("format", pix_fmts="yuv420p"),
                 str(path),
@@ -144,4 +162,5 @@ class ShotMux(Stage):
                 video_track_timescale=job.fps * 1000,
                 **{"frames:v": frames},
             )
-            run_ffmpeg(stream, f"mux {what}")
+            done = run_ffmpeg(stream, f"mux {what}", loglevel="info")
+        return black_spans(done.stderr, frames, job.fps)

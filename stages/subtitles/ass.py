@@ -88,7 +88,7 @@ class AssSubtitlesOptions(StageOptions):
 class AssSubtitles(Stage):
     name = "subtitles"
     backend = "ass"
-    version = "2"
+    version = "3"
     resources = Resources(num_cpus=0.5)
     Options = AssSubtitlesOptions
     options: AssSubtitlesOptions
@@ -121,6 +121,7 @@ class AssSubtitles(Stage):
             "srt": "episode.srt",
             "events": len(ass.events),
             "lines": [[line, span[0], span[1]] for line, span in lines.items()],
+            "cues": [[cue.line, cue.start, cue.end] for cue in cues],  # the gates check splits inside a line
             "duration": round(seconds, 3),
         }
 

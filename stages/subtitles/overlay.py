@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pysubs2
 
-from stages.keyframe.card import CAMERA_LABEL, SIZE_LABEL
 from stages.media.fonts import CJK_FONT_FAMILY, load_font
 from stages.models import Scene, Shot
 from stages.params import JobContext
@@ -21,6 +20,22 @@ from stages.subtitles.escape import ass_join
 from stages.subtitles.layout import LINE_HEIGHT, Box, TextLayout, text_layout
 
 AI_LABEL = {"zh": "AI生成", "en": "AI-generated"}
+# The review cut's camera notes.
+SIZE_LABEL = {
+    "zh": {"close-up": "特写", "medium close-up": "近景", "medium": "中景", "full": "全景", "wide": "远景"},
+    "en": {"close-up": "CU", "medium close-up": "MCU", "medium": "MS", "full": "FS", "wide": "WS"},
+}
+CAMERA_LABEL = {
+    "zh": {"static": "固定", "push-in": "推", "pull-out": "拉", "pan": "摇", "track": "移", "follow": "跟"},
+    "en": {
+        "static": "static",
+        "push-in": "push in",
+        "pull-out": "pull out",
+        "pan": "pan",
+        "track": "track",
+        "follow": "follow",
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -109,9 +124,13 @@ def shot_overlay(
 
     if ai_label:
         add("label", "Label", 0.0, seconds, [AI_LABEL[job.language]])
-    heading = _heading(job, shot, scene if script_text else None)
-    if heading:
-        add("header", "Header", 0.0, seconds, _one_row(heading, job.language, layout.columns(layout.header_size)))
+    columns = layout.columns(layout.header_size)
+    heading = (scene.heading or scene.location) if scene and script_text else ""
+    header_rows = _one_row(heading, job.language, columns) if heading else []
+    if job.review:  # the shot's id and camera note on a row of their own, never cut off by the heading
+        header_rows.append(_review_note(job, shot))
+    if header_rows:
+        add("header", "Header", 0.0, seconds, header_rows)
     if shot.action and script_text:
         caption_rows = _caption_rows(shot.action, job.language, layout.columns(layout.caption_size))
         add("caption", "Caption", 0.0, seconds, caption_rows)
@@ -120,12 +139,8 @@ def shot_overlay(
     return subs, placed
 
 
-def _heading(job: JobContext, shot: Shot, scene: Scene | None) -> str:
-    text = (scene.heading or scene.location) if scene else ""
-    if job.review:
-        note = f"{shot.id} {SIZE_LABEL[job.language][shot.size]}·{CAMERA_LABEL[job.language][shot.camera]}"
-        text = f"{text}  {note}".strip()
-    return text
+def _review_note(job: JobContext, shot: Shot) -> str:
+    return f"{shot.id} {SIZE_LABEL[job.language][shot.size]}·{CAMERA_LABEL[job.language][shot.camera]}"
 
 
 def _one_row(text: str, language: str, columns: int) -> list[str]:

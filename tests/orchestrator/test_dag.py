@@ -244,3 +244,14 @@ def test_a_new_look_re_makes_her_sheet_and_pictures_and_no_voice(tmp_path, repo,
     )
     assert _changed(before, after) == expected
     assert not any(nid.startswith(("voice:", "subtitles:")) for nid in _changed(before, after))
+
+
+def test_a_review_cut_re_makes_only_the_muxes_and_what_joins_them(job, profile):
+    board = make_storyboard(episodes=1, shots=2)
+    release = plan_dag(job, board, profile)
+    review = plan_dag(job, board, profile, review=True)
+    changed = _changed(release, review)
+    assert changed and {release.nodes[n].stage for n in changed} <= {"mux", "assembly", "gates"}
+    assert {n for n in release.nodes if release.nodes[n].stage == "mux"} <= changed
+    for nid, node in review.nodes.items():
+        assert node.params["job"]["review"] == (node.stage == "mux"), nid

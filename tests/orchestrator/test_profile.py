@@ -39,7 +39,7 @@ def test_options_keep_what_the_profile_set_and_show_defaults_typed():
     profile = load_profile(REPO / "configs" / "local.yaml")
     motion = profile.stage("motion").options
     assert isinstance(motion, KenBurnsOptions)
-    assert (motion.clip_seconds, motion.upscale) == (4.0, 4)  # clips are lossless: no crf to choose
+    assert (motion.clip_seconds, motion.upscale) == (4.0, 2)  # clips are lossless: no crf to choose
     assert motion.key_settings() == {"clip_seconds": 4.0}  # only what the profile wrote enters keys
 
 

@@ -121,3 +121,19 @@ def test_run_stops_before_ray_when_a_model_is_missing_offline(fakes, tmp_path, m
     assert errors[1].startswith(f"error: {config}:10: stages.voice.options.model: model 'kaipai-test/no-such-voice")
     assert all("offline" in line and "hf download kaipai-test/no-such-" in line for line in errors)
     assert "Traceback" not in result.output
+
+
+def test_review_cut_goes_to_its_own_folder_and_leaves_the_release(ray_session, fakes, tmp_path):
+    job, config = write_job(tmp_path)
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", str(job), "--config", str(config), "--out", str(out)]).exit_code == 0
+    release = (out / "manifest.json").read_text()
+    result = CliRunner().invoke(app, ["run", str(job), "--config", str(config), "--out", str(out), "--review"])
+    assert result.exit_code == 0, result.output
+    assert (out / "manifest.json").read_text() == release  # the release is untouched
+    review = json.loads((out / "review" / "manifest.json").read_text())
+    assert (out / "review" / review["episodes"]["ep01"]["video"]).is_file()
+    tasks = review["tasks"].values()
+    remade = {t["stage"] for t in tasks if t["status"] == "done"} - {"storyboard"}
+    assert remade <= {"mux", "assembly", "gates"} and "mux" in remade  # pictures and voices came from the store
+    assert not (out / "review" / ".store").exists()  # the release's store, not a new one

@@ -26,17 +26,24 @@ def test_duration_and_drift_allow_one_frame_and_no_more():
 
 
 def test_loudness_window_and_true_peak_ceiling():
-    ok, peak_ok = checks.loudness(Analysis(-14.6, -1.2, [], []), DOUYIN)
+    ok, peak_ok = checks.loudness(Analysis(-14.6, -1.2, []), DOUYIN)
     assert ok.passed and peak_ok.passed
-    quiet, hot = checks.loudness(Analysis(-19.1, -0.4, [], []), DOUYIN)
+    quiet, hot = checks.loudness(Analysis(-19.1, -0.4, []), DOUYIN)
     assert not quiet.passed and "-19.1 LUFS" in quiet.value
     assert not hot.passed and "-0.4 dBTP" in hot.value
 
 
 def test_black_and_silent_spans_fail_with_their_times():
-    result = checks.digital_silence(Analysis(-14, -2, [], [(3.0, 10.2)]))
+    result = checks.digital_silence(Analysis(-14, -2, [(3.0, 10.2)]))
     assert not result.passed and "3.0-10.2 s" in result.detail
-    assert checks.black_frames(Analysis(-14, -2, [], [])).passed
+    assert checks.black_frames([], 30).passed
+    assert checks.black_frames([[1.0, 1.4]], 30).passed  # under half a second
+
+
+def test_black_runs_are_joined_across_a_cut():
+    # 0.3 s at the end of one shot and 0.3 s at the start of the next: 0.6 s of black on screen.
+    result = checks.black_frames([[4.7, 5.0], [5.0, 5.3], [9.0, 9.2]], 30)
+    assert not result.passed and "4.7-5.3 s" in result.detail and result.value == "1 spans"
 
 
 def test_cues_on_speech_measures_the_sound_itself():
@@ -46,6 +53,21 @@ def test_cues_on_speech_measures_the_sound_itself():
     assert checks.cues_on_speech(sound, [["l1", 1.02, 2.48]], [[1.0, 2.5]]).passed
     late = checks.cues_on_speech(sound, [["l1", 1.0, 2.8]], [[1.0, 2.5]])
     assert not late.passed and "l1" in late.detail
+
+
+def test_a_split_inside_a_line_must_fall_between_words():
+    rate = 16_000
+    sound = np.full(rate * 4, 1e-3, dtype=np.float32)
+    t = np.arange(rate * 4) / rate
+    words = ((t >= 1.0) & (t < 2.0)) | ((t >= 2.3) & (t < 3.0))  # two phrases, a 300 ms pause between
+    sound[words] = 0.3 * np.sin(t[words] * 900)
+    line = [["l1", 1.0, 3.0]]
+    in_the_pause = [["l1", 1.0, 2.15], ["l1", 2.15, 3.0]]
+    result = checks.cues_on_speech(sound, line, [[1.0, 3.0]], in_the_pause)
+    assert result.passed and "1 splits checked" in result.value
+    mid_word = [["l1", 1.0, 1.6], ["l1", 1.6, 3.0]]
+    failed = checks.cues_on_speech(sound, line, [[1.0, 3.0]], mid_word)
+    assert not failed.passed and "l1 split at 1.60 s inside a word" in failed.detail
 
 
 def test_text_outside_the_safe_area_or_over_other_text_fails():
@@ -91,3 +113,27 @@ def test_the_tiny_episode_passes_every_gate(gated):
     names = {g["gate"] for g in gated.meta["gates"]}
     assert {"a/v drift", "loudness", "true peak", "subtitles on speech", "text in safe area"} <= names
     assert gated.file().is_file()
+
+
+def test_the_mux_reports_black_frames_it_encodes(stage_run, motions, voices, sample, tmp_path):
+    """A shot whose picture is black from start to end is seen by the mux's blackdetect, and fails the gate."""
+    import subprocess
+
+    from stages.base import Artifact
+    from stages.mux.shot_mux import ShotMux
+
+    clip = tmp_path / "black" / "clip.mp4"
+    clip.parent.mkdir()
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=black:s=180x320:r=12:d=1.5", "-pix_fmt", "yuv420p"),
+            *("-c:v", "libx264", "-qp", "0", str(clip)),
+        ],
+        check=True,
+    )
+    black = Artifact("black", clip.parent, {**motions[0].meta, "file": "clip.mp4"})
+    shot = {**sample.SHOTS[1], "duration": 1.5}  # no lines: nothing but the small AI mark on the black
+    params = {"job": sample.JOB, "shot": shot}
+    mux = stage_run(ShotMux(), params, {"motion": black, "voices": []}, tmp_path / "mux")
+    assert mux.meta["black"] == [[0.0, 1.5]]
+    assert not checks.black_frames(mux.meta["black"], sample.JOB["fps"]).passed

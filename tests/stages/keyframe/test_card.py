@@ -1,8 +1,10 @@
 import numpy as np
+import pytest
 from PIL import Image
 
 from stages.keyframe.card import KeyframeCard
 from stages.media.palette import character_colour, parse_hex_colour
+from stages.params import JobContext
 
 
 def test_character_sheet_at_job_resolution_with_stable_colour(sheets, sample):
@@ -64,3 +66,30 @@ def test_horizontal_job_gets_horizontal_panel(stage_run, sheets, tmp_path, sampl
         tmp_path / "wide",
     )
     assert Image.open(art.file()).size == (320, 180)
+
+
+@pytest.mark.parametrize("size", ["close-up", "medium close-up", "medium", "full"])
+@pytest.mark.parametrize(("width", "height", "aspect"), [(360, 640, "9:16"), (640, 360, "16:9")])
+def test_no_badge_lies_where_the_caption_or_subtitles_go(
+    stage_run, sheets, tmp_path, sample, size, width, height, aspect
+):
+    """A badge stays above the caption's top in every frame of the deepest zoom (about the middle)."""
+    from stages.motion.kenburns import MOVES
+    from stages.subtitles.layout import CAPTION_ROWS, text_layout
+
+    job = {**sample.JOB, "width": width, "height": height, "aspect": aspect, "platform": "douyin"}
+    shot = {**sample.SHOTS[0], "size": size, "characters": ["林晚", "顾沉"]}
+    params = {
+        "job": job,
+        "episode": sample.EPISODE,
+        "scene": sample.SCENE,
+        "shot": shot,
+        "characters": sample.CHARACTERS,
+    }
+    art = stage_run(KeyframeCard(), params, {"characters": sheets}, tmp_path / f"{size}-{aspect}")
+    layout = text_layout(JobContext.model_validate(job))
+    text_top = layout.caption_bottom - layout.rows_height(layout.caption_size, CAPTION_ROWS)
+    deepest = max(max(z0, z1) for z0, z1, _, _ in MOVES.values())
+    assert art.meta["badges"]
+    for _x0, _y0, _x1, y1 in art.meta["badges"]:
+        assert height / 2 + (y1 - height / 2) * deepest <= text_top + 1

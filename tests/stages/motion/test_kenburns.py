@@ -60,3 +60,10 @@ def test_moves_start_and_end_inside_the_picture(camera):
     for on in (0, 24):
         zoom = eval(exprs["z"].replace("on", str(on)))  # plain arithmetic: safe on our own strings
         assert 1.0 <= zoom <= 1.3
+
+
+def test_static_clip_has_exact_frames_at_the_job_rate(stage_run, keyframes, sample, tmp_path):
+    shot = {**sample.SHOTS[0], "camera": "static", "duration": 2.0}
+    art = stage_run(KenBurnsMotion(), {"job": sample.JOB, "shot": shot}, {"keyframe": keyframes[0]}, tmp_path)
+    info = probe(art.file())
+    assert info.frames == art.meta["frames"] == 2 * sample.JOB["fps"] and info.fps == sample.JOB["fps"]

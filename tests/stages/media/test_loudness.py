@@ -1,0 +1,65 @@
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from stages.media.loudness import LoudnessTarget, SilentAudio, integrated_loudness, normalise, true_peak_db
+from stages.voice.speech import write_wav
+
+RATE = 48_000
+
+
+def speechlike(seconds: float = 8.0, level: float = 0.05, seed: int = 3) -> np.ndarray:
+    """Noise bursts of varying level with gaps and a few sharp clicks: a peaky, speech-like programme."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    envelope = np.repeat(rng.uniform(0.0, 1.0, n // 2400 + 1) > 0.3, 2400)[:n] * rng.uniform(0.3, 1.0)
+    mono = rng.normal(0.0, level, n) * envelope
+    mono[rng.integers(0, n, 12)] = 0.6  # clicks: the peaks the limiter must catch
+    return np.stack([mono, mono * 0.9], axis=1).astype(np.float32)
+
+
+def ffmpeg_ebur128(path) -> tuple[float, float]:
+    log = subprocess.run(
+        [
+            *("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", str(path)),
+            *("-af", "ebur128=peak=true", "-f", "null", "-"),
+        ],
+        capture_output=True,
+        check=True,
+    ).stderr.decode()
+    summary = log[log.rfind("Summary:") :]
+    loud = float(re.search(r"I:\s*(-?[\d.]+)\s*LUFS", summary).group(1))
+    peak = float(re.search(r"True peak:\s*Peak:\s*(-?[\d.]+)\s*dBFS", summary, re.S).group(1))
+    return loud, peak
+
+
+@pytest.mark.parametrize("level", [0.01, 0.05, 0.2])
+def test_reaches_the_target_under_the_ceiling(level):
+    target = LoudnessTarget(-14.0, -1.0)
+    out, figures = normalise(speechlike(level=level), RATE, target)
+    assert abs(integrated_loudness(out, RATE) + 14.0) <= 0.2
+    assert true_peak_db(out) <= target.true_peak_dbtp - 0.4  # the encoder's headroom kept
+    assert figures["input_lufs"] < figures["output_lufs"] + 30
+
+
+def test_agrees_with_ffmpeg_ebur128(tmp_path):
+    out, _ = normalise(speechlike(), RATE, LoudnessTarget(-14.0, -1.0))
+    write_wav(tmp_path / "out.wav", out, RATE)
+    loud, peak = ffmpeg_ebur128(tmp_path / "out.wav")
+    assert abs(loud + 14.0) <= 0.3
+    assert peak <= -1.0
+
+
+def test_the_limiter_leaves_quiet_passages_alone():
+    audio = speechlike(level=0.01)
+    out, _ = normalise(audio, RATE, LoudnessTarget(-14.0, -1.0))
+    ratio = np.abs(out[:, 0]) / np.maximum(np.abs(audio[:, 0]), 1e-9)
+    quiet = np.abs(audio[:, 0]) > 1e-4
+    assert np.median(ratio[quiet]) == pytest.approx(ratio[quiet].max(), rel=0.05)  # one gain almost everywhere
+
+
+def test_silence_is_refused():
+    with pytest.raises(SilentAudio):
+        normalise(np.zeros((RATE * 2, 2), dtype=np.float32), RATE, LoudnessTarget())
