@@ -69,7 +69,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
         zone_of = _zone_of_node()
         if result.dag is not None:
             result.manifest["cross_zone"] = cross_zone_bytes(result.dag, result.report, zone_of)
-            _export_zone_bytes(job.spec.studio, result.manifest["cross_zone"]["links"])
+            _report_zone_bytes(service, job_id, result.manifest["cross_zone"]["links"])
         result.manifest.setdefault("cross_zone", {})["produced_in"] = {
             nid: zone_of(task["node"]) for nid, task in result.manifest["tasks"].items() if task.get("node")
         }  # every task's zone as Ray ran it (the storyboard's too), beside the zone it was granted
@@ -105,13 +105,15 @@ def _record_pid(store: Path, job_id: str) -> None:
     (folder / f"{job_id}.pid").write_text(str(os.getpid()), encoding="utf-8")
 
 
-def _export_zone_bytes(studio: str, links: dict[str, int]) -> None:
-    from orchestrator.metrics import ServiceMetrics
+def _report_zone_bytes(service: Any, job_id: str, links: dict[str, int]) -> None:
+    """The bytes that crossed zones go to the service, which exports them: this driver exits too soon
+    after its run for Ray's metrics agent to pick up a counter of its own."""
+    import ray
 
-    metrics = ServiceMetrics()
-    for link, nbytes in links.items():
-        source, _, zone = link.partition("->")
-        metrics.zone_bytes(studio, zone, source, nbytes)
+    try:
+        ray.get(service.zone_bytes.remote(job_id, links), timeout=30)
+    except Exception as exc:  # a metric is a courtesy; the manifest has the figures
+        print(f"kaipai: could not report the bytes between zones: {exc}", file=sys.stderr)
 
 
 def _finish(service: Any, job_id: str, state: str, message: str) -> None:

@@ -173,6 +173,15 @@ class KaipaiService:
         self._allocate()
         return placement
 
+    def zone_bytes(self, job_id: str, links: dict[str, int]) -> None:
+        """A finished run's measured bytes between zones ("source->zone": bytes), into the metrics."""
+        record = self.registry.jobs.get(job_id)
+        if record is None:
+            return
+        for link, nbytes in links.items():
+            source, _, zone = link.partition("->")
+            self.metrics.zone_bytes(record.studio, zone, source, float(nbytes))
+
     # ---------------------------------------------------------------- pools
 
     def pool(self, spec: dict[str, Any]) -> Any:

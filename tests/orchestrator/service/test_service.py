@@ -143,3 +143,12 @@ def test_a_restarted_driver_reattaches_and_the_dead_drivers_grants_are_freed(ser
     out = service.register("j1", "a", "t", 5)["out"]  # the supervisor started a new driver
     assert out.endswith("j1") and service.registry.jobs["j1"].state != "CANCELLED"
     assert service.exchange("j1", [offer("n1")])["grants"] == [("n1", ZONES[0])]  # the slot came back
+
+
+def test_a_runs_bytes_between_zones_are_exported_by_the_service_under_its_studio(service):
+    seen = []
+    service.metrics.zone_bytes = lambda studio, zone, source, nbytes: seen.append((studio, zone, source, nbytes))
+    service.register("j1", "a", "t", 5)
+    service.zone_bytes("j1", {f"{ZONES[0]}->{ZONES[1]}": 1200})
+    service.zone_bytes("unknown", {f"{ZONES[0]}->{ZONES[1]}": 1})
+    assert seen == [("a", ZONES[1], ZONES[0], 1200.0)]
