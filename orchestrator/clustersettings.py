@@ -51,6 +51,12 @@ class ClusterSettings(_M):
     pools: PoolLimits = Field(default_factory=PoolLimits)
     max_jobs: int = Field(1000, ge=1, le=100_000, description="Jobs the service holds (queued and running).")
     max_priority: int = Field(9, ge=0, le=9, description="Priorities above this are refused at submit.")
+    spill_kinds: list[str] = Field(
+        default_factory=lambda: ["cpu"],
+        max_length=4,
+        description="Kinds of work that run in another zone with a free slot when their planned zone has none"
+        " (the plan is an estimate; a CPU slot free now beats one later; GPU work stays where its weights are).",
+    )
     placement_policy: str = Field(
         "kaipai",
         pattern=r"^[a-z][a-z0-9_-]{0,31}$",

@@ -304,13 +304,16 @@ class KaipaiService:
             self.metrics.task_seconds(lease["studio"], lease["zone"], lease["stage"], lease["kind"], seconds)
 
     def _planned(self, request: Request) -> Request:
-        """The request as the current global plan places it (its zone may have moved since it was offered)."""
-        if self.plan is None:
-            return request
-        zone = self.plan.zone_of(request.job, request.node)
-        if zone is None or zone == request.zone or not self.slots.knows(zone, request.kind):
-            return request
-        return dataclasses.replace(request, zone=zone)
+        """The request as the current global plan places it (its zone may have moved since it was
+        offered); work of a ``spill_kinds`` kind whose zone is full goes to the zone with most free slots."""
+        zone = request.zone
+        if self.plan is not None:
+            planned = self.plan.zone_of(request.job, request.node)
+            if planned is not None and self.slots.knows(planned, request.kind):
+                zone = planned
+        if zone is not None and request.kind in self.settings.spill_kinds and self.slots.free(zone, request.kind) <= 0:
+            zone = max(self.slots.zones(), key=lambda z: self.slots.free(z, request.kind), default=zone)
+        return request if zone == request.zone else dataclasses.replace(request, zone=zone)
 
     def _unplan(self, job_id: str) -> None:
         if self.plan is not None:

@@ -152,3 +152,11 @@ def test_a_runs_bytes_between_zones_are_exported_by_the_service_under_its_studio
     service.zone_bytes("j1", {f"{ZONES[0]}->{ZONES[1]}": 1200})
     service.zone_bytes("unknown", {f"{ZONES[0]}->{ZONES[1]}": 1})
     assert seen == [("a", ZONES[1], ZONES[0], 1200.0)]
+
+
+def test_cpu_work_spills_to_a_free_zone_when_its_planned_one_is_full(service):
+    service.register("j1", "a", "t", 5)
+    grants = service.exchange("j1", [offer("n1", kind="cpu"), offer("n2", kind="cpu")])["grants"]
+    assert grants[0] == ("n1", ZONES[0]) and grants[1][1] != ZONES[0]  # a free slot now beats one later
+    gpu = service.exchange("j1", [offer("g1"), offer("g2")])["grants"]
+    assert gpu == [("g1", ZONES[0])]  # GPU work waits for its zone (its weights are there)
