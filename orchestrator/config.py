@@ -36,6 +36,7 @@ Batch = bounded_int(1, 256)
 RayCpus = bounded_int(1, 4096)
 ObjectStoreBytes = bounded_int(78_643_200, 2**40)  # Ray's own minimum is 75 MiB
 Retries = bounded_int(0, 10)
+GateRerolls = bounded_int(0, 5)
 
 
 class ResourceSettings(StrictModel):
@@ -73,6 +74,7 @@ class Profile(StrictModel):
     stages: dict[str, StageSettings]
     models: dict[str, dict[str, Any]] = Field(default_factory=dict)
     retries: Retries = 2
+    gate_rerolls: GateRerolls = 1  # times a failed picture gate re-makes its model-generated shots (rerolls.py)
     ray: RaySettings = Field(default_factory=RaySettings)
     topology: Topology | None = None
     store: str | None = None  # artifact store folder; default <out>/.store

@@ -224,17 +224,26 @@ class _Builder:
 
 
 def plan_dag(
-    job: Any, storyboard: Storyboard, profile: Profile, *, context: JobContext | None = None, review: bool = False
+    job: Any,
+    storyboard: Storyboard,
+    profile: Profile,
+    *,
+    context: JobContext | None = None,
+    review: bool = False,
+    seeds: Mapping[str, int] | None = None,
 ) -> Dag:
     """Every unit of work of the job as a node, each with its stage's params model (``stages/params.py``).
 
     ``context`` is the job's :class:`JobContext` (``orchestrator.frontend.job_context``); when left
     out it is derived from the spec and the storyboard's language. ``review``: a review cut, whose
     muxes draw the internal shot ids and camera notes; only they (and what joins them) differ from
-    the release's nodes, so a review cut reuses every picture and voice.
+    the release's nodes, so a review cut reuses every picture and voice. ``seeds``: shot id -> the seed
+    of its re-roll (``orchestrator/rerolls.py``), given to its keyframe and motion; only those shots'
+    pictures (and what joins them) get new keys.
     """
     plan = _Planner(_Builder(profile), storyboard, context or job_context(job, storyboard), clip_seconds(profile))
     plan.review = review
+    plan.seeds = dict(seeds or {})
     given = given_translations(job)
     languages = release_languages(job, plan.job.language, profile, given, spoken_texts(storyboard))
     glossary = glossary_of(storyboard, dict(getattr(job.spec, "glossary", {}))) if languages else {}
@@ -267,6 +276,7 @@ class _Planner:
         self.sheets: dict[str, str] = {}  # character name -> its sheet's node id
         self.releases: Releases | None = None  # the other languages' nodes (orchestrator/releases.py)
         self.review = False  # a review cut: the muxes draw internal ids (JobContext.review)
+        self.seeds: dict[str, int] = {}  # shot id -> its re-roll's seed (a failed gate's)
 
     def add_sheets(self) -> None:
         appearing: dict[str, None] = {}
@@ -334,12 +344,18 @@ class _Planner:
             "keyframe",
             shot.id,
             episode.id,
-            KeyframeParams(job=self.job, episode=header, scene=scene, shot=picture, characters=looks),
+            KeyframeParams(
+                job=self.job, episode=header, scene=scene, shot=picture, characters=looks, seed=self.seeds.get(shot.id)
+            ),
             {"characters": [self.sheets[n] for n in cast]},
             list_inputs=("characters",),
         )
         motion = self.build.add(
-            "motion", shot.id, episode.id, MotionParams(job=self.job, shot=picture), {"keyframe": [keyframe]}
+            "motion",
+            shot.id,
+            episode.id,
+            MotionParams(job=self.job, shot=picture, seed=self.seeds.get(shot.id)),
+            {"keyframe": [keyframe]},
         )
         voices = [self.add_voice(episode, line) for line in shot.lines]
         mux = self.build.add(

@@ -26,6 +26,7 @@ from orchestrator.manifest import (
 )
 from orchestrator.probes import probe_inputs
 from orchestrator.progress import RunObserver
+from orchestrator.rerolls import run_with_rerolls
 from orchestrator.runreport import write_report
 from orchestrator.yamlfile import line_of, load_yaml_file
 from stages.errors import InputError, Problem
@@ -112,11 +113,22 @@ def run_job(
         artifact = board_report.artifacts[board_id]
         storyboard = Storyboard.model_validate_json(artifact.file("storyboard.json").read_text(encoding="utf-8"))
         write_atomic(out / "storyboard.json", storyboard.to_json())
-        dag = plan_dag(job, storyboard, profile, context=context, review=review)
-        if not dag.nodes:
-            raise InputError("the storyboard has no shots; nothing to make", file=job.spec_path)
-        report = executor.run(dag)
-    manifest = finish(report, publish_episodes(out, dag, report), extra_reports=(board_report,))
+
+        def run_shots(seeds: dict[str, int]) -> tuple[Dag, RunReport]:
+            """Plan and run the episodes, with the seeds of the shots re-rolled so far."""
+            dag = plan_dag(job, storyboard, profile, context=context, review=review, seeds=seeds)
+            if not dag.nodes:
+                raise InputError("the storyboard has no shots; nothing to make", file=job.spec_path)
+            return dag, executor.run(dag)
+
+        outcome = run_with_rerolls(run_shots, profile, executor.observer)
+        dag, report = outcome.dag, outcome.report
+    manifest = finish(
+        report,
+        publish_episodes(out, dag, report),
+        extra_reports=(board_report, *outcome.earlier),
+        rerolls=[r.to_json() for r in outcome.rerolls],
+    )
     manifest_path = write_manifest(out, manifest)
     write_report(out, manifest, dag, report, profile)
     return JobResult(out, manifest, manifest_path, dag, report, warnings)

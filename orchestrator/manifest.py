@@ -156,7 +156,9 @@ def build_manifest(
     report: RunReport,
     episodes: dict[str, dict[str, Any]],
     extra_reports: tuple[RunReport, ...] = (),
+    rerolls: list[dict[str, Any]] | tuple[()] = (),
 ) -> dict[str, Any]:
+    """``extra_reports``: the storyboard's run and the attempts before a re-roll (``rerolls``), in order."""
     reports = (*extra_reports, report)
     tasks: dict[str, Any] = {}
     for rep in reports:
@@ -166,7 +168,12 @@ def build_manifest(
             for name in ("start", "finish"):
                 if entry[name] is not None:
                     entry[name] = round(entry[name] + offset, 3)
+            before = tasks.get(nid)
+            if before is not None and before["key"] == entry["key"] and entry["status"] == "cached":
+                continue  # made by an earlier attempt of this run, found again by the re-roll's
             tasks[nid] = entry
+    for eid, episode in episodes.items():
+        episode["rerolls"] = [r for r in rerolls if r["episode"] == eid]
     counts = {s: sum(1 for t in tasks.values() if t["status"] == s) for s in ("done", "cached", "failed", "skipped")}
     wall = report.started + report.wall - reports[0].started
     return {
@@ -185,6 +192,7 @@ def build_manifest(
         "summary": {"tasks": len(tasks), **counts},
         "planned_makespan": report.planned_makespan,
         "replacements": [rp for rep in reports for rp in rep.replacements],
+        "rerolls": list(rerolls),
         "episodes": episodes,
         "tasks": tasks,
     }
@@ -206,6 +214,9 @@ def summary_lines(manifest: dict[str, Any], out: Path) -> list[str]:
             lines.append(f"{eid}  failed quality gates: " + "; ".join(ep["failed_gates"]))
         else:
             lines.append(f"{eid}  failed ({ep['shots']} shots planned)")
+        for r in ep.get("rerolls", []):
+            seeds = f"seed {r['old_seed']} -> {r['new_seed']}"
+            lines.append(f"{eid}  re-rolled {r['shot']} ({r['gate']}, attempt {r['attempt']}): {seeds}")
     s = manifest["summary"]
     tail = f"tasks: {s['done']} run, {s['cached']} cached"
     if s["failed"] or s["skipped"]:

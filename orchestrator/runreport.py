@@ -163,7 +163,23 @@ def gate_tables(episodes: dict[str, dict[str, Any]]) -> str:
         parts.append(
             f"<table><tr><th>gate</th><th></th><th>measured</th><th>limit</th><th>detail</th></tr>{rows}</table>"
         )
+        parts.append(reroll_table(ep.get("rerolls") or []))
     return "".join(parts)
+
+
+def reroll_table(rerolls: list[dict[str, Any]]) -> str:
+    """The shots a failed gate made again (``orchestrator/rerolls.py``), with their seeds."""
+    if not rerolls:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(r['attempt'])}</td><td>{_e(r['gate'])}</td><td>{_e(r['shot'])}</td>"
+        f"<td>{_e(r['old_seed'])}</td><td>{_e(r['new_seed'])}</td></tr>"
+        for r in rerolls
+    )
+    return (
+        "<p>Re-rolled:</p><table><tr><th>attempt</th><th>gate</th><th>shot</th><th>old seed</th>"
+        f"<th>new seed</th></tr>{rows}</table>"
+    )
 
 
 def render_report(manifest: dict[str, Any], dag: Dag | None, report: RunReport, profile: Profile) -> str:

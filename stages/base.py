@@ -96,6 +96,11 @@ class Stage(ABC):
     batch_size: ClassVar[int] = 1  # units per pool call when the profile's pool sets none
     family: ClassVar[ModelFamily | None] = None  # set by model backends: which warm worker holds the model
 
+    @classmethod
+    def seeded(cls) -> bool:
+        """Whether a ``seed`` param changes the output, so a re-roll can fix a bad take (a model's can)."""
+        return cls.family is not None
+
     def __init__(self, options: StageOptions | Mapping[str, Any] | None = None) -> None:
         self.options = (
             options if isinstance(options, self.Options) else self.Options.model_validate(dict(options or {}))

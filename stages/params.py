@@ -197,14 +197,24 @@ class CharacterParams(StageParams):
     character: CharacterLook
 
 
-class KeyframeParams(StageParams):
+class _Rerollable(StageParams):
+    """A model-generated picture's params: ``seed`` is set only when a failed gate re-rolls the shot
+    (``orchestrator/rerolls.py``); unset, it stays out of the dump, so first takes keep their keys."""
+
+    seed: int | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"seed"} if self.seed is None else set())
+
+
+class KeyframeParams(_Rerollable):
     episode: EpisodeHeader
     scene: Scene
     shot: ShotPicture
     characters: list[CharacterLook]  # the shot's cast with a sheet, in the order of the ``characters`` input
 
 
-class MotionParams(StageParams):
+class MotionParams(_Rerollable):
     shot: ShotPicture
 
 

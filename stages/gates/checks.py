@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,7 @@ class GateResult:
     value: Any
     limit: str
     detail: str = ""
+    at: list[list[float]] = field(default_factory=list)  # episode-time spans it failed on (a re-roll's shots)
 
     def line(self) -> str:
         return f"{self.gate}: {self.value} (limit {self.limit}){' - ' + self.detail if self.detail else ''}"
@@ -53,9 +54,16 @@ def av_drift(streams: Streams, fps: int) -> GateResult:
 
 def black_frames(spans: list[list[float]], fps: int) -> GateResult:
     """Black runs of the episode (the mux's, in episode time), joined across cuts, of 0.5 s or more."""
-    runs = joined_spans(spans, gap=1.5 / fps)
-    long = [f"{a:.1f}-{b:.1f} s" for a, b in runs if b - a >= BLACK_MIN_SECONDS - 1e-6]
-    return GateResult("black frames", not long, f"{len(long)} spans", "none of 0.5 s or more", ", ".join(long[:5]))
+    runs = [(a, b) for a, b in joined_spans(spans, gap=1.5 / fps) if b - a >= BLACK_MIN_SECONDS - 1e-6]
+    long = [f"{a:.1f}-{b:.1f} s" for a, b in runs]
+    return GateResult(
+        "black frames",
+        not long,
+        f"{len(long)} spans",
+        "none of 0.5 s or more",
+        ", ".join(long[:5]),
+        [[round(a, 3), round(b, 3)] for a, b in runs],
+    )
 
 
 def digital_silence(analysis: Analysis) -> GateResult:

@@ -24,7 +24,7 @@ from stages.subtitles.layout import text_layout
 class QualityGates(Stage):
     name = "gates"
     backend = "ffmpeg"
-    version = "3"
+    version = "4"
     resources = Resources(num_cpus=1)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -50,14 +50,19 @@ class QualityGates(Stage):
             checks.ai_label(texts, streams.tags, streams.video_seconds, layout),
             checks.max_length(streams.video_seconds, preset),
         ]
-        failed = [r for r in results if not r.passed]
-        (out / "gates.json").write_text(
-            json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        return {
-            "file": "gates.json",
-            "passed": not failed,
-            "gates": [r.to_json() for r in results],
-            "failed": [r.line() for r in failed],
-            "episode": params["episode"]["id"],
-        }
+        return write_results(results, params["episode"]["id"], out)
+
+
+def write_results(results: list[checks.GateResult], episode: str, out: Path) -> dict[str, Any]:
+    """``gates.json`` and the meta the manifest (and a re-roll, ``orchestrator/rerolls.py``) read."""
+    failed = [r for r in results if not r.passed]
+    (out / "gates.json").write_text(
+        json.dumps([r.to_json() for r in results], ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return {
+        "file": "gates.json",
+        "passed": not failed,
+        "gates": [r.to_json() for r in results],
+        "failed": [r.line() for r in failed],
+        "episode": episode,
+    }

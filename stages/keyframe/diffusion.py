@@ -114,6 +114,19 @@ class _TextToImageStage(ModelStage):
         raise NotImplementedError
 
 
+def keyframe_seed(params: dict[str, Any], characters: list[dict[str, Any]]) -> int:
+    """A re-roll's seed when a failed gate set one, else the lead character's seed (their look and the
+    framing noise stay stable shot to shot), else one derived from the shot."""
+    if params.get("seed") is not None:
+        return int(params["seed"])
+    job = params["job"]
+    return (
+        character_seed(job, characters[0])
+        if characters
+        else stable_seed("shot", job.get("seed", 0), params["shot"]["id"])
+    )
+
+
 def character_seed(job: dict[str, Any], character: dict[str, Any]) -> int:
     """The character's fixed seed (from the spec, else derived from the name), offset by the job seed."""
     return stable_seed("character", job.get("seed", 0), character.get("seed", 0), character["name"])
@@ -169,7 +182,7 @@ class KeyframeDiffusion(_TextToImageStage):
             )
         prompt = ", ".join(p for p in parts if p) + _style(job)
         # The lead character's seed keeps their look (and the framing noise) stable shot to shot.
-        seed = character_seed(job, characters[0]) if characters else stable_seed("shot", job.get("seed", 0), shot["id"])
+        seed = keyframe_seed(params, characters)
         reference = self._reference(characters, params.get("characters") or [], inputs)
         return self._request(shot["id"], prompt, seed, job, reference=reference)
 
@@ -198,4 +211,6 @@ class KeyframeDiffusion(_TextToImageStage):
     def finish(self, image: Any, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         meta = super().finish(image, params, inputs, out)
         meta["shot"] = params["shot"]["id"]
+        known = {c["name"]: c for c in params.get("characters") or []}
+        meta["seed"] = keyframe_seed(params, [known[n] for n in params["shot"].get("characters", []) if n in known])
         return meta

@@ -150,7 +150,7 @@ class ImageToVideoMotion(ModelStage):
             image=image,
             prompt=prompt,
             negative_prompt=self.options.negative_prompt,
-            seed=stable_seed("motion", job.get("seed", 0), shot["id"]),
+            seed=motion_seed(params),
             width=width,
             height=height,
             frames=kind.frames(self._wanted_frames(float(shot["duration"]))),
@@ -198,6 +198,7 @@ class ImageToVideoMotion(ModelStage):
             "width": info.width,
             "height": info.height,
             "camera": shot.get("camera"),
+            "seed": motion_seed(params),
             "shot": shot["id"],
             "model": self.model.model_id,
             "generated_frames": len(frames),
@@ -207,3 +208,10 @@ class ImageToVideoMotion(ModelStage):
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
         request = self.prepare(params, inputs)
         return self.finish(self.compute([request])[0], params, inputs, out)
+
+
+def motion_seed(params: dict[str, Any]) -> int:
+    """A re-roll's seed when a failed gate set one, else one derived from the job and the shot."""
+    if params.get("seed") is not None:
+        return int(params["seed"])
+    return stable_seed("motion", params["job"].get("seed", 0), params["shot"]["id"])

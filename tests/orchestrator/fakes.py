@@ -42,6 +42,8 @@ class FakeOptions(StageOptions):
     disk_full: list[str] = Field(default_factory=list)  # units whose write finds the disk full (not retried)
     flaky_dir: str | None = None
     rate: float = 1.0  # changes nothing but the key: a setting that enters it
+    black_seeds: list[int] = Field(default_factory=list)  # keyframe: seeds whose picture comes out black
+    loud: list[str] = Field(default_factory=list)  # gates: episodes whose loudness gate fails (no re-roll fixes)
     # Read by FakeWorker only (the pool actor): a model that is not there, a file to log batches to.
     missing_model: str | None = None
     worker_log: str | None = None
@@ -104,13 +106,33 @@ class FakeCharacter(FakeStage):
 
 
 class FakeKeyframe(FakeStage):
+    """Seeded like a model's: ``params["seed"]`` (a re-roll's) or one from the shot; black for ``black_seeds``."""
+
     name = "keyframe"
     files = ("keyframe.png",)
+
+    @classmethod
+    def seeded(cls) -> bool:
+        return True
+
+    def extra_meta(self, params, inputs):
+        seed = params["seed"] if params.get("seed") is not None else fake_seed(params["shot"]["id"])
+        return {"seed": seed, "black": seed in self.options.black_seeds}
+
+
+def fake_seed(shot: str) -> int:
+    """The seed a fake keyframe uses for a shot no gate has re-rolled."""
+    from stages.shapes import stable_seed
+
+    return stable_seed("shot", 0, shot)
 
 
 class FakeMotion(FakeStage):
     name = "motion"
     files = ("clip.mp4",)
+
+    def extra_meta(self, params, inputs):
+        return {"black": bool(inputs["keyframe"].meta.get("black"))}
 
 
 class FakeVoice(FakeStage):
@@ -131,7 +153,8 @@ class FakeMux(FakeStage):
     files = ("shot.mp4",)
 
     def extra_meta(self, params, inputs):
-        return {"duration": params["shot"]["duration"] + sum(v.meta["duration"] for v in inputs["voices"])}
+        duration = params["shot"]["duration"] + sum(v.meta["duration"] for v in inputs["voices"])
+        return {"duration": duration, "black": [[0.0, duration]] if inputs["motion"].meta.get("black") else []}
 
 
 class FakeAssembly(FakeStage):
@@ -139,10 +162,31 @@ class FakeAssembly(FakeStage):
     files = ("episode.mp4", "episode.srt", "cover.jpg")
 
     def extra_meta(self, params, inputs):
+        from stages.assembly.episode import episode_text_and_speech
+
         return {
             "duration": round(sum(s.meta["duration"] for s in inputs["shots"]), 3),
             "shots": len(inputs["shots"]),
+            "black": episode_text_and_speech(inputs["shots"])["black"],
         }
+
+
+class FakeGates(FakeStage):
+    """The real black-frames gate on the fake muxes' black runs, and a loudness gate failed on demand."""
+
+    name = "gates"
+    files = ("gates.json",)
+
+    def run(self, params, inputs, out):
+        from stages.gates.checks import GateResult, black_frames
+        from stages.gates.stage import write_results
+
+        episode = params["episode"]["id"]
+        results = [
+            black_frames(inputs["episode"].meta["black"], int(params["job"]["fps"])),
+            GateResult("loudness", episode not in self.options.loud, "-20.0 LUFS", "-14 ± 1 LU"),
+        ]
+        return write_results(results, episode, out)
 
 
 class FakeStoryboard(FakeStage):
@@ -171,13 +215,16 @@ FAKES = {
 }
 
 
+GATES_FAKE = {"gates": FakeGates}  # registered too, but in a profile only where a test asks for gates
+
+
 def register_fakes() -> None:
-    for stage, cls in FAKES.items():
+    for stage, cls in {**FAKES, **GATES_FAKE}.items():
         BACKENDS[(stage, "fake")] = f"{__name__}:{cls.__name__}"
 
 
 def unregister_fakes() -> None:
-    for stage in FAKES:
+    for stage in {**FAKES, **GATES_FAKE}:
         BACKENDS.pop((stage, "fake"), None)
 
 

@@ -107,6 +107,8 @@ def profile_problem(tmp_path: Path, text: str) -> str:
     [
         ("retries: 1.5\n", "retries: Input should be a valid integer"),
         ("retries: 100\n", "retries: Input should be less than or equal to 10"),
+        ("gate_rerolls: 6\n", "gate_rerolls: Input should be less than or equal to 5"),
+        ("gate_rerolls: -1\n", "gate_rerolls: Input should be greater than or equal to 0"),
         ("ray: {num_cpus: true}\n", "ray.num_cpus: Input should be a valid integer"),
         ("ray: {object_store_memory: 10}\n", "ray.object_store_memory: Input should be greater than or equal to"),
         (

@@ -44,6 +44,7 @@ def test_black_runs_are_joined_across_a_cut():
     # 0.3 s at the end of one shot and 0.3 s at the start of the next: 0.6 s of black on screen.
     result = checks.black_frames([[4.7, 5.0], [5.0, 5.3], [9.0, 9.2]], 30)
     assert not result.passed and "4.7-5.3 s" in result.detail and result.value == "1 spans"
+    assert result.at == [[4.7, 5.3]]  # where it failed, for a re-roll to find the shots
 
 
 def test_cues_on_speech_measures_the_sound_itself():

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stages.keyframe.diffusion import CharacterSheetDiffusion, KeyframeDiffusion, character_seed
+from stages.keyframe.diffusion import CharacterSheetDiffusion, KeyframeDiffusion, character_seed, keyframe_seed
 from stages.media.probe import probe
 from stages.models import Character
-from stages.motion.diffusion import ImageToVideoMotion, ImageToVideoOptions, encode_clip
+from stages.motion.diffusion import ImageToVideoMotion, ImageToVideoOptions, encode_clip, motion_seed
 from stages.params import CharacterLook, Speaker
 from stages.pipelines.video import KINDS, kind_of
 from stages.voice.tts import TransformersVoice, pitch_factor, speaker_for
@@ -61,6 +61,14 @@ def test_shots_without_characters_get_their_own_seed_and_a_new_job_seed_changes_
     b = stage.prepare({"job": {**JOB, "seed": 6}, "shot": shot([]), "characters": []}, {})
     assert a.seed != b.seed
     assert "林晚" not in a.prompt
+
+
+def test_a_rerolls_seed_replaces_the_derived_one_in_keyframe_and_motion():
+    params = {"job": JOB, "shot": shot(["林晚"]), "scene": {}, "characters": [LIN], "seed": 99}
+    assert KeyframeDiffusion(OPTIONS).prepare(params, {}).seed == 99
+    assert keyframe_seed({**params, "seed": None}, [LIN]) == character_seed(JOB, LIN)
+    assert motion_seed({"job": JOB, "shot": shot([]), "seed": 99}) == 99
+    assert motion_seed({"job": JOB, "shot": shot([])}) != 99
 
 
 def test_key_settings_leave_out_where_the_model_runs():
