@@ -60,7 +60,10 @@ def _solve_exactly(task_graph, time_limit: float):
 def simulate(
     scenario: Path = typer.Argument(..., help="Scenario YAML (configs/scenarios/*.yaml)."),
     policy: str = typer.Option(
-        "kaipai", "--policy", "-p", help="kaipai, heft, ray-default, zone-blind, single-zone, locality, or all."
+        "kaipai",
+        "--policy",
+        "-p",
+        help="kaipai, heft, heft-online, ray-default, zone-blind, single-zone, locality, or all.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     seed: int | None = typer.Option(None, "--seed", help="Generate the workload from this seed instead."),

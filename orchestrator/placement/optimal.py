@@ -8,6 +8,13 @@ seconds for a task's ``model`` on its first task and at every change of model; a
 earlier than its ``release``; slots run one task at a time. (A load may happen before the release
 of the task it is for: the only way the model is looser than the simulator.) Times are integers
 in ``1 / SCALE`` seconds, so an optimum is exact to 1 ms.
+
+Two things help CP-SAT prove more within its time limit, neither changes the optimum:
+- the slots of one resource are identical, so they are ordered by the first task (in graph order)
+  each runs: a task may use slot k > 0 only when an earlier task uses slot k - 1. Every schedule
+  has a relabelling of slots that satisfies this, so no makespan is lost;
+- a ``hint`` (a schedule, e.g. kaipai's simulated one) starts the search from a good incumbent; its
+  slots are relabelled the same way so it satisfies the symmetry breaking.
 """
 
 from __future__ import annotations
@@ -32,8 +39,11 @@ def _ticks(seconds: float) -> int:
     return round(seconds * SCALE)
 
 
-def solve(graph: TaskGraph, time_limit_s: float = 60.0, workers: int = 2) -> Solution:
-    """Minimise the makespan of ``graph``; raises ImportError when ortools is not installed."""
+def solve(graph: TaskGraph, time_limit_s: float = 60.0, workers: int = 2, hint: Schedule | None = None) -> Solution:
+    """Minimise the makespan of ``graph``; raises ImportError when ortools is not installed.
+
+    ``hint``: a schedule of the same graph (task ids and resource ids as in it) to start from.
+    """
     from ortools.sat.python import cp_model
 
     if len(graph.tasks) > MAX_TASKS:
@@ -47,9 +57,13 @@ def solve(graph: TaskGraph, time_limit_s: float = 60.0, workers: int = 2) -> Sol
     _precedence(m, graph, start, end, on_resource)
     for intervals in per_slot.values():
         m.add_no_overlap(intervals)
+    _break_slot_symmetry(m, graph, choices)
     makespan = m.new_int_var(0, horizon, "makespan")
     m.add_max_equality(makespan, end)
     m.minimize(makespan)
+    if hint is not None:
+        _hint(m, graph, hint, start, end, choices, on_resource)
+        m.add_hint(makespan, _ticks(hint.makespan))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = workers
@@ -131,6 +145,48 @@ def _loads(m, graph: TaskGraph, start, end, choices) -> None:
                 setup = 0.0 if mi == mj else load.get(mj or "", 0.0)
                 m.add(start[j] >= end[i] + _ticks(setup)).only_enforce_if(nxt)
         m.add_circuit(arcs)
+
+
+def _break_slot_symmetry(m, graph: TaskGraph, choices) -> None:
+    """Identical slots ordered by their first task: task p on slot k needs an earlier task on k - 1."""
+    for r in graph.resources:
+        if r.slots < 2:
+            continue
+        able = [i for i, t in enumerate(graph.tasks) if r.id in t.cost]
+        for k in range(1, r.slots):
+            before = None  # true only if some task so far in ``able`` is on slot k - 1
+            for i in able:
+                if before is None:
+                    m.add(choices[(i, r.id, k)] == 0)
+                else:
+                    m.add_implication(choices[(i, r.id, k)], before)
+                nxt = m.new_bool_var("")
+                m.add_bool_or([choices[(i, r.id, k - 1)]] + ([before] if before is not None else [])).only_enforce_if(
+                    nxt
+                )
+                before = nxt
+
+
+def _hint(m, graph: TaskGraph, hint: Schedule, start, end, choices, on_resource) -> None:
+    """Every task's start, end, resource and slot from ``hint``, slots relabelled by their first task."""
+    placed = {st.id: st for st in hint.tasks}
+    first: dict[tuple[str, int], int] = {}
+    for i, t in enumerate(graph.tasks):
+        st = placed[t.id]
+        first.setdefault((st.resource, st.slot), i)
+    label: dict[tuple[str, int], int] = {}
+    for rid in {rid for rid, _ in first}:
+        used = sorted((i, slot) for (r, slot), i in first.items() if r == rid)
+        label.update({(rid, slot): k for k, (_, slot) in enumerate(used)})
+    for i, t in enumerate(graph.tasks):
+        st = placed[t.id]
+        m.add_hint(start[i], _ticks(st.start))
+        m.add_hint(end[i], _ticks(st.finish))
+        for rid in t.cost:
+            m.add_hint(on_resource[(i, rid)], rid == st.resource)
+    for (i, rid, k), lit in choices.items():
+        st = placed[graph.tasks[i].id]
+        m.add_hint(lit, rid == st.resource and k == label[(rid, st.slot)])
 
 
 def _precedence(m, graph: TaskGraph, start, end, on_resource) -> None:

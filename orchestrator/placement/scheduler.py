@@ -13,6 +13,9 @@ listed first and to the resource listed first, so published examples come out id
 - weights locality: a resource's ``load`` time for a model is paid on each slot that has not loaded
   it yet (both policies pay it when it happens; it is what makes spilling expensive).
 A resource with ``slots: k`` is k independent timelines; a task goes on the one where it finishes first.
+
+``timelines`` lets successive calls book into the same slots: the simulator's ``heft`` plans each job
+as it arrives into the reservations of the jobs planned before it (insertion fills their gaps).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ def _num(x: float) -> float | int:
     return int(x) if float(x).is_integer() else round(x, 6)
 
 
-class _Timeline:
+class Timeline:
     """One slot's busy intervals, sorted and disjoint, plus the models it has loaded."""
 
     __slots__ = ("finishes", "loaded", "starts")
@@ -92,14 +95,21 @@ def upward_ranks(graph: TaskGraph) -> list[float]:
     return paths.upward_ranks(topo_order(graph)[::-1], succs, mean, lambda i, j: comm[(i, j)])
 
 
-def schedule(graph: TaskGraph, policy: str = "heft") -> Schedule:
-    """Schedule every task of ``graph``; returns start/finish per task in input order."""
+def schedule(graph: TaskGraph, policy: str = "heft", timelines: dict[str, list[Timeline]] | None = None) -> Schedule:
+    """Schedule every task of ``graph``; returns start/finish per task in input order.
+
+    ``timelines`` (resource id -> one Timeline per slot), when given, holds earlier bookings and
+    models already loaded, and receives this graph's bookings; missing resources are added to it.
+    """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
     kaipai = policy == "kaipai"
     tasks = graph.tasks
     rank = upward_ranks(graph)
-    timelines = {r.id: [_Timeline() for _ in range(r.slots)] for r in graph.resources}
+    if timelines is None:
+        timelines = {}
+    for r in graph.resources:
+        timelines.setdefault(r.id, [Timeline() for _ in range(r.slots)])
     loads = {r.id: r.load for r in graph.resources}
     order_of = {r.id: n for n, r in enumerate(graph.resources)}
     placed: list[ScheduledTask | None] = [None] * len(tasks)

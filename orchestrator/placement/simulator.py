@@ -335,6 +335,7 @@ class Simulation(ClusterState):
                     again.append(t)
         again.extend(self.cpu_running[zi])
         self.cpu_running[zi].clear()
+        again.extend(self.placer.zone_lost(zi))
         for heap in self.free[zi]:
             heap.clear()
         self.free_count[zi] = 0

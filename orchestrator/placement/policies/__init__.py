@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from orchestrator.placement.policies.base import Placer
 from orchestrator.placement.policies.heft import HeftPlacer
+from orchestrator.placement.policies.heft_online import HeftOnlinePlacer
 from orchestrator.placement.policies.kaipai import KaipaiPlacer
 from orchestrator.placement.policies.locality import LocalityPlacer
 from orchestrator.placement.policies.ray_default import RayDefaultPlacer
@@ -11,7 +12,16 @@ from orchestrator.placement.policies.single_zone import SingleZonePlacer
 from orchestrator.placement.policies.zone_blind import ZoneBlindPlacer
 
 PLACERS: dict[str, type[Placer]] = {
-    p.name: p for p in (KaipaiPlacer, HeftPlacer, RayDefaultPlacer, ZoneBlindPlacer, SingleZonePlacer, LocalityPlacer)
+    p.name: p
+    for p in (
+        KaipaiPlacer,
+        HeftPlacer,
+        HeftOnlinePlacer,
+        RayDefaultPlacer,
+        ZoneBlindPlacer,
+        SingleZonePlacer,
+        LocalityPlacer,
+    )
 }
 POLICIES = tuple(PLACERS)
 

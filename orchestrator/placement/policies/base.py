@@ -46,6 +46,10 @@ class Placer:
     def observe(self, t: int, g: int, seconds: float) -> None:
         """Task t took ``seconds`` on GPU g (load included); plain placers do not learn."""
 
+    def zone_lost(self, zi: int) -> list[int]:
+        """Zone zi is gone: tasks the placer holds there outside the zone's queues, to place again."""
+        return []
+
     def enqueue_gpu(self, t: int, zi: int) -> None:
         s = self.sim
         if s.free_count[zi]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -48,6 +49,47 @@ def test_a_slot_holds_one_model_and_reloads_on_every_change():
     )
     solution = solve(graph)
     assert solution.optimal and solution.schedule.makespan == 23  # a, c together: two loads, not three
+
+
+def test_identical_slots_are_ordered_without_losing_the_optimum():
+    # Four independent tasks on two identical slots: 3+3 | 4+2 in one of the two labellings, makespan 12 / 2.
+    graph = graph_from_data(
+        {
+            "resources": [{"id": "gpu", "slots": 2}],
+            "tasks": [{"id": f"t{i}", "cost": {"gpu": c}} for i, c in enumerate([3, 4, 2, 3])],
+        }
+    )
+    solution = solve(graph)
+    assert solution.optimal and solution.schedule.makespan == 6
+    first = {}
+    for i, t in enumerate(solution.schedule.tasks):
+        first.setdefault(t.slot, i)
+    assert first[0] == 0 and (1 not in first or first[1] > first[0])  # slot 0 holds the first task
+    _valid(graph, solution.schedule)
+
+
+def test_kaipais_simulated_schedule_is_a_valid_hint_and_the_optimum_stays(tmp_path):
+    from orchestrator.placement.policies import make_placer
+    from orchestrator.placement.scenario import load_scenario
+    from orchestrator.placement.scenario_graph import simulated_schedule, workload_graph
+    from orchestrator.placement.simulator import Simulation
+    from orchestrator.placement.workload import generate
+
+    scenario = load_scenario(Path(__file__).resolve().parents[3] / "configs" / "scenarios" / "tiny.yaml")
+    scenario.spec.seed = 5
+    w = generate(scenario)
+    sim = Simulation(scenario.topology, w, make_placer("kaipai", 5), seed=5)
+    sim.run()
+    graph = workload_graph(w, scenario.topology)
+    hint = simulated_schedule(sim)
+    assert hint.makespan == sim.result().makespan
+    for t, st in zip(graph.tasks, hint.tasks, strict=True):
+        assert t.id == st.id and st.finish - st.start == pytest.approx(t.cost[st.resource])
+    _valid(graph, hint)  # the simulation is feasible in the graph, which relaxes it
+    hinted, plain = solve(graph, 60, hint=hint), solve(graph, 60)
+    assert hinted.optimal and plain.optimal
+    assert hinted.schedule.makespan == pytest.approx(plain.schedule.makespan)
+    assert hinted.schedule.makespan <= hint.makespan
 
 
 def test_cli_schedule_optimal(graphs_dir):

@@ -12,7 +12,7 @@ from orchestrator.placement.workload import generate
 
 
 def test_one_module_per_policy_and_a_fresh_placer_per_run():
-    assert set(POLICIES) == {"kaipai", "heft", "ray-default", "zone-blind", "single-zone", "locality"}
+    assert set(POLICIES) == {"kaipai", "heft", "heft-online", "ray-default", "zone-blind", "single-zone", "locality"}
     for name in POLICIES:
         placer = make_placer(name, seed=1)
         assert isinstance(placer, Placer) and placer.name == name
