@@ -73,9 +73,14 @@ def test_the_bound_is_below_the_exact_optimum_and_that_below_every_policy():
         assert simulate(scenario, policy, w).makespan >= solution.schedule.makespan - 1e-3
 
 
+# The policies whose schedules come nearest the bound on these days (README table); the others are
+# slower on every seed, so checking them too would only add CI minutes (~50 s per policy and seed).
+CLOSEST_TO_THE_BOUND = ("kaipai", "heft-online", "ray-default")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("sigma", [0.0, 0.3])
-def test_the_bound_is_below_every_policy_on_every_benchmark_seed(sigma):
+def test_the_bound_is_below_the_best_schedules_on_every_benchmark_seed(sigma):
     # The benchmark's ten datong-standard days, exact and off-estimate: a bound above any schedule
     # would make every "x lower bound" figure of the README a lie.
     from orchestrator.placement.simulator import Disturbances
@@ -84,6 +89,6 @@ def test_the_bound_is_below_every_policy_on_every_benchmark_seed(sigma):
     for seed in range(1, 11):
         scenario.spec.seed = seed
         w = generate(scenario)
-        for policy in POLICIES:
+        for policy in CLOSEST_TO_THE_BOUND:
             r = simulate(scenario, policy, w, Disturbances(estimate_error=sigma))
             assert r.makespan >= r.lower_bound, (seed, policy)
