@@ -19,7 +19,10 @@ work is 3.
 
 from __future__ import annotations
 
+import bisect
 import math
+import operator
+from collections.abc import Callable
 
 from orchestrator.placement.costmodel import GPU_SPEED, MODEL_INIT_SECONDS, MODELS
 from orchestrator.placement.topology import Topology
@@ -133,10 +136,7 @@ def _loads(w: Workload, speeds: list[float], load: list[float]) -> float:
     lo, hi = 0.0, max(1.0, 2 * work / total + 2 * max(load, default=0.0))
     while not fits(hi):
         hi *= 2
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
-    return first + hi
+    return first + least_fitting(fits, lo, hi, 60)
 
 
 def _kinds(w: Workload, speeds: list[float]) -> float:
@@ -169,7 +169,7 @@ def _kinds(w: Workload, speeds: list[float]) -> float:
                 out.append(sums[-1] if sums else 0.0)
                 continue
             limit = kinds[i - 1] * span  # longer than this does not fit on kinds[i-1] by T
-            n = _count_above(ws, limit)
+            n = count_above(ws, limit)
             out.append(sums[n - 1] if n else 0.0)
         return out
 
@@ -188,19 +188,17 @@ def _kinds(w: Workload, speeds: list[float]) -> float:
 
     lo = 0.0
     hi = max(w.job_arrival, default=0.0) + sum(w.work) / min(speeds) + 1.0
-    for _ in range(50):
+    return least_fitting(fits, lo, hi, 50)
+
+
+def least_fitting(fits: Callable[[float], bool], lo: float, hi: float, steps: int) -> float:
+    """The least value in [lo, hi] that the monotone ``fits`` accepts, to (hi - lo) / 2**steps (bisection)."""
+    for _ in range(steps):
         mid = (lo + hi) / 2
         lo, hi = (lo, mid) if fits(mid) else (mid, hi)
     return hi
 
 
-def _count_above(descending: list[float], limit: float) -> int:
-    """How many of a descending list exceed ``limit`` (binary search)."""
-    lo, hi = 0, len(descending)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if descending[mid] > limit:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+def count_above(descending: list[float], limit: float) -> int:
+    """How many of a descending list exceed ``limit``."""
+    return bisect.bisect_left(descending, -limit, key=operator.neg)

@@ -9,6 +9,8 @@ count in the total only (a short task fits on any kind unless H is tiny).
 
 from __future__ import annotations
 
+from orchestrator.placement.bounds import count_above, least_fitting
+
 LONG_TASK_S = 60.0  # speed-1 seconds from which a task is weighed against the kinds it fits on
 
 
@@ -32,7 +34,7 @@ def kinds_horizon(work_left: float, long_tasks: list[float], kinds: list[tuple[f
         if long_tasks[0] > kinds[-1][0] * h:
             return False
         for i in range(1, len(kinds)):
-            n = _count_above(long_tasks, kinds[i - 1][0] * h)
+            n = count_above(long_tasks, kinds[i - 1][0] * h)
             if n and prefix[n - 1] > faster[i] * h:
                 return False
         return True
@@ -42,20 +44,4 @@ def kinds_horizon(work_left: float, long_tasks: list[float], kinds: list[tuple[f
     hi = max(low, long_tasks[0] / kinds[-1][0]) * 2 + 1.0
     while not fits(hi):
         hi *= 2
-    lo = low
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if fits(mid) else (mid, hi)
-    return hi
-
-
-def _count_above(descending: list[float], limit: float) -> int:
-    """How many of a descending list exceed ``limit`` (binary search)."""
-    lo, hi = 0, len(descending)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if descending[mid] > limit:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return least_fitting(fits, low, hi, 30)

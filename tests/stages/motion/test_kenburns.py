@@ -3,32 +3,7 @@ import pytest
 
 from stages.media.probe import probe
 from stages.motion.kenburns import KenBurnsMotion, zoompan_expressions
-
-
-def frame(path, index, w=180, h=320):
-    import subprocess
-
-    raw = subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(path),
-            "-vf",
-            f"select=eq(n\\,{index})",
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "gray",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(raw, dtype=np.uint8).reshape(h, w).astype(float)
+from tests.stages.frames import grey_frame
 
 
 def test_clip_has_exact_duration_resolution_and_codec(motions, sample):
@@ -44,13 +19,13 @@ def test_clip_has_exact_duration_resolution_and_codec(motions, sample):
 def test_push_in_moves_the_picture(motions):
     clip = motions[0].file()
     last = motions[0].meta["frames"] - 1
-    assert np.abs(frame(clip, 0) - frame(clip, last)).mean() > 3
+    assert np.abs(grey_frame(clip, index=0) - grey_frame(clip, index=last)).mean() > 3
 
 
 def test_static_shot_holds_still(stage_run, keyframes, sample, tmp_path):
     shot = {**sample.SHOTS[0], "camera": "static", "duration": 1.0}
     art = stage_run(KenBurnsMotion(), {"job": sample.JOB, "shot": shot}, {"keyframe": keyframes[0]}, tmp_path)
-    assert np.abs(frame(art.file(), 0) - frame(art.file(), 11)).mean() < 1.5
+    assert np.abs(grey_frame(art.file(), index=0) - grey_frame(art.file(), index=11)).mean() < 1.5
 
 
 @pytest.mark.parametrize("camera", ["push-in", "pull-out", "pan", "track", "follow", "static"])

@@ -1,10 +1,9 @@
-import subprocess
-
 import numpy as np
 
 from stages.media.probe import probe
 from stages.timing import shot_layout
 from stages.voice.speech import read_wav
+from tests.stages.frames import grey_frame
 
 
 def test_shot_stretches_to_whole_frames_and_exact_samples(muxes, voices, sample):
@@ -57,34 +56,10 @@ def test_text_is_burned_after_the_move_inside_the_safe_area(muxes):
     assert all(inside(tuple(t["box"]), layout.safe) for t in muxes[0].meta["text"])
     # the burned text changes the picture where the subtitle box is
     cue_start = muxes[0].meta["cues"][0][0]
-    frame = _gray_frame(muxes[0].file(), cue_start + 0.05)
+    frame = grey_frame(muxes[0].file(), at=cue_start + 0.05)
     box = next(t["box"] for t in muxes[0].meta["text"] if t["kind"] == "subtitle")
     region = frame[box[1] : box[3], box[0] : box[2]]
-    before = _gray_frame(muxes[0].file(), 0.1)[box[1] : box[3], box[0] : box[2]]  # before the first cue
+    before = grey_frame(muxes[0].file(), at=0.1)[box[1] : box[3], box[0] : box[2]]  # before the first cue
     # white text with a black outline (12 px glyphs: anti-aliased, few pixels reach full white)
     assert (region > 200).sum() > 20 and (region < 40).sum() > 20
     assert (before > 200).sum() < 5  # and no white there before the cue
-
-
-def _gray_frame(path, t):
-    raw = subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-ss",
-            f"{t}",
-            "-i",
-            str(path),
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "gray",
-            "-",
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(raw, dtype=np.uint8).reshape(320, 180)
