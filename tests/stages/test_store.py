@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from stages import store
-from stages.base import Stage
+from tests.stages.counting import CountingStage
 
 BASE = dict(
     stage_name="voice",
@@ -20,20 +20,6 @@ BASE = dict(
     input_keys={"voices": ["a", "b"]},
     seed=3,
 )
-
-
-class CountingStage(Stage):
-    name = "voice"
-    backend = "test"
-
-    def __init__(self, options=None):
-        super().__init__(options)
-        self.calls = 0
-
-    def run(self, params, inputs, out):
-        self.calls += 1
-        (out / "line.wav").write_bytes(b"RIFF" + params["text"].encode())
-        return {"file": "line.wav", "duration": 1.5}
 
 
 class FailingStage(CountingStage):

@@ -8,23 +8,15 @@ import json
 import pytest
 
 from stages import store
-from stages.base import Stage
+from tests.stages.counting import CountingStage
 
 
-class WavStage(Stage):
-    name = "voice"
-    backend = "test"
+class WavStage(CountingStage):
+    repeat = 100
 
-    def __init__(self, options=None):
-        super().__init__(options)
-        self.calls = 0
-
-    def run(self, params, inputs, out):
-        self.calls += 1
-        (out / "line.wav").write_bytes(b"RIFF" + params["text"].encode() * 100)
+    def write_extra(self, out) -> None:
         (out / "extra").mkdir()
         (out / "extra" / "notes.txt").write_text("n")
-        return {"file": "line.wav", "duration": 1.5}
 
 
 class MuxStage(WavStage):
