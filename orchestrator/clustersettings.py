@@ -51,6 +51,13 @@ class ClusterSettings(_M):
     pools: PoolLimits = Field(default_factory=PoolLimits)
     max_jobs: int = Field(1000, ge=1, le=100_000, description="Jobs the service holds (queued and running).")
     max_priority: int = Field(9, ge=0, le=9, description="Priorities above this are refused at submit.")
+    max_running_jobs: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Jobs granted slots at once; the rest wait in one queue, admitted by fair share and"
+        " priority (unset: every job runs at once and only the slots are shared).",
+    )
     spill_kinds: list[str] = Field(
         default_factory=lambda: ["cpu"],
         max_length=4,

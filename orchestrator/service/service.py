@@ -19,6 +19,7 @@ from typing import Any
 from orchestrator.metrics import ServiceMetrics
 from orchestrator.service.fairshare import FairShare, Request
 from orchestrator.service.globalplan import GlobalPlan
+from orchestrator.service.jobqueue import JobQueue, RankKey
 from orchestrator.service.pools import PoolRegistry
 from orchestrator.service.registry import FINAL, JobRecord, Registry
 from orchestrator.service.settings import ClusterSettings, policy_of
@@ -44,6 +45,7 @@ class KaipaiService:
         self.fair = FairShare(policy_of(self.settings.fair_share), clock=time.time)
         self.fair.charged = dict(self.registry.charged)
         self.slots = Slots(self.settings.slots)
+        self.queue = JobQueue(self.settings.max_running_jobs)
         self.grants: dict[str, list[tuple[str, str]]] = {}  # job -> (node, zone) granted, not yet picked up
         self.leases: dict[tuple[str, str], dict[str, Any]] = {}  # (job, node) -> zone, kind, stage, since
         self.stage_of: dict[tuple[str, str], str] = {}
@@ -123,6 +125,7 @@ class KaipaiService:
             return
         self._drop(job_id)
         self._unplan(job_id)
+        self.queue.leave(job_id)
         current = self.registry.jobs[job_id].state
         if current != "CANCELLED":
             self.registry.update(job_id, state=state, finished=time.time(), message=message[:2000])
@@ -137,6 +140,7 @@ class KaipaiService:
             return False
         self._drop(job_id)
         self._unplan(job_id)
+        self.queue.leave(job_id)
         self.registry.update(job_id, state="CANCELLED", finished=time.time(), message="cancelled")
         self._allocate()
         return True
@@ -218,7 +222,8 @@ class KaipaiService:
             "placement": self._placement_view(),
             "charged": dict(self.fair.charged),
             "weights": weights,
-            "jobs": [r.to_json() for r in self.registry.jobs.values()],
+            "max_running_jobs": self.queue.limit,
+            "jobs": [{**r.to_json(), "admitted": self.queue.is_admitted(r.id)} for r in self.registry.jobs.values()],
         }
 
     def job(self, job_id: str) -> dict[str, Any] | None:
@@ -226,9 +231,13 @@ class KaipaiService:
         record = self.registry.jobs.get(job_id)
         if record is None:
             return None
-        order = self.fair.order()
         data = record.to_json()
-        data["queue_position"] = order.index(job_id) + 1 if job_id in order else None
+        data["admitted"] = self.queue.is_admitted(job_id)
+        if data["admitted"]:
+            order = self.fair.order()
+            data["queue_position"] = order.index(job_id) + 1 if job_id in order else None
+        else:  # waiting for admission: its place in the job queue
+            data["queue_position"] = self.queue.position(job_id, self._live_jobs(), self._admission_rank)
         data["queued_nodes"] = self.fair.queued(job_id)
         data["running_nodes"] = sum(1 for (job, _) in self.leases if job == job_id)
         share = self._share_of(record.studio)
@@ -269,9 +278,10 @@ class KaipaiService:
         self.fair.submit(Request(record.id, record.studio, offer["node"], kind, zone, cost, record.priority))
 
     def _allocate(self) -> None:
-        """Hand out every free slot, one fair-share pick at a time."""
+        """Admit what the job queue has room for, then hand out every free slot, one fair-share pick at a time."""
+        self.queue.fill(self._live_jobs(), self._admission_rank)
         while True:
-            request = self.fair.grant(lambda r: self.slots.fits(self._planned(r)))
+            request = self.fair.grant(lambda r: self.queue.is_admitted(r.job) and self.slots.fits(self._planned(r)))
             if request is None:
                 return
             zone = self.slots.take(self._planned(request))
@@ -339,7 +349,18 @@ class KaipaiService:
         for job_id, seen in list(self.last_seen.items()):
             if now - seen > LEASE_SECONDS:
                 self._drop(job_id)
+                self.queue.leave(job_id)  # a driver gone for good must not hold a place; it ranks first on return
                 del self.last_seen[job_id]
+
+    def _live_jobs(self) -> list[str]:
+        """Active jobs whose driver is talking to this service: the candidates for admission."""
+        return [r.id for r in self.registry.active() if r.id in self.last_seen]
+
+    def _admission_rank(self, job_id: str) -> RankKey:
+        """Jobs that ran already first, then the fair-share order of their studio and priority, then age."""
+        record = self.registry.jobs[job_id]
+        score = self.fair.virtual_time(record.studio) - self.fair.policy.bonus(record.priority)
+        return (0 if record.state == "RUNNING" else 1, score, record.submitted, job_id)
 
     def _queued_for(self, stage: str | None, zone: str | None) -> int:
         return sum(

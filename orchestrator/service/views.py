@@ -16,6 +16,11 @@ def shares(view: dict[str, Any]) -> dict[str, tuple[float, float]]:
 
 def status_lines(view: dict[str, Any]) -> list[str]:
     lines = [f"kaipai service (epoch {view['epoch']}), store {view['store']}, {view['queued']} node(s) queued"]
+    if view.get("max_running_jobs"):
+        active = [j for j in view.get("jobs", []) if j["state"] in ("QUEUED", "RUNNING")]
+        admitted = sum(1 for j in active if j.get("admitted"))
+        waiting = len(active) - admitted
+        lines.append(f"jobs admitted {admitted}/{view['max_running_jobs']}, {waiting} waiting for admission")
     lines.append("jobs per studio            queued  running  done   share  weight")
     share = shares(view)
     for studio in sorted(set(view["studios"]) | set(share)):

@@ -70,9 +70,10 @@ class LocalCluster:
         return json.loads(self.kaipai("status", job_id, "--address", self.address).stdout)
 
 
-def cluster_profile(dest: Path, store: Path, **fair_share: Any) -> Path:
-    """``configs/local-cluster.yaml`` with its own store (and any fair-share overrides)."""
+def cluster_profile(dest: Path, store: Path, cluster: dict[str, Any] | None = None, **fair_share: Any) -> Path:
+    """``configs/local-cluster.yaml`` with its own store (and any cluster or fair-share overrides)."""
     profile = yaml.safe_load((REPO / "configs" / "local-cluster.yaml").read_text(encoding="utf-8"))
+    profile["cluster"].update(cluster or {})
     profile["store"] = profile["cluster"]["store"] = str(store)
     profile["cluster"]["fair_share"].update(fair_share)
     dest.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
@@ -80,8 +81,13 @@ def cluster_profile(dest: Path, store: Path, **fair_share: Any) -> Path:
 
 
 @contextlib.contextmanager
-def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> Iterator[LocalCluster]:
-    """``cluster.sh up``, then ``kaipai cluster up``; ``cluster.sh down`` afterwards, whatever happened."""
+def local_cluster(
+    root: Path, token: str | None = None, cluster: dict[str, Any] | None = None, **fair_share: Any
+) -> Iterator[LocalCluster]:
+    """``cluster.sh up``, then ``kaipai cluster up``; ``cluster.sh down`` afterwards, whatever happened.
+
+    ``cluster``: settings of the profile's ``cluster`` section to override; ``fair_share``: of its fair share.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(RAY_USAGE_STATS_ENABLED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     if token:
@@ -99,16 +105,16 @@ def local_cluster(root: Path, token: str | None = None, **fair_share: Any) -> It
         lines = (folder / "cluster.env").read_text().splitlines()
         values = dict(line.removeprefix("export ").split("=", 1) for line in lines if "=" in line)
         env.update(KAIPAI_RAY_CLIENT=values["KAIPAI_RAY_CLIENT"])
-        cluster = LocalCluster(
+        local = LocalCluster(
             dir=folder,
             env=env,
             address=values["KAIPAI_ADDRESS"],
             client=values["KAIPAI_RAY_CLIENT"],
             metrics_ports=[int(p) for p in values["KAIPAI_METRICS_PORTS"].strip('"').split()],
-            config=cluster_profile(root / "local-cluster.yaml", root / "store", **fair_share),
+            config=cluster_profile(root / "local-cluster.yaml", root / "store", cluster, **fair_share),
         )
-        cluster.kaipai("cluster", "up", "--address", cluster.address, "--config", str(cluster.config))
-        yield cluster
+        local.kaipai("cluster", "up", "--address", local.address, "--config", str(local.config))
+        yield local
         clean = True
     finally:
         pids = (
