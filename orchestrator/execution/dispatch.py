@@ -120,7 +120,7 @@ class Dispatcher:
             self.held.append(nid)
             return
         self.grants[nid] = grant
-        self.state.mark_running(nid, grant.zone)
+        self.state.mark_running(nid, grant.zone, at=time.time())
         self.telemetry.queued(node.stage, +1)
         if runtime.batch_size > 1:
             self.waiting.setdefault(node.stage, []).append(nid)  # goes out with the next free actor
@@ -241,7 +241,7 @@ class Dispatcher:
 
     def _done(self, nid: str, outcome: dict[str, Any]) -> None:
         self.report.artifacts[nid] = outcome["artifact"]
-        for child in self.state.mark_done(nid, outcome):
+        for child in self.state.mark_done(nid, outcome, at=time.time()):
             self.submit(child)
 
     def _failure(self, nid: str, exc: BaseException, final: bool = False) -> None:

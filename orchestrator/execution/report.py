@@ -31,11 +31,16 @@ class TaskRecord:
     attempts: int = 0
     error: str | None = None
     cpu_seconds: float | None = None
+    # Seconds since the run started when the node was handed to Ray with its grant, and when its
+    # result was back: the slot its studio held, Ray's per-task overhead included (start/finish are
+    # inside the task). What the cluster service's fair share divides.
+    dispatched: float | None = None
+    returned: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = TaskStatus(self.status).value
-        for name in ("start", "finish", "cpu_seconds"):
+        for name in ("start", "finish", "cpu_seconds", "dispatched", "returned"):
             if data[name] is not None:
                 data[name] = round(data[name], 3)
         return data

@@ -122,22 +122,26 @@ class RunState:
         self._settle(nid, TaskStatus.CACHED, None)
         return self._release_children(nid)
 
-    def mark_running(self, nid: str, zone: str | None) -> bool:
-        """Handed to the backend (or to a pool's batch queue); False if it settled meanwhile."""
+    def mark_running(self, nid: str, zone: str | None, at: float | None = None) -> bool:
+        """Handed to the backend (or to a pool's batch queue) at ``at``; False if it settled meanwhile."""
         rec = self.records[nid]
         if rec.status.settled:
             return False
         rec.status, rec.zone = TaskStatus.RUNNING, zone
+        if at is not None:
+            rec.dispatched, rec.returned = at - self.started, None
         return True
 
     def mark_attempted(self, nid: str) -> None:
         self.records[nid].attempts += 1
 
-    def mark_done(self, nid: str, result: dict[str, Any]) -> list[str]:
-        """Finished with an artifact; returns the children this makes ready."""
+    def mark_done(self, nid: str, result: dict[str, Any], at: float | None = None) -> list[str]:
+        """Finished with an artifact (its result back at ``at``); returns the children this makes ready."""
         rec = self.records[nid]
         if rec.status.settled:
             return []
+        if at is not None:
+            rec.returned = at - self.started
         rec.node = result["node"]
         rec.start = result["start"] - self.started
         rec.finish = result["finish"] - self.started

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from orchestrator.dag import plan_dag
 from orchestrator.execution.state import RunState
 from orchestrator.execution.status import TaskStatus
@@ -112,3 +114,13 @@ def test_a_state_taken_over_from_a_dead_driver_reopens_what_was_running(job, pro
     again = RunState.from_json(state.to_json())
     assert sorted(again.reopen_running()) == sorted([first, second])
     assert first in again.ready() and second in again.ready() and again.retry_at == {}
+
+
+def test_a_node_records_the_slot_it_held_from_dispatch_to_its_result_around_its_run(job, profile):
+    dag, state, _ = state_for(job, profile, episodes=1, shots=1)
+    character = next(nid for nid, node in dag.nodes.items() if nid.startswith("character:") and not node.deps)
+    state.mark_running(character, "z1", at=state.started + 0.5)
+    state.mark_done(character, result(), at=state.started + 3.4)
+    rec = state.records[character]
+    assert (rec.dispatched, rec.start, rec.finish) == (0.5, 1.0, 3.0) and rec.returned == pytest.approx(3.4)
+    assert {"dispatched": 0.5, "returned": 3.4}.items() <= rec.to_json().items()
