@@ -48,9 +48,11 @@ class PoolRegistry:
         while len(names) < size:
             name = pool_name(spec, index)
             index += 1
-            if name not in names:
+            if name in names:
+                continue
+            if not self._alive(name):  # alive: started before this service restarted; adopted, not loaded again
                 self._start(spec, name)
-                names.append(name)
+            names.append(name)
         self.actors[key] = names
         return names
 

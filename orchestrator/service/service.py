@@ -29,6 +29,7 @@ LEASE_SECONDS = 120.0  # a driver silent this long lost its grants and its queue
 USAGE_LOG_LIMIT = 100_000
 MAX_READ_BYTES = 8 * 1024 * 1024
 REAP_EVERY_SECONDS = 10.0
+RECOVERY_SECONDS = 30.0  # after a restart, running jobs' drivers have this long to check in before queued ones
 
 
 class KaipaiService:
@@ -279,7 +280,7 @@ class KaipaiService:
 
     def _allocate(self) -> None:
         """Admit what the job queue has room for, then hand out every free slot, one fair-share pick at a time."""
-        self.queue.fill(self._live_jobs(), self._admission_rank)
+        self.queue.fill(self._admission_candidates(), self._admission_rank)
         while True:
             request = self.fair.grant(lambda r: self.queue.is_admitted(r.job) and self.slots.fits(self._planned(r)))
             if request is None:
@@ -355,6 +356,15 @@ class KaipaiService:
     def _live_jobs(self) -> list[str]:
         """Active jobs whose driver is talking to this service: the candidates for admission."""
         return [r.id for r in self.registry.active() if r.id in self.last_seen]
+
+    def _admission_candidates(self) -> list[str]:
+        """The live jobs; just after a restart, only the ones that were running until all of them
+        checked in, so a queued job's driver that calls first does not take a running job's place."""
+        live = self._live_jobs()
+        recovering = time.time() - self.started < RECOVERY_SECONDS and any(
+            r.state == "RUNNING" and r.id not in self.last_seen for r in self.registry.active()
+        )
+        return [j for j in live if self.registry.jobs[j].state == "RUNNING"] if recovering else live
 
     def _admission_rank(self, job_id: str) -> RankKey:
         """Jobs that ran already first, then the fair-share order of their studio and priority, then age."""

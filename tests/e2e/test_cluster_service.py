@@ -5,9 +5,10 @@
 ``kaipai submit`` (the urgent one last) to a service that runs three jobs at once
 (``max_running_jobs``), and the test checks what the issue asks: all SUCCEEDED, episodes fetched
 and valid, every task in its planned zone, one pool actor per (model, zone), the urgent job done
-before the low-priority jobs still queued for admission when it came, the Jobs API listing each job with
-its studio and never the token, kaipai metrics tagged studio and zone, and a job whose driver is
-killed mid-run restarted and finished. The cluster is stopped by its own PIDs.
+before the low-priority jobs still queued for admission when it came, the Jobs API listing each
+job with its studio and never the token, kaipai metrics tagged studio and zone, a job whose driver
+is killed mid-run restarted and finished, and the service actor killed mid-run back with a new
+epoch while every job carries on. The cluster is stopped by its own PIDs.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 
 import pytest
@@ -27,6 +29,8 @@ from tests.e2e.cluster import local_cluster, studio_job, wait_until_final
 from tests.e2e.prometheus import query_range, running_prometheus
 
 pytestmark = pytest.mark.slow
+
+PYTHON = REPO / ".venv" / "bin" / "python"
 
 CANARY = "kaipai-canary-5f0c1d2e3b4a69788796a5b4c3d2e1f0"
 LOW = [  # (name, studio, priority): submitted first
@@ -56,10 +60,14 @@ def finished(tmp_path_factory):
         for name, *_ in LOW:
             ids[name] = submit(cluster, specs[name])
         wait_for_service_to_know(cluster, [ids[n] for n, *_ in LOW])
-        progress_then, queued_then = progress_of(cluster, {ids[n]: n for n, *_ in LOW})
         submitted_urgent = time.time()
         ids[URGENT[0]] = submit(cluster, specs[URGENT[0]])
+        # It joins the service's queue when its driver registers (a Ray job takes a while to start):
+        # the low jobs still waiting for admission then are the ones queued ahead of it.
+        wait_for_service_to_know(cluster, [ids[URGENT[0]]])
+        progress_then, queued_then = progress_of(cluster, {ids[n]: n for n, *_ in LOW})
         killed = kill_driver(cluster, root / "store", ids[CRASHED])
+        epochs = restart_service(cluster)
         states = wait_until_final(cluster, list(ids.values()))
         crashed_log = cluster.kaipai("logs", ids[CRASHED], "--address", cluster.address).stdout
         fetched = {}
@@ -85,6 +93,7 @@ def finished(tmp_path_factory):
             "progress_then": progress_then,
             "queued_then": queued_then,
             "killed": killed,
+            "epochs": epochs,
             "panels": panels,
             "crashed_log": crashed_log,
         }
@@ -129,6 +138,26 @@ def kill_driver(cluster, store, job_id: str, timeout: float = 600) -> int:
     return pid
 
 
+def restart_service(cluster, timeout: float = 300) -> tuple[str, str]:
+    """Kill the service actor mid-run (Ray restarts it: ``max_restarts=-1``) and wait for its new
+    epoch; returns (old, new). The jobs must carry on: the journal and the drivers rebuild its state."""
+    before = json.loads(cluster.kaipai("cluster", "status", "--address", cluster.address, "--json").stdout)
+    code = (
+        "import sys, ray; from orchestrator.service.settings import NAMESPACE, SERVICE_NAME; "
+        "ray.init(address=sys.argv[1], namespace=NAMESPACE, log_to_driver=False); "
+        "ray.kill(ray.get_actor(SERVICE_NAME, namespace=NAMESPACE), no_restart=False)"
+    )
+    address = cluster.client if cluster.client.startswith("ray://") else f"ray://{cluster.client}"
+    subprocess.run([str(PYTHON), "-c", code, address], env=cluster.env, cwd=REPO, check=True, timeout=120)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        now = cluster.kaipai("cluster", "status", "--address", cluster.address, "--json", check=False)
+        if now.returncode == 0 and json.loads(now.stdout)["epoch"] != before["epoch"]:
+            return before["epoch"], json.loads(now.stdout)["epoch"]
+        time.sleep(2)
+    raise AssertionError("the service actor did not come back after it was killed")
+
+
 def submit(cluster, spec) -> str:
     out = cluster.kaipai("submit", str(spec), "--address", cluster.address).stdout.strip()
     return out.splitlines()[-1]
@@ -165,6 +194,13 @@ def test_a_job_whose_driver_was_killed_is_restarted_and_succeeds(finished):
     assert "the driver died (killed by SIGKILL); restarting it (1/2)" in log, log[-3000:]
     resumed = re.findall(r"tasks: \d+ run, (\d+) cached", log.split("restarting it (1/2)")[-1])
     assert resumed and int(resumed[-1]) >= 3, log[-3000:]  # the new driver took up what the dead one finished
+
+
+def test_the_service_killed_mid_run_came_back_and_every_job_carried_on(finished):
+    old, new = finished["epochs"]
+    assert old != new
+    assert finished["view"]["epoch"] == new  # one restart, and it stayed up to the end
+    # every job SUCCEEDED (test_every_job_succeeded) and one pool per (model, zone) (its own test)
 
 
 def test_every_job_succeeded(finished):

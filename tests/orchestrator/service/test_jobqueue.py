@@ -91,3 +91,15 @@ def test_cluster_status_counts_admitted_and_waiting_jobs(settings):
     assert view["max_running_jobs"] == 1
     assert [j["admitted"] for j in view["jobs"]] == [True, False]
     assert "jobs admitted 1/1, 1 waiting for admission" in status_lines(view)
+
+
+def test_after_a_restart_the_running_jobs_get_their_places_back_before_a_queued_one(settings):
+    first = limited(settings, 1)
+    first.register("running", "a", "running", 1)
+    first.exchange("running", [offer("r1", kind="cpu", zone=None)])
+    first.register("queued", "b", "queued", 9)
+    first.exchange("queued", [offer("q1", kind="cpu", zone=None)])
+    second = limited(settings, 1)  # the service actor restarted: the journal has both jobs
+    assert second.exchange("queued", [offer("q1", kind="cpu", zone=None)])["grants"] == []
+    assert second.exchange("running", [offer("r2", kind="cpu", zone=None)])["grants"]
+    assert second.queue.admitted == {"running"}

@@ -17,3 +17,14 @@ def test_warm_models_name_the_model_each_live_pool_loaded(monkeypatch):
     registry.actor({**spec, "zone": ZONES[2]}, queued=1)
     registry.actors[next(k for k in registry.actors if ZONES[2] in k)] = []  # that pool was stopped
     assert registry.warm_models() == {ZONES[1]: {"tiny:sd"}}
+
+
+def test_a_restarted_service_adopts_the_pool_actors_still_alive_and_loads_no_model_again(monkeypatch):
+    alive: set[str] = set()
+    first = PoolRegistry(PoolLimits(), metrics=None)
+    monkeypatch.setattr(PoolRegistry, "_start", lambda self, spec, name: (alive.add(name), setattr(self, "loads", 1)))
+    monkeypatch.setattr(PoolRegistry, "_alive", staticmethod(lambda name: name in alive))
+    spec = {"stage": "keyframe", "backend": "diffusers", "options": {"model": "tiny:sd"}, "zone": ZONES[0]}
+    names = first.actor(spec, queued=1)
+    second = PoolRegistry(PoolLimits(), metrics=None)  # the service actor restarted: an empty registry
+    assert second.actor(spec, queued=1) == names and second.loads == 0
