@@ -27,6 +27,27 @@ from stages.errors import RunFailed
 
 EXCHANGE_SECONDS = 0.2
 DEFAULT_ESTIMATE = 1.0  # seconds a stage's node is guessed to take before one was measured
+RESTART_WAIT_SECONDS = 120.0  # how long a call waits for a restarting service actor (max_restarts=-1)
+
+
+def call_service(method: Any, *args: Any, timeout: float = RESTART_WAIT_SECONDS) -> Any:
+    """``ray.get(method.remote(*args))``, asked again while the service actor is restarting.
+
+    A call in flight when the actor dies fails with ``RayActorError``; Ray restarts the actor and a
+    new call reaches its successor (which recovered its jobs from the journal). Other errors and a
+    service still gone after ``timeout`` are raised.
+    """
+    import ray
+    from ray.exceptions import RayActorError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return ray.get(method.remote(*args), timeout=max(1.0, deadline - time.monotonic()))
+        except RayActorError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(1.0)
 
 
 class JobCancelled(RunFailed):
@@ -151,10 +172,8 @@ class ServicePlacer:
         self.service, self.job_id = service, job_id
 
     def __call__(self, dag: Any, profile: Any, policy: str, *, exclude_zones=frozenset(), done=frozenset()) -> Any:
-        import ray
-
-        call = self.service.place.remote(self.job_id, dag, profile, policy, sorted(exclude_zones), sorted(done))
-        return ray.get(call, timeout=self.TIMEOUT_SECONDS)
+        args = (self.job_id, dag, profile, policy, sorted(exclude_zones), sorted(done))
+        return call_service(self.service.place, *args, timeout=self.TIMEOUT_SECONDS)
 
 
 class SharedPools(ActorLoads):
@@ -172,12 +191,10 @@ class SharedPools(ActorLoads):
         super().__init__()
 
     def actor_for(self, stage: str, zone: str | None) -> Any:
-        import ray
-
         key = (stage, zone)
         actors = self.actors.get(key)
         if not actors or self.clock() - self.asked.get(key, 0.0) > self.REFRESH_SECONDS:
-            names = ray.get(self.service.pool.remote(self.spec(stage, zone)))
+            names = call_service(self.service.pool, self.spec(stage, zone))
             actors = [self._handle(name) for name in names]
             self.actors[key], self.asked[key] = actors, self.clock()
         return self.least_busy(actors)

@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.manifest import write_manifest
-from orchestrator.service.client import JobCancelled, ServiceAdmission, ServicePlacer, ServiceProgress, SharedPools
+from orchestrator.service.client import (
+    JobCancelled,
+    ServiceAdmission,
+    ServicePlacer,
+    ServiceProgress,
+    SharedPools,
+    call_service,
+)
 from orchestrator.service.delivery import write_delivery
 from orchestrator.service.handle import service_handle
 from orchestrator.service.transfers import cross_zone_bytes
@@ -41,7 +48,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     ray.init(address="auto", log_to_driver=True, configure_logging=False)
     service = service_handle()
     # 1. register (or re-attach)
-    desc = ray.get(service.register.remote(job_id, job.spec.studio, str(job.spec.title), int(job.spec.priority)))
+    desc = call_service(service.register, job_id, job.spec.studio, str(job.spec.title), int(job.spec.priority))
     out = Path(desc["out"])
     _record_pid(Path(desc["store"]), job_id)
     config = config or desc.get("config")  # default: the profile the operator started the service with
@@ -108,19 +115,15 @@ def _record_pid(store: Path, job_id: str) -> None:
 def _report_zone_bytes(service: Any, job_id: str, links: dict[str, int]) -> None:
     """The bytes that crossed zones go to the service, which exports them: this driver exits too soon
     after its run for Ray's metrics agent to pick up a counter of its own."""
-    import ray
-
     try:
-        ray.get(service.zone_bytes.remote(job_id, links), timeout=30)
+        call_service(service.zone_bytes, job_id, links, timeout=30)
     except Exception as exc:  # a metric is a courtesy; the manifest has the figures
         print(f"kaipai: could not report the bytes between zones: {exc}", file=sys.stderr)
 
 
 def _finish(service: Any, job_id: str, state: str, message: str) -> None:
-    import ray
-
     try:
-        ray.get(service.finish.remote(job_id, state, message), timeout=30)
+        call_service(service.finish, job_id, state, message)
     except Exception as exc:  # the job's own outcome stands; `kaipai status` also reads Ray's job state
         print(f"kaipai: could not tell the service that {job_id} is {state}: {exc}", file=sys.stderr)
 

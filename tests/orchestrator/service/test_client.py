@@ -88,3 +88,37 @@ def test_a_failed_remote_call_is_reported_by_its_cause_not_ray_s_frame():
     remote = RuntimeError("\x1b[36mray::KaipaiService.place()\x1b[39m (pid=1)\n  File x\nAttributeError: boom")
     assert _one_line(remote) == "AttributeError: boom"
     assert _one_line(RuntimeError("run failed\ndetails")) == "run failed"
+
+
+def test_a_call_in_flight_when_the_service_died_is_asked_again_of_its_successor(monkeypatch):
+    import ray
+    from ray.exceptions import ActorDiedError
+
+    import orchestrator.service.client as client
+
+    monkeypatch.setattr(ray, "get", lambda value, **_: value)
+    monkeypatch.setattr(client.time, "sleep", lambda seconds: None)
+    calls = []
+
+    def place(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise ActorDiedError()
+        return "placed"
+
+    assert client.call_service(types.SimpleNamespace(remote=place), "job", timeout=5) == "placed"
+    assert calls == [("job",), ("job",)]
+
+
+def test_other_errors_of_a_service_call_are_raised_at_once(monkeypatch):
+    import ray
+
+    import orchestrator.service.client as client
+
+    monkeypatch.setattr(ray, "get", lambda value, **_: value)
+
+    def place(*args):
+        raise ValueError("no zone is left to place on")
+
+    with pytest.raises(ValueError, match="no zone"):
+        client.call_service(types.SimpleNamespace(remote=place), "job")
