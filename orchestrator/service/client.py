@@ -126,10 +126,12 @@ class ServiceAdmission:
             raise JobCancelled(f"job {self.job_id} was cancelled")
         if answer["epoch"] != self.epoch or answer.get("unknown"):
             self._reoffer(answer["epoch"])
-            return
+        # Grants in an answer from a new service are its own: taken, or it would hold their slots
+        # for a driver that never uses them (a re-offer of a held node is ignored).
         for node, zone in answer["grants"]:
             if self.offered.pop(node, None) is not None:
                 self.granted[node] = zone
+        self.outbox = [offer for offer in self.outbox if offer["node"] in self.offered]
 
     def estimate(self, stage: str) -> float:
         return self.seconds.get(stage, DEFAULT_ESTIMATE)

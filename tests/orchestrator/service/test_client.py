@@ -74,6 +74,18 @@ def test_after_a_service_restart_the_driver_offers_its_queue_again(direct, setti
     assert waiter.admit(Request("m1", "keyframe", ZONES[0], 1.0)).zone == ZONES[0]  # the new service granted it
 
 
+def test_a_node_first_offered_to_the_restarted_service_is_granted_in_that_same_answer(direct, settings):
+    clock = Clock()
+    admission = admission_for(direct, "j1", clock)
+    running = admission.admit(Request("assembly", "assembly", ZONES[0], 0.0))
+    direct.target = KaipaiService(settings)  # restarted while assembly runs under the old grant
+    clock.tick()
+    grant = admission.admit(Request("gates", "gates", ZONES[0], 0.0))  # sent to the new service at once
+    assert grant is not None and grant.zone == ZONES[0]  # not lost: the new service holds its slot for it
+    admission.release("assembly", running)
+    assert ("j1", "gates") in direct.target.leases
+
+
 def test_a_cancelled_job_stops_its_run(direct):
     clock = Clock()
     admission = admission_for(direct, "j1", clock)
