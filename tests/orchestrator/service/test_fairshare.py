@@ -203,7 +203,7 @@ def test_a_studio_of_long_tasks_holds_its_weight_in_gpus_while_it_runs():
     assert sum(held) / len(held) == pytest.approx(2.0, abs=0.25)
 
 
-class Slots:
+class BusySlots:
     """``n`` slots kept busy from the fair-share queue, each request using exactly its estimate."""
 
     def __init__(self, fair: FairShare, clock: Clock, n: int) -> None:
@@ -236,7 +236,7 @@ def test_a_studio_that_keeps_one_task_running_banks_no_credit():
     not 200 device-seconds ahead, which would give it every grant for the next 70 s or so."""
     clock = Clock()
     fair = FairShare(Policy(), clock)
-    slots = Slots(fair, clock, 4)
+    slots = BusySlots(fair, clock, 4)
     backlog(fair, "a", 1, job="long", cost=10_000.0)
     backlog(fair, "b", 10_000)
     slots.run(100.0)
