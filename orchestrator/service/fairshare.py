@@ -7,9 +7,13 @@ The rule, one grant at a time (start-time fair queuing, the virtual-time form of
 robin; Kueue and YuniKorn share by the same idea per Kubernetes job, we share per shot):
 
 1. Each studio ``s`` has a weight ``w_s`` and a charge ``c_s`` (device-seconds it was granted).
-   Its virtual time is ``v_s = c_s / w_s``. A studio that comes back from idle starts at the
-   smallest virtual time of the busy studios, so idleness banks no credit (work-conserving: an idle
-   cluster gives one studio everything, and it owes nothing for it later).
+   Its virtual time is ``v_s = c_s / w_s``. A studio whose queue was empty starts, when it queues
+   again, at the smallest virtual time of the studios with a queue (of the busy ones if none has a
+   queue), so neither idleness nor an empty queue banks credit (work-conserving: an idle cluster
+   gives one studio everything, and it owes nothing for it later). Catching up only from full
+   idleness let a studio that kept one long task running bank the service it did not ask for, then
+   take every slot on its return until the others' lead was spent (SFQ's rule: a flow that becomes
+   backlogged starts at the system's virtual time, whatever it still has in service).
 2. Among the studios with a request that fits a free slot, the one with the smallest
    ``v_s - bonus(priority)`` wins; ``bonus`` grows with the job's priority and is capped at
    ``max_jump`` virtual seconds. A high-priority job can therefore run ahead of its studio's fair
@@ -91,7 +95,7 @@ class FairShare:
 
     def submit(self, request: Request) -> None:
         """Queue one request (a node whose inputs exist)."""
-        if not self._busy(request.studio):
+        if not self.waiting.get(request.studio):
             self._catch_up(request.studio)
         self._seq += 1
         item = _Waiting(request, self._seq, self.clock())
@@ -173,13 +177,11 @@ class FairShare:
         ``priority + (now - since) / aging`` never changes once queued: it is ``since / aging - priority``."""
         return (w.since / max(self.policy.aging_seconds, 1e-9) - w.request.priority, w.seq)
 
-    def _busy(self, studio: str) -> bool:
-        return bool(self.waiting.get(studio)) or any(r.studio == studio for r in self.running.values())
-
     def _catch_up(self, studio: str) -> None:
-        """A studio back from idle starts at the busy studios' smallest virtual time (no banked credit)."""
-        busy = {r.studio for r in self.running.values()} | {s for s, items in self.waiting.items() if items}
-        busy.discard(studio)
+        """A studio queuing again starts at the smallest virtual time of the studios with a queue, or
+        of the busy ones if none has a queue (no credit banked while it asked for nothing)."""
+        queued = {s for s, items in self.waiting.items() if items} - {studio}
+        busy = queued or {r.studio for r in self.running.values()} - {studio}
         if not busy:
             return
         floor = min(self.virtual_time(s) for s in busy)

@@ -201,3 +201,48 @@ def test_a_studio_of_long_tasks_holds_its_weight_in_gpus_while_it_runs():
         if clock.now > 200:
             held.append(sum(1 for _, r in running if r.studio == "long"))
     assert sum(held) / len(held) == pytest.approx(2.0, abs=0.25)
+
+
+class BusySlots:
+    """``n`` slots kept busy from the fair-share queue, each request using exactly its estimate."""
+
+    def __init__(self, fair: FairShare, clock: Clock, n: int) -> None:
+        self.fair, self.clock, self.n = fair, clock, n
+        self.running: list[tuple[float, Request]] = []
+
+    def run(self, seconds: float) -> list[Request]:
+        """Grant and finish for ``seconds``; returns the requests granted meanwhile, in order."""
+        granted: list[Request] = []
+        end = self.clock.now + seconds
+        while True:
+            while len(self.running) < self.n:
+                request = self.fair.grant(lambda r: True)
+                if request is None:
+                    break
+                granted.append(request)
+                self.running.append((self.clock.now + request.cost, request))
+            self.running.sort(key=lambda x: x[0])
+            if not self.running or self.running[0][0] > end:
+                self.clock.now = end
+                return granted
+            self.clock.now, done = self.running.pop(0)
+            self.fair.settle(done.job, done.node, done.cost)
+
+
+def test_a_studio_that_keeps_one_task_running_banks_no_credit():
+    """Idleness banks no credit, and neither does an empty queue: "a" keeps one slot of four busy
+    with a long task and nothing queued while "b" uses the other three; when "a" queues again it
+    starts level with "b" (SFQ: a flow that becomes backlogged starts at the system's virtual time),
+    not 200 device-seconds ahead, which would give it every grant for the next 70 s or so."""
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    slots = BusySlots(fair, clock, 4)
+    backlog(fair, "a", 1, job="long", cost=10_000.0)
+    backlog(fair, "b", 10_000)
+    slots.run(100.0)
+    assert fair.virtual_time("b") - fair.virtual_time("a") > 150  # the credit "a" would bank
+    backlog(fair, "a", 100, job="burst")
+    assert fair.virtual_time("a") == pytest.approx(fair.virtual_time("b"))
+    got = slots.run(20.0)
+    a_share = sum(1 for r in got if r.studio == "a") / len(got)
+    assert a_share == pytest.approx(1 / 3, abs=0.05)  # with its long task, half of the four slots

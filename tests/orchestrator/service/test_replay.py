@@ -46,3 +46,57 @@ def test_water_filling_owes_nobody_more_than_its_demand():
     shares = water_fill({"a": 10, "b": 1, "c": 100}, {"a": 1, "b": 1, "c": 2}, 31)
     assert shares["b"] == 1  # it wants one GPU: the other 30 go to a and c by weight
     assert shares["a"] == pytest.approx(10) and shares["c"] == pytest.approx(20)
+
+
+def workload(jobs: list[tuple[float, list[float]]]):
+    """Jobs of independent GPU tasks: (arrival, each task's seconds)."""
+    from orchestrator.placement.workload import Workload
+
+    w = Workload()
+    for j, (arrival, tasks) in enumerate(jobs):
+        w.job_arrival.append(arrival)
+        w.job_priority.append(5)
+        w.job_roots.append([])
+        for seconds in tasks:
+            w.job_roots[j].append(len(w.work))
+            w.model.append(0)
+            w.work.append(seconds)
+            w.job.append(j)
+            w.preds.append(())
+            w.succs.append([])
+    return w
+
+
+def test_gpus_granted_while_nobody_else_waited_are_a_floor_after_drain():
+    """ "a" takes all four GPUs for 100 s while nobody else waits, with four more queued; "b" queues
+    eight one-second tasks at t=1. No non-preemptive scheduler can give "b" a GPU before t=100: the
+    target's figure owes it two GPUs from t=1; after the drain, it is owed none until then."""
+    from orchestrator.service.fairshare import Policy
+    from orchestrator.service.replay import simulate, studio_row
+
+    sim = simulate(workload([(0.0, [100.0] * 8), (1.0, [1.0] * 8)]), ["a", "b"], 4, Policy())
+    a, b = studio_row(sim, "a", 1.0), studio_row(sim, "b", 1.0)
+    assert b["entitled_gpu_seconds"] == pytest.approx(2 * 99 + 2, abs=1)  # two GPUs owed over t = 1..101
+    assert b["ratio"] < 0.05 and a["ratio"] > 1.9  # the drain read as unfairness
+    assert b["owed_after_drain_gpu_seconds"] < 5 and a["ratio_after_drain"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_water_filling_keeps_what_a_studio_holds_and_cannot_give_back():
+    from orchestrator.service.replay import water_fill
+
+    shares = water_fill({"a": 10, "b": 10}, {"a": 1, "b": 1}, 10, {"a": 8})
+    assert shares == pytest.approx({"a": 8, "b": 2})  # a keeps its 8; b gets what is left
+    shares = water_fill({"a": 10, "b": 10, "c": 10}, {"a": 1, "b": 1, "c": 2}, 12, {"a": 1})
+    assert shares == pytest.approx({"a": 3, "b": 3, "c": 6})  # a floor below the share changes nothing
+    assert sum(water_fill({"a": 3, "b": 50}, {"a": 1, "b": 1}, 20, {"b": 12}).values()) == pytest.approx(20)
+
+
+def test_the_replay_and_the_live_service_run_one_fair_share_policy(service):
+    """The replay's figures are only the service's if both decide with the same object."""
+    from orchestrator.service import fairshare
+    from orchestrator.service.fairshare import Policy
+    from orchestrator.service.replay import simulate
+
+    sim = simulate(workload([(0.0, [1.0] * 4)]), ["a"], 2, Policy())
+    assert type(sim.fair) is fairshare.FairShare and type(service.fair) is fairshare.FairShare
+    assert type(sim.fair.policy) is type(service.fair.policy) is fairshare.Policy
