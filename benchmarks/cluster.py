@@ -203,9 +203,14 @@ def print_side_by_side(rows: list[dict[str, Any]]) -> None:
 def print_replay(seeds: list[int] | None = None) -> None:
     """The replay on datong-standard, with its own seed or each of ``seeds`` (the job list drawn)."""
     from orchestrator.placement.scenario import load_scenario
-    from orchestrator.service.replay import replay
+    from orchestrator.service.replay import OPERATOR_PROFILE, operator_policy, replay
 
     scenario = load_scenario(REPO / "configs" / "scenarios" / "datong-standard.yaml")
+    policy = operator_policy()
+    print(
+        f"\nreplay policy: {OPERATOR_PROFILE} cluster.fair_share (jump {policy.jump_per_priority:g} per priority"
+        f" level, at most {policy.max_jump:g}; aging {policy.aging_seconds:g} s; horizon {policy.horizon_seconds:g} s)"
+    )
     for seed in seeds or [scenario.spec.seed]:
         scenario.spec.seed = seed
         for at_once in (False, True):

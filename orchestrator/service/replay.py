@@ -41,6 +41,19 @@ from orchestrator.service.fairshare import FairShare, Policy, Request
 from stages.errors import InputError
 
 TOLERANCE = 0.10  # the issue's target: each share within ±10% of its weight while contended
+OPERATOR_PROFILE = "configs/datong.yaml"  # the profile a Datong deployment runs its service with
+
+
+def operator_policy(profile: str = OPERATOR_PROFILE) -> Policy:
+    """The fair-share rules an operator's profile gives the live service (``cluster.fair_share``):
+    the replay runs those, not the class defaults, so its figures are the deployed policy's."""
+    from orchestrator.config import load_profile
+    from orchestrator.service.settings import policy_of
+
+    cluster = load_profile(profile).cluster
+    if cluster is None:
+        raise InputError(f"{profile} has no cluster section to take the fair-share rules from", field="cluster")
+    return policy_of(cluster.fair_share)
 
 
 def studio_of_jobs(scenario: Any, workload: Any) -> list[str]:
@@ -53,10 +66,11 @@ def studio_of_jobs(scenario: Any, workload: Any) -> list[str]:
     return [by_priority[p] for p in workload.job_priority]
 
 
-def replay(
-    scenario: Any, weights: dict[str, float] | None = None, policy: Policy | None = None, *, at_once: bool = False
-) -> dict[str, Any]:
+def replay(scenario: Any, policy: Policy | None = None, *, at_once: bool = False) -> dict[str, Any]:
     """Run the scenario's GPU work through fair share; returns per-studio shares against weights.
+
+    ``policy``: the fair-share rules, by default those of the operator's profile (``operator_policy``),
+    whose weights are the ones shares are measured against.
 
     ``at_once``: every job arrives at time 0 (a saturated cluster), so all studios wait together
     until the first one runs out of work; ``all_waiting`` then measures shares over exactly that span.
@@ -68,9 +82,10 @@ def replay(
         w.job_arrival = [0.0] * len(w.job_arrival)
     studio = studio_of_jobs(scenario, w)
     names = [s.name for s in scenario.spec.workload.studios]
-    weights = weights or {s.name: s.share for s in scenario.spec.workload.studios}
+    policy = policy or operator_policy()
+    weights = {name: policy.weight(name) for name in names}
     gpus = sum(sum(z.gpus.values()) for z in scenario.topology.zones)
-    sim = simulate(w, studio, gpus, policy or Policy(weights=dict(weights)))
+    sim = simulate(w, studio, gpus, policy)
     rows = [studio_row(sim, name, weights.get(name, 1.0)) for name in names]
     return {
         "scenario": scenario.name,
