@@ -32,6 +32,7 @@ from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
+from stages.media.concat import concat_list
 from stages.media.ffmpeg_run import FFMPEG, MediaError, run_ffmpeg, run_tool
 from stages.media.loudness import LoudnessTarget, SilentAudio, normalise
 from stages.media.probe import probe
@@ -41,15 +42,6 @@ from stages.translations import track_language
 from stages.voice.speech import write_wav
 
 SAMPLE_RATE = 48_000
-
-
-def concat_list(files: list[Path]) -> str:
-    """A concat-demuxer list; single quotes in paths are closed, escaped and reopened."""
-    lines = []
-    for path in files:
-        quoted = str(path.resolve()).replace("'", "'\\''")
-        lines.append(f"file '{quoted}'")
-    return "\n".join(lines) + "\n"
 
 
 def read_stereo(path: Path) -> np.ndarray:

@@ -4,7 +4,9 @@ The shot's length and each voice's start come from :func:`stages.timing.shot_lay
 the picture (subtitles from the measured speech, the action caption, the scene heading, the AI
 label) is burned here, after the camera move, so this is the only lossy encode the picture gets:
 the episode is joined from these files without re-encoding, and a one-line edit re-encodes only its
-shot. When the voices need longer than the clip, the clip is slowed (``setpts``) rather than frozen.
+shot; where the camera holds still, only the segments of the lines it changed
+(``stages.mux.segments``). When the voices need longer than the clip, the clip is slowed (``setpts``)
+rather than frozen.
 The sound is written as PCM of exactly ``frames * 48000 / fps`` samples (``stages.mux.audio``).
 
 A release in another language (params with a ``language``, :class:`stages.params.ReleaseMuxParams`)
@@ -29,7 +31,9 @@ from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
 from stages.mux.framing import Framing, framed, speaker_framings
+from stages.mux.segments import StillShot, encode_still_shot
 from stages.params import JobContext
+from stages.parts import Parts
 from stages.subtitles.cues import shot_cues
 from stages.subtitles.overlay import shot_overlay
 from stages.timing import shot_layout
@@ -81,7 +85,7 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "5"
+    version = "6"  # 6: a still shot's picture as one segment per line (stages.mux.segments)
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -116,7 +120,14 @@ class ShotMux(Stage):
         overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
         # 4. A static shot with several speakers cuts between them; then the picture's one encode.
         framings = speaker_framings(shot, offsets, motion.meta.get("people") or [], job.width)
-        black = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
+        if motion.meta.get("still"):  # one segment per line, those an edit left alone reused
+            still = StillShot(motion, job.width, job.height, job.fps, self.options.crf, self.options.preset, overlay)
+            parts = Parts(self.store_root, self.name)
+            picture = encode_still_shot(still, parts, offsets, frames, framings, out / "shot.mp4", f"mux {shot.id}")
+            black, segments = picture["black"], {"segments": picture["segments"], "segments_made": picture["made"]}
+        else:
+            black = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
+            segments = {"segments": 1, "segments_made": 1}
         return {
             "file": "shot.mp4",
             "audio": "shot.wav",
@@ -129,6 +140,7 @@ class ShotMux(Stage):
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
             "black": black,
+            **segments,
             "framings": [[f.start, f.speaker] for f in framings],
             "shot": shot.id,
             "language": release or job.language,
