@@ -64,3 +64,11 @@ class Parts:
             shutil.rmtree(folder, ignore_errors=True)
             return winner
         return Artifact.load(key, final)
+
+
+def link_into(source: Path, target: Path) -> None:
+    """``source`` (a part's file) at ``target`` too: a hard link, no copy (a copy across filesystems)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -22,8 +22,6 @@ A moving shot is not cut: its frames depend on where they sit in the move, which
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +36,7 @@ from stages.media.black import black_spans, joined_spans, with_blackdetect
 from stages.media.concat import concat_copy
 from stages.media.ffmpeg_run import run_ffmpeg
 from stages.mux.framing import Framing, window_size
-from stages.parts import Parts
+from stages.parts import Parts, link_into
 from stages.store import canonical_json
 
 SEGMENTS_VERSION = "1"  # bump when a segment's frames change for the same description
@@ -211,9 +209,6 @@ def encode_still_shot(
 def join_segments(files: list[Path], path: Path, fps: int, what: str) -> None:
     """The shot's file: its one segment linked (no copy), or its segments joined by stream copy."""
     if len(files) == 1:
-        try:
-            os.link(files[0], path)
-        except OSError:  # another filesystem
-            shutil.copyfile(files[0], path)
+        link_into(files[0], path)
         return
     concat_copy(files, path, fps, what)
