@@ -243,9 +243,9 @@ class SubtitleTrack:
 
 
 def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
-    """Every burned text box, every voice's speech span and every black run, moved to episode time
-    (for the gates)."""
-    text, speech, black, start = [], [], [], 0.0
+    """Every burned text box, every voice's speech span, every black run and every frozen run of a
+    moving shot, moved to episode time (for the gates)."""
+    text, speech, black, frozen, start = [], [], [], [], 0.0
     for shot in shots:
         for placed in shot.meta.get("text", []):
             text.append({**placed, "start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)})
@@ -253,5 +253,7 @@ def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
             speech.append([round(start + a, 3), round(start + b, 3)])
         for a, b in shot.meta.get("black", []):
             black.append([round(start + a, 3), round(start + b, 3)])
+        for a, b in shot.meta.get("frozen", []):
+            frozen.append([round(start + a, 3), round(start + b, 3)])
         start += float(shot.meta["duration"])  # frames / fps, as the picture
-    return {"text": text, "speech": speech, "black": black}
+    return {"text": text, "speech": speech, "black": black, "frozen": frozen}

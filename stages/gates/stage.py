@@ -4,7 +4,8 @@ A gate that fails does not raise: the results go into the artifact's meta and ``
 run's manifest records them per episode and marks that episode failed, naming each failed gate with
 its numbers, and the run exits 1. The measurements come from the delivered file itself (ffprobe,
 ffmpeg's ebur128/silencedetect, the decoded sound), not from what the stages meant to do; black
-frames are the ones the mux's ``blackdetect`` saw in the very frames the episode copies.
+frames are the ones the mux's ``blackdetect`` saw in the very frames the episode copies, and frozen
+pictures the runs its ``freezedetect`` saw in a moving shot (``stages.media.freeze``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from stages.subtitles.layout import text_layout
 class QualityGates(Stage):
     name = "gates"
     backend = "ffmpeg"
-    version = "5"  # 5: one decode for loudness, silence and the speech samples
+    version = "5"  # 5: one decode for loudness, silence and the speech samples; the frozen-picture gate
     resources = Resources(num_cpus=1)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -41,6 +42,7 @@ class QualityGates(Stage):
             checks.streams_and_duration(streams, float(episode.meta["planned"]), job.fps),
             checks.av_drift(streams, job.fps),
             checks.black_frames(episode.meta.get("black", []), job.fps),
+            checks.frozen_picture(episode.meta.get("frozen", [])),
             checks.digital_silence(analysis),
             *checks.loudness(analysis, preset),
             checks.cues_on_speech(samples, subtitles.meta["lines"], episode.meta["speech"], subtitles.meta.get("cues")),

@@ -27,6 +27,7 @@ import ffmpeg
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.media.black import black_spans, with_blackdetect
 from stages.media.ffmpeg_run import run_ffmpeg
+from stages.media.freeze import frozen_spans, with_freezedetect
 from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
@@ -124,9 +125,10 @@ class ShotMux(Stage):
             still = StillShot(motion, job.width, job.height, job.fps, self.options.crf, self.options.preset, overlay)
             parts = Parts(self.store_root, self.name)
             picture = encode_still_shot(still, parts, offsets, frames, framings, out / "shot.mp4", f"mux {shot.id}")
-            black, segments = picture["black"], {"segments": picture["segments"], "segments_made": picture["made"]}
+            black, frozen = picture["black"], []  # planned still: never measured for a freeze
+            segments = {"segments": picture["segments"], "segments_made": picture["made"]}
         else:
-            black = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
+            black, frozen = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
             segments = {"segments": 1, "segments_made": 1}
         return {
             "file": "shot.mp4",
@@ -140,6 +142,7 @@ class ShotMux(Stage):
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
             "black": black,
+            "frozen": frozen,
             **segments,
             "framings": [[f.start, f.speaker] for f in framings],
             "shot": shot.id,
@@ -156,14 +159,17 @@ class ShotMux(Stage):
         path: Path,
         what: str,
         framings: list[Framing],
-    ) -> list[list[float]]:
+    ) -> tuple[list[list[float]], list[list[float]]]:
         """Retime, burn the text, encode H.264 once (the episode copies these frames as they are).
 
-        Returns the black runs ``blackdetect`` saw in the finished frames (the gates read them)."""
+        Returns the black runs ``blackdetect`` saw in the finished frames and the frozen runs
+        ``freezedetect`` saw in the picture before the text (the gates read both)."""
+        clip_seconds = float(motion.meta.get("duration") or 0) or planned
         with tempfile.TemporaryDirectory(prefix="kaipai-mux-") as work:
             ass = Path(work) / "shot.ass"
             overlay.save(str(ass), format_="ass")
-            video = with_blackdetect(mux_video(motion, job, planned, frames, framings).filter("ass", filename=str(ass)))
+            picture = with_freezedetect(mux_video(motion, job, planned, frames, framings), planned / clip_seconds)
+            video = with_blackdetect(picture.filter("ass", filename=str(ass)))
             stream = ffmpeg.output(
                 video.filter("format", pix_fmts="yuv420p"),
                 str(path),
@@ -175,4 +181,4 @@ class ShotMux(Stage):
                 **{"frames:v": frames},
             )
             done = run_ffmpeg(stream, f"mux {what}", loglevel="info")
-        return black_spans(done.stderr, frames, job.fps)
+        return black_spans(done.stderr, frames, job.fps), frozen_spans(done.stderr, frames, job.fps)
