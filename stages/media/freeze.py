@@ -1,13 +1,16 @@
 """A frozen picture, measured where the frames already are: ``freezedetect`` inside the mux's one encode.
 
 A moving shot whose picture stops (a motion model that returned a still, or one frame repeated) is
-a broken take, often just an unlucky seed. The mux runs ``freezedetect`` on the moving shot's frames
-before any text is drawn (a cue appearing is not motion), and reports each run that holds still for
-``FROZEN_CLIP_SECONDS`` of its clip or more, in the shot's own time. The threshold is in the clip's
-time because the mux slows a clip to fit its voices: a Ken Burns move eases in and out, and holds
-within the detector's noise for up to about 0.45 s of its clip at each end (0.3-0.7 s of a shot that
-plays it 1.5x slower, measured), which must not count. Still shots are planned still and never
-measured (``stages.mux.segments``).
+a broken take, often just an unlucky seed. The mux runs ``freezedetect`` on the frames of a clip a
+model made (its meta names the ``model``), before any text is drawn (a cue appearing is not
+motion), and reports each run that holds still for ``FROZEN_CLIP_SECONDS`` of the clip's own time or
+more, in the shot's time: the mux slows a clip to fit its voices, which must not make a slow move
+look frozen.
+
+Not measured: still shots (planned still, ``stages.mux.segments``) and Ken Burns moves. Those are
+computed, so never frozen by chance, and may change less than the detector's noise: measured on the
+example jobs, a pan eases in and out within it for 0.3-0.7 s of the shot at each end, and a 16:9 pan
+over a night sky read as frozen for its whole 8.8 s.
 """
 
 from __future__ import annotations

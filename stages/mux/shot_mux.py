@@ -168,7 +168,9 @@ class ShotMux(Stage):
         with tempfile.TemporaryDirectory(prefix="kaipai-mux-") as work:
             ass = Path(work) / "shot.ass"
             overlay.save(str(ass), format_="ass")
-            picture = with_freezedetect(mux_video(motion, job, planned, frames, framings), planned / clip_seconds)
+            picture = mux_video(motion, job, planned, frames, framings)
+            made_by_model = bool(motion.meta.get("model"))  # a planned move (Ken Burns) is never frozen by chance
+            picture = with_freezedetect(picture, planned / clip_seconds) if made_by_model else picture
             video = with_blackdetect(picture.filter("ass", filename=str(ass)))
             stream = ffmpeg.output(
                 video.filter("format", pix_fmts="yuv420p"),
@@ -181,4 +183,5 @@ class ShotMux(Stage):
                 **{"frames:v": frames},
             )
             done = run_ffmpeg(stream, f"mux {what}", loglevel="info")
-        return black_spans(done.stderr, frames, job.fps), frozen_spans(done.stderr, frames, job.fps)
+        frozen = frozen_spans(done.stderr, frames, job.fps) if made_by_model else []
+        return black_spans(done.stderr, frames, job.fps), frozen

@@ -148,8 +148,8 @@ def test_frozen_runs_fail_with_their_times_and_are_not_joined_across_cuts():
 
 
 def test_the_mux_reports_a_moving_shot_whose_picture_stands_still(stage_run, motions, voices, sample, tmp_path):
-    """A moving shot whose clip is one picture repeated (a model's bad take) is seen by the mux's
-    freezedetect and fails the gate; the real Ken Burns moves of the tiny job do not."""
+    """A moving shot whose clip, made by a model, is one picture repeated (a bad take) is seen by the
+    mux's freezedetect and fails the gate; a Ken Burns move (planned, not measured) never does."""
     import subprocess
 
     from stages.base import Artifact
@@ -164,11 +164,15 @@ def test_the_mux_reports_a_moving_shot_whose_picture_stands_still(stage_run, mot
         ],
         check=True,
     )
-    still = Artifact("still", clip.parent, {**motions[0].meta, "file": "clip.mp4", "duration": 3.0})
+    made = {"file": "clip.mp4", "duration": 3.0, "model": "a motion model", "seed": 5}  # as a model's clip says
+    still = Artifact("still", clip.parent, {**motions[0].meta, **made})
     shot = {**sample.SHOTS[1], "duration": 3.0}  # a pan, as planned: it should move
     mux = stage_run(ShotMux(), {"job": sample.JOB, "shot": shot}, {"motion": still, "voices": []}, tmp_path / "mux")
     assert mux.meta["frozen"] and mux.meta["frozen"][0][0] == 0.0 and mux.meta["frozen"][-1][1] == 3.0
     assert not checks.frozen_picture(mux.meta["frozen"]).passed
+    planned = Artifact("planned", clip.parent, {**motions[0].meta, "file": "clip.mp4", "duration": 3.0})
+    mux = stage_run(ShotMux(), {"job": sample.JOB, "shot": shot}, {"motion": planned, "voices": []}, tmp_path / "m2")
+    assert mux.meta["frozen"] == []
 
 
 def test_planned_moves_are_not_frozen(gated):
