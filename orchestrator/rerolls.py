@@ -1,6 +1,6 @@
 """Re-rolls: a picture gate that failed on a model-generated shot makes that shot again with another seed.
 
-A black (or otherwise broken) picture from a diffusion model is often just an unlucky seed; loudness,
+A black or frozen (or otherwise broken) picture from a diffusion model is often just an unlucky seed; loudness,
 sync or text in the wrong place are not, and another seed would make the same episode again. So only
 the gates in ``REROLLABLE_GATES`` re-roll, and only when every failed gate of the episode is one of
 them (otherwise the episode fails anyway, at once, with its gates named as before).
@@ -31,7 +31,7 @@ from orchestrator.execution.report import RunReport
 from stages.registry import stage_class
 from stages.shapes import stable_seed
 
-REROLLABLE_GATES = frozenset({"black frames"})  # failures a picture's seed can cause
+REROLLABLE_GATES = frozenset({"black frames", "frozen picture"})  # failures a picture's seed can cause
 PICTURE_STAGES = ("keyframe", "motion")  # the stages a re-roll re-seeds, in the order their seed is read
 
 

@@ -95,6 +95,9 @@ class Stage(ABC):
     Options: ClassVar[type[StageOptions]] = StageOptions
     batch_size: ClassVar[int] = 1  # units per pool call when the profile's pool sets none
     family: ClassVar[ModelFamily | None] = None  # set by model backends: which warm worker holds the model
+    # The store this run writes into, set by ``stages.store.produce`` before ``run`` (None when a stage is
+    # run directly): where a stage keeps content-keyed parts of its artifacts (``stages.parts``).
+    store_root: Path | None = None
 
     @classmethod
     def seeded(cls) -> bool:

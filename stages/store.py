@@ -143,7 +143,7 @@ def problem_of(artifact: Artifact, *, deep: bool = False) -> str | None:
 
 def evict(artifact_dir: Path) -> None:
     """Take a corrupt artifact out of the store: renamed away first (atomic), then removed."""
-    aside = artifact_dir.with_name(_temp_name(artifact_dir.name))
+    aside = artifact_dir.with_name(temp_name(artifact_dir.name))
     try:
         os.rename(artifact_dir, aside)
     except FileNotFoundError:
@@ -201,7 +201,8 @@ def check_inputs(inputs: Inputs) -> None:
                 )
 
 
-def _temp_name(key: str) -> str:
+def temp_name(key: str) -> str:
+    """A temp folder's name beside ``key``'s final place, saying who writes it."""
     # Host and pid in the name let a later run tell a dead writer's leftovers from a live one's.
     host = socket.gethostname().replace("-", "_")[:40]
     return f"{TEMP_PREFIX}{key[:16]}-{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -221,10 +222,11 @@ def produce(stage: Stage, key: str, params: dict[str, Any], inputs: Inputs, stor
     check_inputs(inputs)
     parent = Path(store_root) / stage.name
     parent.mkdir(parents=True, exist_ok=True)
-    temp = parent / _temp_name(key)
+    temp = parent / temp_name(key)
     temp.mkdir()
     started = time.time()
     cpu_started = time.process_time()
+    stage.store_root = Path(store_root)
     try:
         meta = stage.run(params, inputs, temp)
         meta = dict(meta or {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 LEAD_IN = 0.3  # seconds of picture before the first line of a shot
 LINE_GAP = 0.25  # pause between two lines in one shot
 TAIL = 0.35  # seconds after the last line before the cut
@@ -12,8 +14,12 @@ def shot_layout(planned: float, voice_durations: list[float], fps: int | None = 
 
     A shot keeps its planned duration unless its voices need longer; then it stretches to fit them.
     With ``fps`` the duration is whole frames, as the video really is, so that subtitle times summed
-    over an episode never drift from the picture.
+    over an episode never drift from the picture; and every line starts on a frame, each line taking
+    whole frames that depend on its own voice alone, so an edit that lengthens one line moves the
+    lines after it by whole frames and leaves them otherwise as they were (``stages.mux.segments``).
     """
+    if fps:
+        return _frame_layout(planned, voice_durations, fps)
     offsets: list[float] = []
     t = LEAD_IN if voice_durations else 0.0
     for i, d in enumerate(voice_durations):
@@ -22,10 +28,23 @@ def shot_layout(planned: float, voice_durations: list[float], fps: int | None = 
         offsets.append(round(t, 3))
         t += d
     needed = t + TAIL if voice_durations else 0.0
-    duration = max(planned, needed)
-    if fps:
-        duration = max(1, round(duration * fps)) / fps
-    return round(duration, 6 if fps else 3), offsets
+    return round(max(planned, needed), 3), offsets
+
+
+def _frame_layout(planned: float, voice_durations: list[float], fps: int) -> tuple[float, list[float]]:
+    """``shot_layout`` in whole frames: a line and the pause after it last ``ceil((d + LINE_GAP) * fps)`` frames."""
+    starts, frame = [], round(LEAD_IN * fps) if voice_durations else 0
+    for i, d in enumerate(voice_durations):
+        starts.append(frame)
+        if i < len(voice_durations) - 1:
+            frame += _frames_at_least(d + LINE_GAP, fps)
+    needed = starts[-1] + _frames_at_least(voice_durations[-1] + TAIL, fps) if voice_durations else 0
+    frames = max(1, round(planned * fps), needed)
+    return round(frames / fps, 6), [round(f / fps, 3) for f in starts]
+
+
+def _frames_at_least(seconds: float, fps: int) -> int:
+    return math.ceil(seconds * fps - 1e-6)
 
 
 def episode_layout(

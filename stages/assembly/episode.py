@@ -32,24 +32,20 @@ from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
+from stages.hashing import digest_hex
+from stages.media.concat import concat_list
 from stages.media.ffmpeg_run import FFMPEG, MediaError, run_ffmpeg, run_tool
 from stages.media.loudness import LoudnessTarget, SilentAudio, normalise
 from stages.media.probe import probe
 from stages.params import JobContext, MusicParams
+from stages.parts import Parts, link_into
 from stages.platforms.presets import PLATFORM_PRESETS
+from stages.store import canonical_json
 from stages.translations import track_language
 from stages.voice.speech import write_wav
 
 SAMPLE_RATE = 48_000
-
-
-def concat_list(files: list[Path]) -> str:
-    """A concat-demuxer list; single quotes in paths are closed, escaped and reopened."""
-    lines = []
-    for path in files:
-        quoted = str(path.resolve()).replace("'", "'\\''")
-        lines.append(f"file '{quoted}'")
-    return "\n".join(lines) + "\n"
+COVERS_VERSION = "1"  # bump when stages.assembly.cover draws differently
 
 
 def read_stereo(path: Path) -> np.ndarray:
@@ -137,7 +133,7 @@ class EpisodeAssembly(Stage):
             )  # a subtitled release: the original voices
             self._join(shots, sound["file"], video_path, work, episode["id"], track, spoken)
         number, title = int(episode.get("number", 1)), episode.get("title", "")
-        covers = draw_covers(cover.file(), job, number, title, out)
+        covers = self._covers(cover, job, number, title, out)
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
         info = probe(video_path)
         return {
@@ -157,6 +153,27 @@ class EpisodeAssembly(Stage):
             "loudness_output_lufs": sound["output_lufs"],
             **episode_text_and_speech(shots),
         }
+
+    def _covers(self, cover: Artifact, job: JobContext, number: int, title: str, out: Path) -> list[str]:
+        """The covers, drawn once per picture, job and episode name (kept as a part, ``stages.parts``):
+        an edited line redraws none of them."""
+        parts = Parts(self.store_root, self.name)
+        what = {
+            "covers": COVERS_VERSION,
+            "picture": cover.key,
+            "job": job.model_dump(mode="json"),
+            "episode": [number, title],
+        }
+        key = digest_hex(canonical_json(what))
+        with tempfile.TemporaryDirectory(prefix="kaipai-covers-") as scratch:
+            part = parts.find(key)
+            if part is None:
+                folder = parts.new_folder(key, Path(scratch))
+                names = draw_covers(cover.file(), job, number, title, folder)
+                part = parts.keep(key, folder, {"file": names[0], "covers": names})
+            for name in part.meta["covers"]:
+                link_into(part.file(name), out / name)
+        return list(part.meta["covers"])
 
     def _sound(
         self, shots: list[Artifact], music: MusicParams | None, samples: int, job: JobContext, work: Path, what: str
@@ -226,9 +243,9 @@ class SubtitleTrack:
 
 
 def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
-    """Every burned text box, every voice's speech span and every black run, moved to episode time
-    (for the gates)."""
-    text, speech, black, start = [], [], [], 0.0
+    """Every burned text box, every voice's speech span, every black run and every frozen run of a
+    moving shot, moved to episode time (for the gates)."""
+    text, speech, black, frozen, start = [], [], [], [], 0.0
     for shot in shots:
         for placed in shot.meta.get("text", []):
             text.append({**placed, "start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)})
@@ -236,5 +253,7 @@ def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
             speech.append([round(start + a, 3), round(start + b, 3)])
         for a, b in shot.meta.get("black", []):
             black.append([round(start + a, 3), round(start + b, 3)])
+        for a, b in shot.meta.get("frozen", []):
+            frozen.append([round(start + a, 3), round(start + b, 3)])
         start += float(shot.meta["duration"])  # frames / fps, as the picture
-    return {"text": text, "speech": speech, "black": black}
+    return {"text": text, "speech": speech, "black": black, "frozen": frozen}

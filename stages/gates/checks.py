@@ -11,6 +11,7 @@ import numpy as np
 from stages.assembly.labels import read_aigc
 from stages.gates.measure import Analysis, Streams, quiet_near, speech_edges
 from stages.media.black import joined_spans
+from stages.media.freeze import FROZEN_CLIP_SECONDS
 from stages.platforms.presets import PlatformPreset
 from stages.subtitles.layout import Box, TextLayout, inside, overlap
 
@@ -63,6 +64,20 @@ def black_frames(spans: list[list[float]], fps: int) -> GateResult:
         "none of 0.5 s or more",
         ", ".join(long[:5]),
         [[round(a, 3), round(b, 3)] for a, b in runs],
+    )
+
+
+def frozen_picture(spans: list[list[float]]) -> GateResult:
+    """Moving shots whose picture held still for ``FROZEN_CLIP_SECONDS`` of their clip (the mux's
+    freezedetect, in episode time). Not joined across cuts: a cut changes the picture."""
+    runs = [f"{a:.1f}-{b:.1f} s" for a, b in spans]
+    return GateResult(
+        "frozen picture",
+        not runs,
+        f"{len(runs)} spans",
+        f"no moving shot still for {FROZEN_CLIP_SECONDS:g} s of its clip",
+        ", ".join(runs[:5]),
+        [[round(a, 3), round(b, 3)] for a, b in spans],
     )
 
 

@@ -1,9 +1,9 @@
 """Measurements of a finished episode file, by ffprobe and one ffmpeg analysis pass.
 
-One decode of the sound feeds ``ebur128`` with true peak (loudness, BS.1770) and ``silencedetect``
-(digital silence); a second gives it as 16 kHz mono samples for finding where speech starts and
-ends. The picture is not decoded again: the episode's frames are the mux's, copied bit for bit, and
-the mux ran ``blackdetect`` on them as it encoded (``stages.media.black``).
+One decode of the sound feeds ``ebur128`` with true peak (loudness, BS.1770), ``silencedetect``
+(digital silence) and, piped back, 16 kHz mono samples for finding where speech starts and ends.
+The picture is not decoded again: the episode's frames are the mux's, copied bit for bit, and the
+mux ran ``blackdetect`` on them as it encoded (``stages.media.black``).
 """
 
 from __future__ import annotations
@@ -72,12 +72,21 @@ def probe_streams(path: Path) -> Streams:
 
 
 def analyse(path: Path, what: str) -> Analysis:
+    """Loudness, true peak and digital silence of the file's sound (one decode; :func:`measure`)."""
+    return measure(path, what)[0]
+
+
+def measure(path: Path, what: str) -> tuple[Analysis, np.ndarray]:
+    """One decode of the file's sound, split three ways: ``ebur128`` with true peak, ``silencedetect``,
+    and the samples at 16 kHz mono (piped back) for finding where speech starts and ends."""
     silence = f"silencedetect=n={SILENCE_DB}dB:d={SILENCE_MIN_SECONDS}"
-    graph = f"[0:a]asplit=2[a1][a2];[a1]ebur128=peak=true[l];[a2]{silence}[s]"
+    mono = f"aresample={ANALYSIS_RATE},aformat=sample_fmts=flt:channel_layouts=mono"
+    graph = f"[0:a]asplit=3[a1][a2][a3];[a1]ebur128=peak=true[l];[a2]{silence}[s];[a3]{mono}[m]"
     done = run_tool(
         [
             *(FFMPEG, "-nostdin", "-hide_banner", "-nostats", "-vn", "-i", str(path), "-filter_complex", graph),
             *("-map", "[l]", "-map", "[s]", "-f", "null", "-"),
+            *("-map", "[m]", "-f", "f32le", "pipe:1"),
         ],
         f"{what} (analysis)",
     )
@@ -87,37 +96,18 @@ def analyse(path: Path, what: str) -> Analysis:
     peak = re.search(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", summary, re.S)
     starts = [float(x) for x in re.findall(r"silence_start:\s*(-?[\d.]+)", log)]
     ends = [float(x) for x in re.findall(r"silence_end:\s*([\d.]+)", log)]
-    silence = [(s, ends[i] if i < len(ends) else float("inf")) for i, s in enumerate(starts)]
-    return Analysis(
+    silence_spans = [(s, ends[i] if i < len(ends) else float("inf")) for i, s in enumerate(starts)]
+    analysis = Analysis(
         float(loud.group(1)) if loud else float("-inf"),
         float(peak.group(1)) if peak else float("inf"),
-        silence,
+        silence_spans,
     )
+    return analysis, np.frombuffer(done.stdout, dtype="<f4")
 
 
 def mono_samples(path: Path, what: str) -> np.ndarray:
     """The episode's sound as 16 kHz mono float32."""
-    done = run_tool(
-        [
-            FFMPEG,
-            "-nostdin",
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-i",
-            str(path),
-            "-vn",
-            "-ac",
-            "1",
-            "-ar",
-            str(ANALYSIS_RATE),
-            "-f",
-            "f32le",
-            "-",
-        ],
-        f"{what} (audio)",
-    )
-    return np.frombuffer(done.stdout, dtype="<f4")
+    return measure(path, what)[1]
 
 
 def speech_edges(

@@ -4,7 +4,8 @@ A gate that fails does not raise: the results go into the artifact's meta and ``
 run's manifest records them per episode and marks that episode failed, naming each failed gate with
 its numbers, and the run exits 1. The measurements come from the delivered file itself (ffprobe,
 ffmpeg's ebur128/silencedetect, the decoded sound), not from what the stages meant to do; black
-frames are the ones the mux's ``blackdetect`` saw in the very frames the episode copies.
+frames are the ones the mux's ``blackdetect`` saw in the very frames the episode copies, and frozen
+pictures the runs its ``freezedetect`` saw in a moving shot (``stages.media.freeze``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from stages.base import Artifact, Inputs, Resources, Stage
 from stages.gates import checks
-from stages.gates.measure import analyse, mono_samples, probe_streams
+from stages.gates.measure import measure, probe_streams
 from stages.params import JobContext
 from stages.platforms.presets import PLATFORM_PRESETS
 from stages.subtitles.layout import text_layout
@@ -24,7 +25,7 @@ from stages.subtitles.layout import text_layout
 class QualityGates(Stage):
     name = "gates"
     backend = "ffmpeg"
-    version = "4"
+    version = "5"  # 5: one decode for loudness, silence and the speech samples; the frozen-picture gate
     resources = Resources(num_cpus=1)
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Path) -> dict[str, Any]:
@@ -35,17 +36,16 @@ class QualityGates(Stage):
         layout = text_layout(job)
         video, what = episode.file(), f"gates {params['episode']['id']}"
         streams = probe_streams(video)
-        analysis = analyse(video, what)
+        analysis, samples = measure(video, what)
         texts = episode.meta.get("text", [])
         results = [
             checks.streams_and_duration(streams, float(episode.meta["planned"]), job.fps),
             checks.av_drift(streams, job.fps),
             checks.black_frames(episode.meta.get("black", []), job.fps),
+            checks.frozen_picture(episode.meta.get("frozen", [])),
             checks.digital_silence(analysis),
             *checks.loudness(analysis, preset),
-            checks.cues_on_speech(
-                mono_samples(video, what), subtitles.meta["lines"], episode.meta["speech"], subtitles.meta.get("cues")
-            ),
+            checks.cues_on_speech(samples, subtitles.meta["lines"], episode.meta["speech"], subtitles.meta.get("cues")),
             checks.text_in_safe_area(texts, layout),
             checks.ai_label(texts, streams.tags, streams.video_seconds, layout),
             checks.max_length(streams.video_seconds, preset),

@@ -8,7 +8,7 @@
    a few milliseconds either side of each sample, smoothed, so it never clicks and never lets a peak
    through.
 4. Limiting takes a little loudness away; the loudness is measured and the gain set again (twice at
-   most).
+   most), from the K-weighted power computed once (``gated_loudness``), not by filtering again.
 
 ffmpeg's two-pass ``loudnorm`` did the same job in four times the CPU (it resamples the whole
 programme to 192 kHz twice); this reads the samples the assembly already holds. We aim the peak a
@@ -53,6 +53,42 @@ def integrated_loudness(audio: np.ndarray, rate: int) -> float:
     return float(pyloudnorm.Meter(rate).integrated_loudness(audio.astype(np.float64)))
 
 
+def k_weighted_power(audio: np.ndarray, rate: int) -> np.ndarray:
+    """Per sample, the K-weighted power summed over the channels (BS.1770: left and right weigh 1),
+    filtered by pyloudnorm's own K-weighting stages."""
+    power = np.zeros(len(audio))
+    for channel in range(audio.shape[1]):
+        weighted = audio[:, channel].astype(np.float64)
+        for stage in pyloudnorm.Meter(rate)._filters.values():  # the high shelf, then the high pass
+            weighted = stage.apply_filter(weighted)
+        power += weighted * weighted
+    return power
+
+
+def gated_loudness(power: np.ndarray, rate: int) -> float:
+    """BS.1770-4 integrated loudness from :func:`k_weighted_power`: 400 ms blocks every 100 ms, the
+    absolute (-70 LUFS) and relative (-10 LU) gates, block for block as pyloudnorm computes them.
+
+    A gain that changes over milliseconds (the limiter's) scales the power as it scales the samples,
+    so the loudness after a gain is measured again without filtering the programme again."""
+    block, step = 0.4, 0.25
+    count = int(np.round((len(power) / rate - block) / (block * step))) + 1
+    if len(power) < int(block * rate) or count < 1:
+        return float("-inf")
+    j = np.arange(count)
+    lower, upper = (block * (j * step) * rate).astype(int), (block * (j * step + 1) * rate).astype(int)
+    total = np.concatenate(([0.0], np.cumsum(power)))
+    z = (total[np.minimum(upper, len(power))] - total[np.minimum(lower, len(power))]) / (block * rate)
+    with np.errstate(divide="ignore"):
+        level = -0.691 + 10 * np.log10(z)
+    above = level >= -70.0
+    if not above.any():
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(z[above].mean()) - 10.0
+    kept = (level > relative) & (level > -70.0)
+    return float(-0.691 + 10 * np.log10(z[kept].mean())) if kept.any() else float("-inf")
+
+
 def sample_peaks(audio: np.ndarray) -> np.ndarray:
     """Per sample, the largest true (4x oversampled) magnitude over all channels near it."""
     n = len(audio)
@@ -90,7 +126,8 @@ def normalise(audio: np.ndarray, rate: int, target: LoudnessTarget) -> tuple[np.
     for the oversampling filter to see it. Raises :class:`SilentAudio` when there is nothing to measure.
     """
     source = audio.astype(np.float32)
-    measured = integrated_loudness(source, rate)
+    power = k_weighted_power(source, rate)  # filtered once; each gain's loudness is measured from it
+    measured = gated_loudness(power, rate)
     if not np.isfinite(measured):
         raise SilentAudio("the audio is silent; nothing to normalise")
     peaks = sample_peaks(source)
@@ -102,7 +139,7 @@ def normalise(audio: np.ndarray, rate: int, target: LoudnessTarget) -> tuple[np.
         if limiter.min() >= 1.0:  # one gain and nothing else: the loudness is known exactly
             loudness = measured + gain_db
             break
-        loudness = integrated_loudness(out, rate)
+        loudness = gated_loudness(power * (limiter * gain) ** 2, rate)
         if abs(loudness - target.integrated_lufs) < 0.1:
             break
         gain_db += target.integrated_lufs - loudness

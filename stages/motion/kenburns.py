@@ -58,12 +58,17 @@ def zoompan_expressions(camera: str, frames: int) -> dict[str, str]:
     }
 
 
+def holds_still(camera: str) -> bool:
+    """Whether ``camera``'s move is no move at all: every frame of its clip is the same picture."""
+    z0, z1, p0, p1 = MOVES.get(camera, MOVES["static"])
+    return z0 == z1 == 1.0 and p0 == p1
+
+
 def moving_picture(still: str, camera: str, frames: int, width: int, height: int, fps: int, upscale: int) -> Any:
     """The still as ``frames`` frames of its move. A move that holds still needs no zoompan: the still,
     at the output size, repeated (what zoompan would draw, for a fraction of the CPU)."""
-    z0, z1, p0, p1 = MOVES.get(camera, MOVES["static"])
     picture = ffmpeg.input(still)
-    if z0 == z1 == 1.0 and p0 == p1:
+    if holds_still(camera):
         picture = picture.filter("scale", w=width, h=height, flags="lanczos").filter("loop", loop=frames - 1, size=1)
         return picture.filter("setpts", f"N/{fps}/TB")
     return picture.filter("scale", w=width * upscale, h=height * upscale, flags="lanczos").filter(
@@ -114,6 +119,8 @@ class KenBurnsMotion(Stage):
             "width": info.width,
             "height": info.height,
             "camera": shot.camera,
+            # Every frame the same picture (the mux then draws its frames from the first: stages.mux.segments).
+            "still": holds_still(shot.camera),
             # Where each person stands, in the clip's own pixels: exact only while the camera holds still.
             **({"people": keyframe.meta.get("people", [])} if shot.camera == "static" else {}),
         }

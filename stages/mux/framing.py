@@ -53,6 +53,11 @@ def framed(video: Any, framings: list[Framing], width: int, height: int) -> Any:
     for f in reversed(framings[:-1]):
         nxt = framings[framings.index(f) + 1]
         x = f"if(lt(t,{nxt.start}),{f.x},{x})"
-    w, h = round(width / REVERSE_SHOT_ZOOM / 2) * 2, round(height / REVERSE_SHOT_ZOOM / 2) * 2
+    w, h = window_size(width, height)
     y = round((height - h) / 2)
     return video.filter("crop", w=w, h=h, x=x, y=y, exact=1).filter("scale", w=width, h=height, flags="bicubic")
+
+
+def window_size(width: int, height: int) -> tuple[int, int]:
+    """The framing window: the frame ``REVERSE_SHOT_ZOOM`` closer, in even pixels."""
+    return round(width / REVERSE_SHOT_ZOOM / 2) * 2, round(height / REVERSE_SHOT_ZOOM / 2) * 2

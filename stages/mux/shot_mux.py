@@ -4,7 +4,9 @@ The shot's length and each voice's start come from :func:`stages.timing.shot_lay
 the picture (subtitles from the measured speech, the action caption, the scene heading, the AI
 label) is burned here, after the camera move, so this is the only lossy encode the picture gets:
 the episode is joined from these files without re-encoding, and a one-line edit re-encodes only its
-shot. When the voices need longer than the clip, the clip is slowed (``setpts``) rather than frozen.
+shot; where the camera holds still, only the segments of the lines it changed
+(``stages.mux.segments``). When the voices need longer than the clip, the clip is slowed (``setpts``)
+rather than frozen.
 The sound is written as PCM of exactly ``frames * 48000 / fps`` samples (``stages.mux.audio``).
 
 A release in another language (params with a ``language``, :class:`stages.params.ReleaseMuxParams`)
@@ -25,11 +27,14 @@ import ffmpeg
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.media.black import black_spans, with_blackdetect
 from stages.media.ffmpeg_run import run_ffmpeg
+from stages.media.freeze import frozen_spans, with_freezedetect
 from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
 from stages.mux.framing import Framing, framed, speaker_framings
+from stages.mux.segments import StillShot, encode_still_shot
 from stages.params import JobContext
+from stages.parts import Parts
 from stages.subtitles.cues import shot_cues
 from stages.subtitles.overlay import shot_overlay
 from stages.timing import shot_layout
@@ -81,7 +86,7 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "5"
+    version = "6"  # 6: a still shot's picture as one segment per line (stages.mux.segments)
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -116,7 +121,15 @@ class ShotMux(Stage):
         overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
         # 4. A static shot with several speakers cuts between them; then the picture's one encode.
         framings = speaker_framings(shot, offsets, motion.meta.get("people") or [], job.width)
-        black = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
+        if motion.meta.get("still"):  # one segment per line, those an edit left alone reused
+            still = StillShot(motion, job.width, job.height, job.fps, self.options.crf, self.options.preset, overlay)
+            parts = Parts(self.store_root, self.name)
+            picture = encode_still_shot(still, parts, offsets, frames, framings, out / "shot.mp4", f"mux {shot.id}")
+            black, frozen = picture["black"], []  # planned still: never measured for a freeze
+            segments = {"segments": picture["segments"], "segments_made": picture["made"]}
+        else:
+            black, frozen = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
+            segments = {"segments": 1, "segments_made": 1}
         return {
             "file": "shot.mp4",
             "audio": "shot.wav",
@@ -129,6 +142,8 @@ class ShotMux(Stage):
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
             "black": black,
+            "frozen": frozen,
+            **segments,
             "framings": [[f.start, f.speaker] for f in framings],
             "shot": shot.id,
             "language": release or job.language,
@@ -144,14 +159,19 @@ class ShotMux(Stage):
         path: Path,
         what: str,
         framings: list[Framing],
-    ) -> list[list[float]]:
+    ) -> tuple[list[list[float]], list[list[float]]]:
         """Retime, burn the text, encode H.264 once (the episode copies these frames as they are).
 
-        Returns the black runs ``blackdetect`` saw in the finished frames (the gates read them)."""
+        Returns the black runs ``blackdetect`` saw in the finished frames and the frozen runs
+        ``freezedetect`` saw in the picture before the text (the gates read both)."""
+        clip_seconds = float(motion.meta.get("duration") or 0) or planned
         with tempfile.TemporaryDirectory(prefix="kaipai-mux-") as work:
             ass = Path(work) / "shot.ass"
             overlay.save(str(ass), format_="ass")
-            video = with_blackdetect(mux_video(motion, job, planned, frames, framings).filter("ass", filename=str(ass)))
+            picture = mux_video(motion, job, planned, frames, framings)
+            made_by_model = bool(motion.meta.get("model"))  # a planned move (Ken Burns) is never frozen by chance
+            picture = with_freezedetect(picture, planned / clip_seconds) if made_by_model else picture
+            video = with_blackdetect(picture.filter("ass", filename=str(ass)))
             stream = ffmpeg.output(
                 video.filter("format", pix_fmts="yuv420p"),
                 str(path),
@@ -163,4 +183,5 @@ class ShotMux(Stage):
                 **{"frames:v": frames},
             )
             done = run_ffmpeg(stream, f"mux {what}", loglevel="info")
-        return black_spans(done.stderr, frames, job.fps)
+        frozen = frozen_spans(done.stderr, frames, job.fps) if made_by_model else []
+        return black_spans(done.stderr, frames, job.fps), frozen

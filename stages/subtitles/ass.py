@@ -88,7 +88,7 @@ class AssSubtitlesOptions(StageOptions):
 class AssSubtitles(Stage):
     name = "subtitles"
     backend = "ass"
-    version = "3"
+    version = "4"  # 4: lines start on whole frames (stages.timing.shot_layout with fps)
     resources = Resources(num_cpus=0.5)
     Options = AssSubtitlesOptions
     options: AssSubtitlesOptions

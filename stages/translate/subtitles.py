@@ -27,7 +27,7 @@ from stages.translations import script_family, translated_lines
 class LocalisedSubtitles(AssSubtitles):
     name: ClassVar[str] = "localise"
     backend: ClassVar[str] = "ass"
-    version: ClassVar[str] = "2"  # 2: the burned cues per shot in the meta
+    version: ClassVar[str] = "3"  # 2: the burned cues per shot in the meta; 3: lines start on whole frames
 
     def run(self, params: dict[str, Any], inputs: Inputs, out: Any) -> dict[str, Any]:
         target = str(params["language"])

@@ -43,6 +43,7 @@ class FakeOptions(StageOptions):
     flaky_dir: str | None = None
     rate: float = 1.0  # changes nothing but the key: a setting that enters it
     black_seeds: list[int] = Field(default_factory=list)  # keyframe: seeds whose picture comes out black
+    frozen_seeds: list[int] = Field(default_factory=list)  # keyframe: seeds whose moving picture stands still
     loud: list[str] = Field(default_factory=list)  # gates: episodes whose loudness gate fails (no re-roll fixes)
     # Read by FakeWorker only (the pool actor): a model that is not there, a file to log batches to.
     missing_model: str | None = None
@@ -117,7 +118,7 @@ class FakeKeyframe(FakeStage):
 
     def extra_meta(self, params, inputs):
         seed = params["seed"] if params.get("seed") is not None else fake_seed(params["shot"]["id"])
-        return {"seed": seed, "black": seed in self.options.black_seeds}
+        return {"seed": seed, "black": seed in self.options.black_seeds, "frozen": seed in self.options.frozen_seeds}
 
 
 def fake_seed(shot: str) -> int:
@@ -132,7 +133,8 @@ class FakeMotion(FakeStage):
     files = ("clip.mp4",)
 
     def extra_meta(self, params, inputs):
-        return {"black": bool(inputs["keyframe"].meta.get("black"))}
+        keyframe = inputs["keyframe"].meta
+        return {"black": bool(keyframe.get("black")), "frozen": bool(keyframe.get("frozen"))}
 
 
 class FakeVoice(FakeStage):
@@ -154,7 +156,13 @@ class FakeMux(FakeStage):
 
     def extra_meta(self, params, inputs):
         duration = params["shot"]["duration"] + sum(v.meta["duration"] for v in inputs["voices"])
-        return {"duration": duration, "black": [[0.0, duration]] if inputs["motion"].meta.get("black") else []}
+        motion = inputs["motion"].meta
+        whole = [[0.0, duration]]
+        return {
+            "duration": duration,
+            "black": whole if motion.get("black") else [],
+            "frozen": whole if motion.get("frozen") else [],
+        }
 
 
 class FakeAssembly(FakeStage):
@@ -164,26 +172,29 @@ class FakeAssembly(FakeStage):
     def extra_meta(self, params, inputs):
         from stages.assembly.episode import episode_text_and_speech
 
+        measured = episode_text_and_speech(inputs["shots"])
         return {
             "duration": round(sum(s.meta["duration"] for s in inputs["shots"]), 3),
             "shots": len(inputs["shots"]),
-            "black": episode_text_and_speech(inputs["shots"])["black"],
+            "black": measured["black"],
+            "frozen": measured["frozen"],
         }
 
 
 class FakeGates(FakeStage):
-    """The real black-frames gate on the fake muxes' black runs, and a loudness gate failed on demand."""
+    """The real black-frames and frozen-picture gates on the fake muxes' runs, and a loudness gate failed on demand."""
 
     name = "gates"
     files = ("gates.json",)
 
     def run(self, params, inputs, out):
-        from stages.gates.checks import GateResult, black_frames
+        from stages.gates.checks import GateResult, black_frames, frozen_picture
         from stages.gates.stage import write_results
 
         episode = params["episode"]["id"]
         results = [
             black_frames(inputs["episode"].meta["black"], int(params["job"]["fps"])),
+            frozen_picture(inputs["episode"].meta["frozen"]),
             GateResult("loudness", episode not in self.options.loud, "-20.0 LUFS", "-14 ± 1 LU"),
         ]
         return write_results(results, episode, out)

@@ -65,6 +65,15 @@ def test_a_black_shot_is_rerolled_once_and_the_episode_passes(fakes, job, tmp_pa
     assert any("re-rolling it with seed" in message for _, message in observer.events)
 
 
+def test_a_frozen_shot_is_rerolled_like_a_black_one(fakes, job, tmp_path):
+    profile = gated_profile(black=[])
+    profile.stages["keyframe"].options.frozen_seeds.append(fake_seed(BLACK_SHOT))
+    outcome, _ = run_board(job, profile, tmp_path / "store", make_storyboard(episodes=1, shots=2))
+    old = fake_seed(BLACK_SHOT)
+    assert outcome.rerolls == [Reroll("ep01", "frozen picture", BLACK_SHOT, old, new_seed(old, 1, BLACK_SHOT), 1)]
+    assert gates_of(outcome)["passed"] and len(outcome.earlier) == 1
+
+
 def test_the_new_seed_is_deterministic_and_differs_per_attempt():
     assert new_seed(7, 1, "s") == new_seed(7, 1, "s") != new_seed(7, 2, "s")
     assert new_seed(None, 1, "a") != new_seed(None, 1, "b")  # a seed never recorded: from the shot

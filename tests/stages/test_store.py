@@ -119,7 +119,7 @@ def test_concurrent_winner_is_kept(tmp_path):
 
 def test_sweep_removes_dead_writers_temps_only(tmp_path):
     (tmp_path / "voice").mkdir()
-    host = store._temp_name("k").split("-")[2]
+    host = store.temp_name("k").split("-")[2]
     dead = tmp_path / "voice" / f"{store.TEMP_PREFIX}k-{host}-999999999-abcd"
     live = tmp_path / "voice" / f"{store.TEMP_PREFIX}k-{host}-{os.getpid()}-abcd"
     old = tmp_path / "voice" / f"{store.TEMP_PREFIX}k-otherhost-1-abcd"

@@ -138,3 +138,43 @@ def test_the_mux_reports_black_frames_it_encodes(stage_run, motions, voices, sam
     mux = stage_run(ShotMux(), params, {"motion": black, "voices": []}, tmp_path / "mux")
     assert mux.meta["black"] == [[0.0, 1.5]]
     assert not checks.black_frames(mux.meta["black"], sample.JOB["fps"]).passed
+
+
+def test_frozen_runs_fail_with_their_times_and_are_not_joined_across_cuts():
+    assert checks.frozen_picture([]).passed
+    failed = checks.frozen_picture([[3.0, 5.5], [5.5, 7.0]])
+    assert not failed.passed and failed.value == "2 spans" and failed.at == [[3.0, 5.5], [5.5, 7.0]]
+    assert "3.0-5.5 s" in failed.detail
+
+
+def test_the_mux_reports_a_moving_shot_whose_picture_stands_still(stage_run, motions, voices, sample, tmp_path):
+    """A moving shot whose clip, made by a model, is one picture repeated (a bad take) is seen by the
+    mux's freezedetect and fails the gate; a Ken Burns move (planned, not measured) never does."""
+    import subprocess
+
+    from stages.base import Artifact
+    from stages.mux.shot_mux import ShotMux
+
+    clip = tmp_path / "still" / "clip.mp4"
+    clip.parent.mkdir()
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=180x320:r=12:d=0.1", "-vf", "loop=35:1"),
+            *("-frames:v", "36", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-qp", "0", str(clip)),
+        ],
+        check=True,
+    )
+    made = {"file": "clip.mp4", "duration": 3.0, "model": "a motion model", "seed": 5}  # as a model's clip says
+    still = Artifact("still", clip.parent, {**motions[0].meta, **made})
+    shot = {**sample.SHOTS[1], "duration": 3.0}  # a pan, as planned: it should move
+    mux = stage_run(ShotMux(), {"job": sample.JOB, "shot": shot}, {"motion": still, "voices": []}, tmp_path / "mux")
+    assert mux.meta["frozen"] and mux.meta["frozen"][0][0] == 0.0 and mux.meta["frozen"][-1][1] == 3.0
+    assert not checks.frozen_picture(mux.meta["frozen"]).passed
+    planned = Artifact("planned", clip.parent, {**motions[0].meta, "file": "clip.mp4", "duration": 3.0})
+    mux = stage_run(ShotMux(), {"job": sample.JOB, "shot": shot}, {"motion": planned, "voices": []}, tmp_path / "m2")
+    assert mux.meta["frozen"] == []
+
+
+def test_planned_moves_are_not_frozen(gated):
+    frozen = next(g for g in gated.meta["gates"] if g["gate"] == "frozen picture")
+    assert frozen["passed"], frozen

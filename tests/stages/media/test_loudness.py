@@ -4,7 +4,15 @@ import subprocess
 import numpy as np
 import pytest
 
-from stages.media.loudness import LoudnessTarget, SilentAudio, integrated_loudness, normalise, true_peak_db
+from stages.media.loudness import (
+    LoudnessTarget,
+    SilentAudio,
+    gated_loudness,
+    integrated_loudness,
+    k_weighted_power,
+    normalise,
+    true_peak_db,
+)
 from stages.voice.speech import write_wav
 
 RATE = 48_000
@@ -63,3 +71,12 @@ def test_the_limiter_leaves_quiet_passages_alone():
 def test_silence_is_refused():
     with pytest.raises(SilentAudio):
         normalise(np.zeros((RATE * 2, 2), dtype=np.float32), RATE, LoudnessTarget())
+
+
+@pytest.mark.parametrize("seconds", [0.5, 3.3, 8.0])
+def test_gating_the_power_once_filtered_is_pyloudnorms_measure(seconds):
+    audio = speechlike(seconds=seconds)
+    assert gated_loudness(k_weighted_power(audio, RATE), RATE) == pytest.approx(
+        integrated_loudness(audio, RATE), abs=1e-6
+    )
+    assert gated_loudness(np.zeros(RATE // 10), RATE) == float("-inf")  # shorter than a block

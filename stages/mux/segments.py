@@ -1,0 +1,214 @@
+"""A still shot's picture as one segment per line, so an edit re-encodes only the lines it changed.
+
+A shot's mux key hashes all its lines, so editing one line re-encodes the whole shot: the floor of a
+one-line edit. But where the camera holds still (the motion clip's meta says ``still``: every frame
+is the same picture) a frame shows only the still, the speaker's framing and the text, so:
+
+1. The shot is cut at each line's first frame (``segment_bounds``): one segment per line, the
+   first with the lead-in. A framing cut falls on the same frame, as both start with the line.
+2. Each segment is described by exactly what its frames show, counted from its own first frame
+   (``Segment``): the still (the clip's key), the framing window's steps, and each text event as
+   the range of frames it is visible in. Its key hashes that description, so a line whose words
+   and voice are unchanged keeps its key when an edit before it moves it later in the shot.
+3. A segment is drawn from that description alone (the ASS file written from the frame ranges,
+   the crop stepping on frame numbers), so its key and its frames can never disagree, and encoded
+   on its own: it starts on an IDR frame, x264 ``stitchable``, so segments join by stream copy.
+4. Segments are kept as parts (``stages.parts``); the shot's file is the stream copy of its
+   segments, the ones already made reused as they are.
+
+A moving shot is not cut: its frames depend on where they sit in the move, which an edit shifts.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+import pysubs2
+
+from stages.base import Artifact
+from stages.hashing import digest_hex
+from stages.media.black import black_spans, joined_spans, with_blackdetect
+from stages.media.concat import concat_copy
+from stages.media.ffmpeg_run import run_ffmpeg
+from stages.mux.framing import Framing, window_size
+from stages.parts import Parts, link_into
+from stages.store import canonical_json
+
+SEGMENTS_VERSION = "1"  # bump when a segment's frames change for the same description
+X264_PARAMS = "stitchable=1"  # headers the same in every segment, so they join by stream copy
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``start``..``end`` of a still shot, described from its own first frame."""
+
+    start: int
+    end: int
+    crops: tuple[tuple[int, float], ...]  # (first frame, window's left edge) steps; empty: the full frame
+    events: tuple[tuple[int, int, str, str], ...]  # (first frame, end frame, style, ASS text)
+
+    @property
+    def frames(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class StillShot:
+    """What every segment of one shot shares: the still, the frame size and rate, the text styles, the encode."""
+
+    motion: Artifact
+    width: int
+    height: int
+    fps: int
+    crf: int
+    preset: str
+    overlay: pysubs2.SSAFile
+
+    def key(self, segment: Segment) -> str:
+        """The segment's content key: everything its frames depend on, and nothing about where it sits."""
+        return digest_hex(
+            canonical_json(
+                {
+                    "segments": SEGMENTS_VERSION,
+                    "still": self.motion.key,
+                    "size": [self.width, self.height, self.fps],
+                    "encode": [self.crf, self.preset, X264_PARAMS],
+                    "frames": segment.frames,
+                    "crops": [list(c) for c in segment.crops],
+                    "ass": self.ass_text(segment),
+                }
+            )
+        )
+
+    def ass_text(self, segment: Segment) -> str:
+        """The segment's own ASS file: the shot's styles, each event timed half a frame clear of its edges."""
+        subs = pysubs2.SSAFile()
+        subs.info.update(self.overlay.info)
+        subs.styles = dict(self.overlay.styles)
+        for first, end, style, text in segment.events:
+            start_ms = 0 if first == 0 else round((first - 0.5) * 1000 / self.fps)
+            end_ms = round((end - 0.5) * 1000 / self.fps)
+            subs.append(pysubs2.SSAEvent(start=start_ms, end=end_ms, text=text, style=style))
+        return subs.to_string("ass")
+
+
+def segment_bounds(offsets: list[float], frames: int, fps: int) -> list[tuple[int, int, float]]:
+    """Step 1: (first frame, end frame, the line's start in seconds) of each line's segment.
+
+    Lines start on frames (``stages.timing.shot_layout``); the first segment starts at frame 0, with
+    the lead-in, its origin the first line's start (0 for a shot without lines)."""
+    starts = [(round(offset * fps), offset) for offset in offsets]
+    cuts = [(0, offsets[0] if offsets else 0.0)] + [(f, o) for f, o in starts[1:] if 0 < f < frames]
+    cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] > cuts[i - 1][0]]
+    ends = [f for f, _ in cuts[1:]] + [frames]
+    return [(a, b, origin) for (a, origin), b in zip(cuts, ends, strict=True)]
+
+
+def describe(bounds: tuple[int, int, float], overlay: pysubs2.SSAFile, framings: list[Framing], fps: int) -> Segment:
+    """Step 2: a segment as the frames it shows, each event and framing placed from its line's start
+    (in ms, as the cues are timed): the same line later in the shot gives the same description,
+    whichever fraction of a frame its cues fall on."""
+    a, b, origin = bounds
+    count, base = b - a, round(origin * 1000)
+    lead = round(origin * fps) - a  # frames before the line starts: the first segment's lead-in
+
+    def frame(ms: float) -> int:
+        """The segment's first frame shown at or after ``ms`` (frame ``j`` is shown from its line's
+        start plus ``(j - lead) / fps``)."""
+        return min(count, max(0, lead + math.ceil((ms - base) / 1000 * fps - 1e-6)))
+
+    crops: list[tuple[int, float]] = []
+    for framing in framings:
+        first = frame(round(framing.start * 1000))
+        if first < count:
+            crops = [c for c in crops if c[0] < first] + [(first, framing.x)]
+    events = []
+    for event in overlay.events:
+        first, end = frame(event.start), frame(event.end)
+        if end > first:
+            events.append((first, end, event.style, event.text))
+    return Segment(a, b, tuple(crops), tuple(events))
+
+
+def cropped(video: Any, crops: tuple[tuple[int, float], ...], width: int, height: int) -> Any:
+    """The framing window at each step (``n``: the segment's frame number), scaled back to full size."""
+    if not crops:
+        return video
+    x = f"{crops[-1][1]}"
+    for (_, x_here), (first_next, _) in zip(reversed(crops[:-1]), reversed(crops[1:]), strict=True):
+        x = f"if(lt(n,{first_next}),{x_here},{x})"
+    w, h = window_size(width, height)
+    y = round((height - h) / 2)
+    return video.filter("crop", w=w, h=h, x=x, y=y, exact=1).filter("scale", w=width, h=height, flags="bicubic")
+
+
+def render(shot: StillShot, segment: Segment, path: Path, what: str, work: Path) -> list[list[float]]:
+    """Step 3: draw and encode one segment from its description; the black runs blackdetect saw in it."""
+    ass = work / f"segment-{segment.start}.ass"
+    ass.write_text(shot.ass_text(segment), encoding="utf-8")
+    fps = shot.fps
+    picture = (
+        ffmpeg.input(str(shot.motion.file()))
+        .video.filter("trim", end_frame=1)  # a still clip: its first frame is every frame
+        .filter("scale", w=shot.width, h=shot.height)
+        .filter("loop", loop=segment.frames - 1, size=1)
+        .filter("setpts", f"N/{fps}/TB")
+    )
+    video = cropped(picture, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))
+    stream = ffmpeg.output(
+        with_blackdetect(video).filter("format", pix_fmts="yuv420p"),
+        str(path),
+        vcodec="libx264",
+        crf=shot.crf,
+        preset=shot.preset,
+        r=fps,
+        video_track_timescale=fps * 1000,
+        **{"frames:v": segment.frames, "x264-params": X264_PARAMS},
+    )
+    done = run_ffmpeg(stream, f"{what} frames {segment.start}-{segment.end}", loglevel="info")
+    return black_spans(done.stderr, segment.frames, fps)
+
+
+def encode_still_shot(
+    shot: StillShot,
+    parts: Parts,
+    offsets: list[float],
+    frames: int,
+    framings: list[Framing],
+    path: Path,
+    what: str,
+) -> dict[str, Any]:
+    """Steps 1-4: the shot's picture at ``path`` from its segments, made or reused.
+
+    Returns the black runs in the shot's time and how many segments were made and reused."""
+    bounds = segment_bounds(offsets, frames, shot.fps)
+    segments = [describe(b, shot.overlay, framings, shot.fps) for b in bounds]
+    files, black, made = [], [], 0
+    with tempfile.TemporaryDirectory(prefix="kaipai-segments-") as scratch:
+        for segment in segments:
+            key = shot.key(segment)
+            part = parts.find(key)
+            if part is None:
+                folder = parts.new_folder(key, Path(scratch))
+                spans = render(shot, segment, folder / "segment.mp4", what, Path(scratch))
+                part = parts.keep(key, folder, {"file": "segment.mp4", "frames": segment.frames, "black": spans})
+                made += 1
+            files.append(part.file())
+            offset = segment.start / shot.fps
+            black += [[round(offset + s, 3), round(offset + e, 3)] for s, e in part.meta.get("black", [])]
+        join_segments(files, path, shot.fps, what)
+    merged = joined_spans(black, 0.5 / shot.fps)
+    return {"black": [[a, b] for a, b in merged], "segments": len(segments), "made": made}
+
+
+def join_segments(files: list[Path], path: Path, fps: int, what: str) -> None:
+    """The shot's file: its one segment linked (no copy), or its segments joined by stream copy."""
+    if len(files) == 1:
+        link_into(files[0], path)
+        return
+    concat_copy(files, path, fps, what)
