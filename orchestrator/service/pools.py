@@ -4,14 +4,18 @@ A GPU that has a model loaded serves every studio's shots: the first job that ne
 zone makes the service start its actor, later jobs (and re-attached drivers) get the same one by
 name. A pool grows by one actor when its queue passes ``grow_when_queued`` per actor (up to the
 stage's ``pool.size`` for the zone) and an actor idle for ``idle_seconds`` is stopped. Actors are
-detached, so a restarted service finds them again by name instead of loading the model twice.
+detached, so a restarted service finds them again by name instead of loading the model twice: each
+pool's settings are kept in ``<store>/service/pools/`` while it lives, and a new service adopts the
+pools whose actors are still alive (``kaipai cluster status`` shows them, and no model loads again).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 from orchestrator.service.settings import NAMESPACE, PoolLimits
@@ -28,13 +32,15 @@ def pool_name(spec: dict[str, Any], index: int) -> str:
 class PoolRegistry:
     """The pools the service started, by key; sized by the queue in front of them."""
 
-    def __init__(self, limits: PoolLimits, metrics: Any) -> None:
+    def __init__(self, limits: PoolLimits, metrics: Any, folder: Path | None = None) -> None:
         self.limits = limits
         self.metrics = metrics
+        self.folder = folder  # where each live pool's settings are kept for the next service
         self.actors: dict[str, list[str]] = {}  # key (name without index) -> actor names
         self.specs: dict[str, dict[str, Any]] = {}
         self.last_used: dict[str, float] = {}
         self.loads = 0
+        self._adopt()
 
     def actor(self, spec: dict[str, Any], queued: int) -> list[str]:
         """Names of the pool's live actors, starting or growing it as the queue asks."""
@@ -54,6 +60,7 @@ class PoolRegistry:
                 self._start(spec, name)
             names.append(name)
         self.actors[key] = names
+        self._keep(key, spec)
         return names
 
     def reap(self, busy: set[tuple[str, str]]) -> list[str]:
@@ -67,6 +74,7 @@ class PoolRegistry:
                 self._kill(name)
                 stopped.append(name)
             del self.actors[key]
+            self._forget(key)
         return stopped
 
     def view(self) -> list[dict[str, Any]]:
@@ -88,6 +96,45 @@ class PoolRegistry:
             if self.actors.get(key) and spec.get("zone") and model:
                 warm.setdefault(spec["zone"], set()).add(model)
         return warm
+
+    # ---------------------------------------------------------------- durability
+
+    def _file(self, key: str) -> Path | None:
+        if self.folder is None:
+            return None
+        return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:16] + ".json")
+
+    def _keep(self, key: str, spec: dict[str, Any]) -> None:
+        path = self._file(key)
+        if path is None or path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+
+    def _forget(self, key: str) -> None:
+        path = self._file(key)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def _adopt(self) -> None:
+        """The pools a previous service started and whose actors are still alive, as if started here."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for path in sorted(self.folder.glob("*.json")):
+            try:
+                spec = json.loads(path.read_text(encoding="utf-8"))
+                key = pool_name(spec, 0).rsplit(":", 1)[0]
+            except (OSError, ValueError, KeyError, TypeError):
+                path.unlink(missing_ok=True)  # torn or foreign: the pool is started again on demand
+                continue
+            size = max(1, int(spec.get("max_size", 1)))
+            names = [pool_name(spec, i) for i in range(size) if self._alive(pool_name(spec, i))]
+            if not names:
+                path.unlink(missing_ok=True)
+                continue
+            self.actors[key], self.specs[key], self.last_used[key] = names, spec, time.time()
 
     # ---------------------------------------------------------------- Ray
 

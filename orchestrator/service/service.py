@@ -53,7 +53,7 @@ class KaipaiService:
         self.last_seen: dict[str, float] = {}
         self.usage: list[dict[str, Any]] = []
         self.metrics = ServiceMetrics()
-        self.pools = PoolRegistry(self.settings.pools, self.metrics)
+        self.pools = PoolRegistry(self.settings.pools, self.metrics, self.store / "service" / "pools")
         self.plan: GlobalPlan | None = None  # made with the first job that brings a topology
         self._last_reap = time.time()
 

@@ -224,16 +224,17 @@ def test_fetch_returns_valid_episodes_and_their_manifest(finished):
 
 
 def test_every_task_ran_in_the_zone_it_was_placed_in(finished):
-    checked = 0
-    for dest in finished["fetched"].values():
+    for name, dest in finished["fetched"].items():
         manifest = json.loads((dest / "manifest.json").read_text(encoding="utf-8"))
         ran_in = manifest["cross_zone"]["produced_in"]  # from the Ray node each task ran on
+        checked = 0
         for nid, task in manifest["tasks"].items():
             if task["status"] == "done" and task["zone"]:
-                assert ran_in[nid] == task["zone"], (nid, task)
+                assert ran_in[nid] == task["zone"], (name, nid, task)
                 checked += 1
         assert manifest["cross_zone"]["estimated_bytes"] >= 0 and "measured_bytes" in manifest["cross_zone"]
-    assert checked >= 6 * 20
+        if name != finished["crashed"]:  # its successor found most of its work in the store
+            assert checked == len(manifest["tasks"]) >= 20, (name, checked)
 
 
 def test_exactly_one_pool_actor_per_model_and_zone_across_all_jobs(finished):

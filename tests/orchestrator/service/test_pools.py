@@ -28,3 +28,18 @@ def test_a_restarted_service_adopts_the_pool_actors_still_alive_and_loads_no_mod
     names = first.actor(spec, queued=1)
     second = PoolRegistry(PoolLimits(), metrics=None)  # the service actor restarted: an empty registry
     assert second.actor(spec, queued=1) == names and second.loads == 0
+
+
+def test_a_restarted_service_shows_the_live_pools_before_any_job_asks_for_them(monkeypatch, tmp_path):
+    alive: set[str] = set()
+    monkeypatch.setattr(PoolRegistry, "_start", lambda self, spec, name: alive.add(name))
+    monkeypatch.setattr(PoolRegistry, "_alive", staticmethod(lambda name: name in alive))
+    options = {"model": "tiny:sd", "device": "cpu", "max_side": 64, "multiple": 8, "steps": 2, "guidance": 0.0}
+    spec = {"stage": "keyframe", "backend": "diffusers", "options": options, "zone": ZONES[0], "max_size": 1}
+    PoolRegistry(PoolLimits(), metrics=None, folder=tmp_path).actor(spec, queued=1)
+    PoolRegistry(PoolLimits(), metrics=None, folder=tmp_path).actor({**spec, "zone": ZONES[1]}, queued=1)
+    alive.discard(next(n for n in alive if ZONES[1] in n))  # that pool's actor died meanwhile
+    restarted = PoolRegistry(PoolLimits(), metrics=None, folder=tmp_path)
+    assert [(p["zone"], p["actors"]) for p in restarted.view()] == [(ZONES[0], 1)]
+    assert restarted.warm_models() == {ZONES[0]: {"tiny:sd"}}
+    assert len(list(tmp_path.glob("*.json"))) == 1  # the dead pool's settings are gone
