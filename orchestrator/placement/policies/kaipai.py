@@ -235,30 +235,33 @@ class KaipaiPlacer(Placer):
 
     def enqueue_gpu(self, t: int, zi: int) -> None:
         s = self.sim
-        m = s.w.model[t]
-        s.queued_work[zi] += s.w.work[t]
-        s.queued_model_work[zi][m] += s.w.work[t]
+        m, wt = s.w.model[t], s.w.work[t]
+        queued_work, model_work = s.queued_work, s.queued_model_work[zi]
+        queued_work[zi] += wt
+        model_work[m] += wt
         if s.free_count[zi] and not s.queued[zi]:  # dispatch() with t the only head, without the queue
             i = self.pick_gpu(zi, t)
             if i >= 0:
-                s.queued_work[zi] -= s.w.work[t]
-                s.queued_model_work[zi][m] -= s.w.work[t]
-                _, g = heapq.heappop(s.free[zi][i])
+                queued_work[zi] -= wt
+                model_work[m] -= wt
+                g = heapq.heappop(s.free[zi][i])[1]
                 s.take_gpu(g)
                 s.run_on_gpu(t, g)
                 return
         heapq.heappush(s.gpu_queue[zi][m], self.queue_key(t))
         s.queued[zi] += 1
-        self.dispatch(zi)
+        if s.free_count[zi]:  # else dispatch has nothing to match
+            self.dispatch(zi)
 
     def start_queued(self, zi: int, m: int, heap_index: int, dst: int) -> tuple[int, int]:
         """Pop the head of zone zi's queue for model m and the head idle GPU of ``free[dst][heap_index]``."""
         s = self.sim
         t = heapq.heappop(s.gpu_queue[zi][m])[-1]
+        wt = s.w.work[t]
         s.queued[zi] -= 1
-        s.queued_work[zi] -= s.w.work[t]
-        s.queued_model_work[zi][m] -= s.w.work[t]
-        _, g = heapq.heappop(s.free[dst][heap_index])
+        s.queued_work[zi] -= wt
+        s.queued_model_work[zi][m] -= wt
+        g = heapq.heappop(s.free[dst][heap_index])[1]
         s.take_gpu(g)
         return t, g
 
@@ -285,7 +288,8 @@ class KaipaiPlacer(Placer):
         zi = s.gpu_zone[g]
         s.release_gpu(g)
         self.steal(zi)  # a backed-up zone's more urgent work first
-        self.dispatch(zi)
+        if s.queued[zi] and s.free_count[zi]:  # else dispatch has nothing to match
+            self.dispatch(zi)
 
     def steal(self, zi: int) -> None:
         """Idle GPUs of zone zi take queued work from a backed-up zone when it finishes sooner here,
