@@ -130,24 +130,20 @@ class Dag:
         return groups
 
     def critical_path(self, cost: Callable[[Node], float] | Mapping[str, float]) -> tuple[list[str], float]:
-        """The longest chain of node costs (seconds) through the DAG: no schedule beats it."""
-        cost_of = cost.__getitem__ if isinstance(cost, Mapping) else None
-        finish: dict[str, float] = {}
-        best_parent: dict[str, str | None] = {}
-        for nid in self.topo_order():
-            node = self.nodes[nid]
-            parent = max(node.deps, key=lambda d: finish[d], default=None)
-            start = finish[parent] if parent else 0.0
-            own = cost_of(nid) if cost_of else cost(node)  # type: ignore[misc]
-            finish[nid] = start + float(own)
-            best_parent[nid] = parent
-        if not finish:
-            return [], 0.0
-        end = max(finish, key=finish.__getitem__)
-        path = [end]
-        while best_parent[path[-1]] is not None:
-            path.append(best_parent[path[-1]])  # type: ignore[arg-type]
-        return path[::-1], finish[end]
+        """The longest chain of node costs (seconds) through the DAG: no schedule beats it. The same
+        helper as the scheduler's and the simulator's ranks (``placement.paths.longest_path``)."""
+        from orchestrator.placement.paths import longest_path
+
+        ids = self.topo_order()
+        index = {nid: i for i, nid in enumerate(ids)}
+        succs: list[list[int]] = [[] for _ in ids]
+        for nid in ids:
+            for dep in dict.fromkeys(self.nodes[nid].deps):  # a dependency named twice is one edge
+                succs[index[dep]].append(index[nid])
+        cost_of = cost.__getitem__ if isinstance(cost, Mapping) else lambda nid: cost(self.nodes[nid])
+        costs = [float(cost_of(nid)) for nid in ids]
+        path, length = longest_path(range(len(ids) - 1, -1, -1), succs, costs)
+        return [ids[i] for i in path], length
 
 
 # ---------------------------------------------------------------- planning

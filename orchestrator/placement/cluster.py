@@ -199,9 +199,12 @@ class ClusterState:
         if self.free_in_group[x]:
             return now
         heap, busy_until = self.busy_heap[x], self.busy_until
-        while heap and (busy_until[heap[0][1]] != heap[0][0] or heap[0][0] < now):
+        while heap:
+            until, g = heap[0]
+            if busy_until[g] == until and until >= now:
+                return until
             heapq.heappop(heap)
-        return heap[0][0] if heap else now
+        return now
 
     def zone_first_free(self, zi: int) -> float:
         """When zone zi's first GPU is free (now if one is idle); cached until its GPUs change."""
@@ -230,10 +233,16 @@ class ClusterState:
         free = self.free[zi]
         cold_i, cold_speed = -1, 0.0
         for i, heap in enumerate(free):
-            if i != m and heap and -heap[0][0] > cold_speed:
+            if heap and i != m and -heap[0][0] > cold_speed:
                 cold_i, cold_speed = i, -heap[0][0]
         own = free[m]
-        warm_s = wt / -own[0][0] if own else -1.0
+        if not own:
+            warm_s = -1.0
+        else:
+            own_speed = -own[0][0]
+            warm_s = wt / own_speed
+            if own_speed >= cold_speed:  # as fast and no load (a load takes time): warm wins outright
+                return m, warm_s
         if cold_i < 0:
             return m, warm_s
         cold_s = self.fetch_estimate(zi, m) + wt / cold_speed

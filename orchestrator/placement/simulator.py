@@ -134,12 +134,14 @@ class Simulation(ClusterState):
 
     def mark_busy(self, g: int, until: float) -> None:
         """GPU g runs ``running_on[g]`` until about ``until`` (the estimate placers plan with)."""
-        self.unbook(g)
+        if self.booked_speed[g]:
+            self.unbook(g)
         self.booked_speed[g] = speed = self.est_speed[g]
         self.booked_work[g] = work = self.w.work[self.running_on[g]]
-        self.booked_totals[0] += speed
-        self.booked_totals[1] += speed * until
-        self.booked_totals[2] += work
+        totals = self.booked_totals
+        totals[0] += speed
+        totals[1] += speed * until
+        totals[2] += work
         self.busy_until[g] = until
         heapq.heappush(self.busy_heap[self.group_of[g]], (until, g))
         self.first_free_at[self.gpu_zone[g]] = -1.0
@@ -156,7 +158,7 @@ class Simulation(ClusterState):
         if old == m:
             self.warm_start[t] = True
             self.mark_busy(g, now + run)
-            self.push(now + real, DONE, t, g)
+            heapq.heappush(self.events, (now + real, next(self.seq), DONE, t, g))
             return
         if old != self.none:
             self.warm[zi][old] -= 1
@@ -247,15 +249,16 @@ class Simulation(ClusterState):
     def on_done(self, t: int, b: int) -> None:
         w, now = self.w, self.now
         if b >= 0:
-            if self.running_on[b] != t:  # its zone was lost; the task was placed again
+            running_on = self.running_on
+            if running_on[b] != t:  # its zone was lost; the task was placed again
                 return
-            self.running_on[b] = -1
+            running_on[b] = -1
             self.unbook(b)
-            zi = self.gpu_zone[b]
             self.busy_compute += self.actual[t] / self.true_speed[b]
-            self.backlog[zi] -= w.work[t]
-            self.placer.observe(t, b, now - self.start_time[t])
-            self.placer.gpu_freed(b)
+            self.backlog[self.gpu_zone[b]] -= w.work[t]
+            placer = self.placer
+            placer.observe(t, b, now - self.start_time[t])
+            placer.gpu_freed(b)
         else:
             zi = -1 - b
             if self.zone_of[t] != zi or t not in self.cpu_running[zi]:
@@ -268,13 +271,15 @@ class Simulation(ClusterState):
                 self.cpu_free[zi] += 1
         self.finish_time[t] = now
         j = w.job[t]
-        self.job_left[j] -= 1
-        if not self.job_left[j]:
+        job_left = self.job_left
+        job_left[j] -= 1
+        if not job_left[j]:
             self.job_done[j] = now
         remaining = self.remaining
         for s in w.succs[t]:
-            remaining[s] -= 1
-            if not remaining[s]:
+            left = remaining[s] - 1
+            remaining[s] = left
+            if not left:
                 self.place(s)
 
     def on_link(self, a: int, version: int) -> None:

@@ -122,9 +122,10 @@ def test_critical_path(job, profile):
     dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
     cost = {nid: 1.0 for nid in dag.nodes}
     cost["voice:ep01-l003"] = 10.0
+    cost["mux:ep01-s01-sh002"] = 2.0  # one longest chain (through subtitles it is 12 s, not 13)
     path, length = dag.critical_path(cost)
     assert path == ["voice:ep01-l003", "mux:ep01-s01-sh002", "assembly:ep01"]
-    assert length == 12.0
+    assert length == 13.0
     path, length = dag.critical_path(lambda n: 1.0)
     assert length == 5.0 and path[0].startswith("character:") and path[-1] == "assembly:ep01"
 

@@ -82,7 +82,8 @@ class KaipaiPlacer(Placer):
             self.miss_sq += miss * miss
             s.est_speed[g] = (1 - LEARNING_RATE) * s.est_speed[g] + LEARNING_RATE * seen
         self.observed += 1
-        self.risk = math.exp(RISK_SIGMAS * math.sqrt(self.miss_sq / self.observed))
+        if self.miss_sq:  # else exp(0): the risk stays exactly 1
+            self.risk = math.exp(RISK_SIGMAS * math.sqrt(self.miss_sq / self.observed))
 
     # ---- 1. zone
 
@@ -160,13 +161,14 @@ class KaipaiPlacer(Placer):
         wt = s.w.work[t]
         mine = wt / speed
         ahead = max(s.queued_work[zi] - wt, 0.0)
+        group_speed, free_in_group, now = s.group_speed, s.free_in_group, s.now
         for x in s.zone_groups[zi]:
-            gs = s.group_speed[x]
+            gs = group_speed[x]
             if gs <= speed:
                 break
-            if s.free_in_group[x]:  # idle ones were weighed already, load included; waiting on them
+            if free_in_group[x]:  # idle ones were weighed already, load included; waiting on them
                 continue  # would have no event to wake this task
-            if s.group_free_at(x) - s.now + ahead / s.group_capacity[x] + wt / gs < mine:
+            if s.group_free_at(x) - now + ahead / s.group_capacity[x] + wt / gs < mine:
                 return True
         return False
 
@@ -197,17 +199,19 @@ class KaipaiPlacer(Placer):
         """The free-heap index of zone zi's idle GPU for task t, or -1 to leave t queued for a faster
         GPU of the zone that is busy now (its finish dispatches the zone again, so t never starves)."""
         s = self.sim
-        m, wt = s.w.model[t], s.w.work[t]
-        i, _ = s.best_free_gpu(zi, m, wt)
-        speed = -s.free[zi][i][0][0]
-        if self.faster_soon(zi, t, speed):
+        w = s.w
+        m, wt = w.model[t], w.work[t]
+        i = s.best_free_gpu(zi, m, wt)[0]
+        free = s.free[zi]
+        speed = -free[i][0][0]
+        if speed < s.max_speed[zi] and self.faster_soon(zi, t, speed):  # no kind is faster than the fastest
             return -1
         if i != m and i != s.none and s.queued_model_work[zi][i] and self.warm_soon(zi, m):
             return -1
-        limit = (1 + HORIZON_SLACK) * max(self.horizon(), self.risk * wt / self.top_speed)
-        if self.risk * wt / speed <= limit:
+        risk = self.risk
+        limit = (1 + HORIZON_SLACK) * max(self.horizon(), risk * wt / self.top_speed)
+        if risk * wt / speed <= limit:
             return i
-        free = s.free[zi]
         j = max(range(len(free)), key=lambda k: -free[k][0][0] if free[k] else 0.0)
         if self.risk * wt / -free[j][0][0] <= limit:  # a faster idle GPU, cold: the load is short next to this run
             return j
@@ -231,44 +235,46 @@ class KaipaiPlacer(Placer):
 
     def enqueue_gpu(self, t: int, zi: int) -> None:
         s = self.sim
-        m = s.w.model[t]
-        s.queued_work[zi] += s.w.work[t]
-        s.queued_model_work[zi][m] += s.w.work[t]
+        m, wt = s.w.model[t], s.w.work[t]
+        queued_work, model_work = s.queued_work, s.queued_model_work[zi]
+        queued_work[zi] += wt
+        model_work[m] += wt
         if s.free_count[zi] and not s.queued[zi]:  # dispatch() with t the only head, without the queue
             i = self.pick_gpu(zi, t)
             if i >= 0:
-                s.queued_work[zi] -= s.w.work[t]
-                s.queued_model_work[zi][m] -= s.w.work[t]
-                _, g = heapq.heappop(s.free[zi][i])
+                queued_work[zi] -= wt
+                model_work[m] -= wt
+                g = heapq.heappop(s.free[zi][i])[1]
                 s.take_gpu(g)
                 s.run_on_gpu(t, g)
                 return
         heapq.heappush(s.gpu_queue[zi][m], self.queue_key(t))
         s.queued[zi] += 1
-        self.dispatch(zi)
+        if s.free_count[zi]:  # else dispatch has nothing to match
+            self.dispatch(zi)
 
     def start_queued(self, zi: int, m: int, heap_index: int, dst: int) -> tuple[int, int]:
         """Pop the head of zone zi's queue for model m and the head idle GPU of ``free[dst][heap_index]``."""
         s = self.sim
         t = heapq.heappop(s.gpu_queue[zi][m])[-1]
+        wt = s.w.work[t]
         s.queued[zi] -= 1
-        s.queued_work[zi] -= s.w.work[t]
-        s.queued_model_work[zi][m] -= s.w.work[t]
-        _, g = heapq.heappop(s.free[dst][heap_index])
+        s.queued_work[zi] -= wt
+        s.queued_model_work[zi][m] -= wt
+        g = heapq.heappop(s.free[dst][heap_index])[1]
         s.take_gpu(g)
         return t, g
 
     def dispatch(self, zi: int) -> None:
         """Match zone zi's queued tasks (priority, then longest remaining path) with its idle GPUs."""
         s = self.sim
-        queues = s.gpu_queue[zi]
-        while s.free_count[zi] and s.queued[zi]:
-            if s.queued[zi] == 1:
-                heads = [(None, next(m for m, q in enumerate(queues) if q))]
-            else:
-                heads = sorted((q[0], m) for m, q in enumerate(queues) if q)
-            for _, m in heads:
-                i = self.pick_gpu(zi, queues[m][0][-1])
+        queues, free_count, queued, pick_gpu = s.gpu_queue[zi], s.free_count, s.queued, self.pick_gpu
+        while free_count[zi] and queued[zi]:
+            heads = [(q[0], m) for m, q in enumerate(queues) if q]
+            if len(heads) > 1:
+                heads.sort()  # keys end with the task id, so they never tie
+            for key, m in heads:
+                i = pick_gpu(zi, key[-1])
                 if i >= 0:
                     s.run_on_gpu(*self.start_queued(zi, m, i, zi))
                     break
@@ -282,7 +288,8 @@ class KaipaiPlacer(Placer):
         zi = s.gpu_zone[g]
         s.release_gpu(g)
         self.steal(zi)  # a backed-up zone's more urgent work first
-        self.dispatch(zi)
+        if s.queued[zi] and s.free_count[zi]:  # else dispatch has nothing to match
+            self.dispatch(zi)
 
     def steal(self, zi: int) -> None:
         """Idle GPUs of zone zi take queued work from a backed-up zone when it finishes sooner here,
