@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from orchestrator.manifest import write_atomic
 from orchestrator.service.settings import NAMESPACE, PoolLimits
 from stages.store import canonical_json
 
@@ -109,9 +110,7 @@ class PoolRegistry:
         if path is None or path.exists():
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, json.dumps(spec, ensure_ascii=False))
 
     def _forget(self, key: str) -> None:
         path = self._file(key)
