@@ -16,6 +16,7 @@ counts its own calls on them and never stops them.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import Any
 
@@ -246,7 +247,9 @@ class ServiceProgress:
     """A run observer that also tells the service each stage's progress (for ``kaipai status``).
 
     Wraps the driver's own observer (its log lines stay as they are); at most one progress call every
-    ``PROGRESS_SECONDS``, fire-and-forget, so a slow service never slows the run.
+    ``PROGRESS_SECONDS``, fire-and-forget, so a slow service never slows the run. An update that
+    falls inside that interval is sent when it ends (a timer), not with the next update: a burst of
+    tasks followed by a long one would otherwise leave the service's count behind for minutes.
     """
 
     PROGRESS_SECONDS = 2.0
@@ -255,17 +258,21 @@ class ServiceProgress:
         self.inner, self.service, self.job_id, self.admission, self.clock = inner, service, job_id, admission, clock
         self.stages: dict[str, dict[str, int]] = {}
         self.last = float("-inf")
+        self.lock = threading.Lock()
+        self.trailing: threading.Timer | None = None
 
     def start(self, totals: dict[str, int]) -> None:
-        for stage, total in totals.items():
-            self.stages[stage] = {"total": total, "done": 0}
+        with self.lock:
+            for stage, total in totals.items():
+                self.stages[stage] = {"total": total, "done": 0}
         if self.inner is not None:
             self.inner.start(totals)
         self._send(force=True)
 
     def update(self, stage: str, status: str) -> None:
         if status in ("done", "cached", "failed", "skipped"):
-            self.stages.setdefault(stage, {"total": 0, "done": 0})["done"] += 1
+            with self.lock:
+                self.stages.setdefault(stage, {"total": 0, "done": 0})["done"] += 1
         if self.inner is not None:
             self.inner.update(stage, status)
         self._send()
@@ -277,13 +284,29 @@ class ServiceProgress:
     def close(self) -> None:
         if self.inner is not None:
             self.inner.close()
+        with self.lock:
+            if self.trailing is not None:
+                self.trailing.cancel()
+                self.trailing = None
         self._send(force=True)
 
     def _send(self, force: bool = False) -> None:
-        now = self.clock()
-        if not force and now - self.last < self.PROGRESS_SECONDS:
-            return
-        self.last = now
-        left = sum((c["total"] - c["done"]) * self.admission.estimate(s) for s, c in self.stages.items())
+        with self.lock:
+            now = self.clock()
+            wait = self.last + self.PROGRESS_SECONDS - now
+            if not force and wait > 0:
+                if self.trailing is None:  # one timer sends whatever has changed by then
+                    self.trailing = threading.Timer(wait, self._send_trailing)
+                    self.trailing.daemon = True
+                    self.trailing.start()
+                return
+            self.last = now
+            stages = {s: dict(c) for s, c in self.stages.items()}
+        left = sum((c["total"] - c["done"]) * self.admission.estimate(s) for s, c in stages.items())
         with contextlib.suppress(Exception):  # progress is a courtesy; the run goes on
-            self.service.progress.remote(self.job_id, {s: dict(c) for s, c in self.stages.items()}, left)
+            self.service.progress.remote(self.job_id, stages, left)
+
+    def _send_trailing(self) -> None:
+        with self.lock:
+            self.trailing = None
+        self._send(force=True)

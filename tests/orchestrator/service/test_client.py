@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import types
 
 import pytest
 
 from orchestrator.execution.admission import Request
-from orchestrator.service.client import EXCHANGE_SECONDS, JobCancelled, ServiceAdmission
+from orchestrator.service.client import EXCHANGE_SECONDS, JobCancelled, ServiceAdmission, ServiceProgress
 from orchestrator.service.service import KaipaiService
 from tests.conftest import ZONES
 
@@ -134,3 +135,31 @@ def test_other_errors_of_a_service_call_are_raised_at_once(monkeypatch):
 
     with pytest.raises(ValueError, match="no zone"):
         client.call_service(types.SimpleNamespace(remote=place), "job")
+
+
+class ProgressCalls:
+    """A service that only hears progress; each call is kept, and signalled."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+        self.arrived = threading.Event()
+        self.progress = types.SimpleNamespace(remote=self._progress)
+
+    def _progress(self, job_id, stages, left):
+        self.calls.append(stages)
+        self.arrived.set()
+
+
+def test_progress_held_back_by_the_interval_is_sent_when_it_ends_not_with_the_next_update():
+    service = ProgressCalls()
+    progress = ServiceProgress(None, service, "j1", types.SimpleNamespace(estimate=lambda stage: 1.0))
+    progress.PROGRESS_SECONDS = 0.2
+    progress.start({"keyframe": 5})
+    service.arrived.clear()
+    for _ in range(4):  # a burst right after the start: held back
+        progress.update("keyframe", "done")
+    assert service.calls[-1]["keyframe"]["done"] == 0
+    assert service.arrived.wait(5), "the held-back progress was never sent"
+    assert service.calls[-1]["keyframe"]["done"] == 4  # no further update was needed to send it
+    progress.close()
+    assert service.calls[-1]["keyframe"] == {"total": 5, "done": 4}
