@@ -65,8 +65,10 @@ def finished(tmp_path_factory):
         # the low jobs still waiting for admission then are the ones queued ahead of it.
         wait_for_service_to_know(cluster, [ids[URGENT[0]]])
         progress_then, queued_then = progress_of(cluster, {ids[n]: n for n, *_ in LOW})
-        # Kill a low job partway through, preferring those queued last (the most of their work ahead).
-        preferred = [*reversed(queued_then), *(n for n, *_ in reversed(LOW) if n not in queued_then)]
+        # Kill a low job partway through, preferring those already running when the urgent job came:
+        # a queued one, restarted, resumes from the store and could overtake the urgent job it is
+        # compared with.
+        preferred = [*(n for n, *_ in reversed(LOW) if n not in queued_then), *reversed(queued_then)]
         crashed, killed = kill_a_driver_mid_run(cluster, root / "store", {n: ids[n] for n in preferred})
         epochs = restart_service(cluster)
         states = wait_until_final(cluster, list(ids.values()))
