@@ -16,8 +16,10 @@ counts its own calls on them and never stops them.
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from orchestrator.execution.admission import Grant, Request
@@ -58,11 +60,21 @@ class JobCancelled(RunFailed):
 class ServiceAdmission:
     """Grants from the service, by fair share across studios and by zone."""
 
-    def __init__(self, service: Any, job_id: str, epoch: str, *, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        service: Any,
+        job_id: str,
+        epoch: str,
+        *,
+        clock=time.monotonic,
+        on_new_epoch: Callable[[set[str]], None] | None = None,
+    ) -> None:
         self.service = service
         self.job_id = job_id
         self.epoch = epoch
         self.clock = clock
+        self.on_new_epoch = on_new_epoch  # given the nodes the new service will not see offered, before offering again
+        self.ran: set[str] = set()  # nodes whose grant came back with the seconds they ran
         self.offered: dict[str, dict[str, Any]] = {}  # node -> offer, not granted yet
         self.outbox: list[dict[str, Any]] = []  # offers not sent yet
         self.granted: dict[str, str] = {}  # node -> zone, granted, not yet dispatched
@@ -102,6 +114,8 @@ class ServiceAdmission:
         seconds = None if started is None else self.clock() - started
         if seconds is not None and node in self.stage_of:
             self._learn(self.stage_of[node], seconds)
+        if seconds is not None:
+            self.ran.add(node)
         self.offers.pop(node, None)
         self.finished.append({"node": node, "seconds": seconds})
 
@@ -145,12 +159,20 @@ class ServiceAdmission:
         self.sync(force=True)
 
     def _reoffer(self, epoch: str) -> None:
-        """A new service (restarted from its journal): offer again what still waits.
+        """A new service (restarted from its journal): place the job with it again, then offer again
+        what still waits.
 
-        Grants the old service gave and this run has not used yet go back into the offer; nodes
-        already running finish under no lease (the new service learns of them when they end).
+        The journal keeps jobs, not their DAGs: without the placement, the new service's global plan
+        would know only the jobs that start after it, and would place them as if the running ones
+        had nothing left. Grants the old service gave and this run has not used yet go back into the
+        offer; nodes already running finish under no lease (the new service learns of them when they end).
         """
         self.epoch = epoch
+        if self.on_new_epoch is not None:
+            try:
+                self.on_new_epoch(self.ran | set(self.leased))  # running ones end under no lease: not its to plan
+            except Exception as exc:  # the offers still carry the zones of this run's last plan
+                print(f"kaipai: could not place the job with the restarted service: {exc}", file=sys.stderr)
         for node in list(self.granted):
             del self.granted[node]
             self.offered[node] = self.offers[node]
@@ -173,10 +195,20 @@ class ServicePlacer:
 
     def __init__(self, service: Any, job_id: str) -> None:
         self.service, self.job_id = service, job_id
+        self.last: tuple[Any, Any, str, frozenset[str], frozenset[str]] | None = None  # the last call's arguments
 
     def __call__(self, dag: Any, profile: Any, policy: str, *, exclude_zones=frozenset(), done=frozenset()) -> Any:
+        self.last = (dag, profile, policy, frozenset(exclude_zones), frozenset(done))
         args = (self.job_id, dag, profile, policy, sorted(exclude_zones), sorted(done))
         return call_service(self.service.place, *args, timeout=self.TIMEOUT_SECONDS)
+
+    def place_again(self, ran: set[str]) -> None:
+        """The same placement asked of a restarted service, with what has run since counted as done.
+        Its answer is not used here: the zone of every grant is the service's current plan's."""
+        if self.last is None:
+            return  # not placed yet: the run's first placement will reach the new service
+        dag, profile, policy, exclude, done = self.last
+        self(dag, profile, policy, exclude_zones=exclude, done=done | ran)
 
 
 class SharedPools(ActorLoads):

@@ -53,11 +53,12 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     _record_pid(Path(desc["store"]), job_id)
     config = config or desc.get("config")  # default: the profile the operator started the service with
     profile = load_profile(config)
-    admission = ServiceAdmission(service, job_id, desc["epoch"])
+    placer = ServicePlacer(service, job_id)
+    admission = ServiceAdmission(service, job_id, desc["epoch"], on_new_epoch=placer.place_again)
     seams = {
         "admission": admission,
         "pool_provider": lambda backend, runtimes: SharedPools(service, runtimes),
-        "placer": ServicePlacer(service, job_id),
+        "placer": placer,
     }
     try:
         # 2. run it

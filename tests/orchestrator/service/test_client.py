@@ -163,3 +163,30 @@ def test_progress_held_back_by_the_interval_is_sent_when_it_ends_not_with_the_ne
     assert service.calls[-1]["keyframe"]["done"] == 4  # no further update was needed to send it
     progress.close()
     assert service.calls[-1]["keyframe"] == {"total": 5, "done": 4}
+
+
+def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_counted_done(direct, settings, job):
+    from orchestrator.dag import plan_dag
+    from orchestrator.placement.topology import Topology, Zone
+    from orchestrator.service.client import ServicePlacer
+    from tests.orchestrator.conftest import fake_profile
+    from tests.orchestrator.storyboards import make_storyboard
+
+    profile = fake_profile(topology=Topology(zones=[Zone(name=z, cpus=1) for z in ZONES]))
+    dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
+    clock, placer = Clock(), ServicePlacer(direct, "j1")
+    epoch = direct.target.register("j1", "a", "j1", 5)["epoch"]
+    admission = ServiceAdmission(direct, "j1", epoch, clock=clock, on_new_epoch=placer.place_again)
+    placer(dag, profile, "kaipai")
+    first, second = dag.topo_order()[:2]
+    grant = admission.admit(Request(first, "storyboard", None, 0.0))
+    clock.tick(2.0)
+    admission.release(first, grant)
+    admission.sync(force=True)
+    direct.target = KaipaiService(settings)  # restarted: its journal has the job, not its DAG
+    assert not direct.target.plan
+    clock.tick()
+    admission.admit(Request(second, dag.nodes[second].stage, None, 0.0))  # sees the new epoch
+    plan = direct.target.plan
+    assert plan is not None and plan.knows("j1")  # placed again, so every later job is placed beside it
+    assert first in plan.jobs["j1"].done and second not in plan.jobs["j1"].done
