@@ -4,7 +4,9 @@ A run on its own admits everything where it was placed (``AdmitAll``). The clust
 plug in here: it grants slots by fair share across studios and may name a zone, and a node it does
 not admit yet waits (still ``pending``, or ``running`` for a retry) and is asked about again on the
 loop's next turn. Every grant is released exactly once, when the call that carried the node ends
-(finished, failed or cancelled), so a retry asks again.
+(finished, failed or cancelled), so a retry asks again. ``tick`` comes once per turn of the loop,
+whether or not anything waits: a service hears from a run whose nodes are all running long calls
+(its heartbeat), and hears of released slots without waiting for the next node to ask.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Admission(Protocol):
     def release(self, node: str, grant: Grant) -> None:
         """The call carrying ``node`` ended: its slot is free."""
 
+    def tick(self) -> None:
+        """One turn of the loop went by."""
+
 
 class AdmitAll:
     """Today's behaviour: every ready node goes at once, to its planned zone."""
@@ -42,4 +47,7 @@ class AdmitAll:
         return Grant(request.zone)
 
     def release(self, node: str, grant: Grant) -> None:
+        pass
+
+    def tick(self) -> None:
         pass

@@ -86,6 +86,7 @@ class Dispatcher:
                 if handle in self.in_flight:
                     self._settle(handle)
             self.pools.tick()
+            self.admission.tick()
             if self.state.zoned and time.time() - last_zone_check >= self.poll_seconds:
                 last_zone_check = time.time()
                 self._check_zones()

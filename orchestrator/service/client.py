@@ -119,6 +119,12 @@ class ServiceAdmission:
         self.offers.pop(node, None)
         self.finished.append({"node": node, "seconds": seconds})
 
+    def tick(self) -> None:
+        """The heartbeat: a run whose nodes all hold long grants (a half-hour video shot) still talks
+        to the service, which would otherwise take it for a dead driver after ``LEASE_SECONDS`` and
+        hand its slots to others while its calls still run."""
+        self.sync()
+
     # ---------------------------------------------------------------- talking to the service
 
     def sync(self, force: bool = False) -> None:

@@ -337,6 +337,7 @@ class KaipaiService:
             "policy": self.plan.policy,
             "placements": self.plan.placements,
             "jobs": len(self.plan.jobs),
+            "planned": sorted(self.plan.jobs),  # the jobs whose remaining work the global plan places
             "lost": sorted(self.plan.lost | self.slots.lost),
         }
 

@@ -96,12 +96,16 @@ class Rationed:
         self.busy = None
         self.released.append(node)
 
+    def tick(self):
+        self.ticks_while_busy = getattr(self, "ticks_while_busy", 0) + (self.busy is not None)
+
 
 def test_admission_decides_when_and_where_each_node_runs(job, profile, tmp_path):
     admission = Rationed()
     dag, report, _, backend = run_inprocess(job, profile, tmp_path, admission=admission)
     assert report.ok and admission.refused > 0
     assert sorted(admission.released) == sorted(dag.nodes)  # every grant given back once
+    assert admission.ticks_while_busy > 0  # it heard from the run while a node held its one slot
     assert {t.zone for t in backend.tasks} == {"service-zone"}
     assert {r.zone for r in report.records.values()} == {"service-zone"}
 

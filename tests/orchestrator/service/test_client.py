@@ -190,3 +190,20 @@ def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_c
     plan = direct.target.plan
     assert plan is not None and plan.knows("j1")  # placed again, so every later job is placed beside it
     assert first in plan.jobs["j1"].done and second not in plan.jobs["j1"].done
+
+
+def test_a_run_whose_nodes_all_hold_long_grants_keeps_its_lease_by_its_heartbeat(direct, monkeypatch):
+    import orchestrator.service.service as service_module
+    from orchestrator.service.service import LEASE_SECONDS
+
+    wall = [1000.0]
+    monkeypatch.setattr(service_module.time, "time", lambda: wall[0])
+    clock = Clock()
+    admission, other = admission_for(direct, "j1", clock), admission_for(direct, "j2", clock, studio="b")
+    assert admission.admit(Request("n1", "motion", ZONES[0], 1.0)) is not None  # a half-hour shot starts
+    for _ in range(3):  # nothing else is ready: only the loop's tick talks to the service
+        wall[0] += LEASE_SECONDS * 0.6
+        clock.tick(LEASE_SECONDS * 0.6)
+        admission.tick()
+        other.sync(force=True)  # another driver's call makes the service expire silent leases
+    assert ("j1", "n1") in direct.target.leases  # still its slot: not handed to anyone else
