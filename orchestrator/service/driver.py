@@ -33,6 +33,7 @@ from orchestrator.service.client import (
 )
 from orchestrator.service.delivery import write_delivery
 from orchestrator.service.handle import service_handle
+from orchestrator.service.supervise import exit_when_orphaned
 from orchestrator.service.transfers import cross_zone_bytes
 
 
@@ -51,6 +52,7 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     desc = call_service(service.register, job_id, job.spec.studio, str(job.spec.title), int(job.spec.priority))
     out = Path(desc["out"])
     _record_pid(Path(desc["store"]), job_id)
+    exit_when_orphaned(lambda: _orphaned(service, job_id))
     config = config or desc.get("config")  # default: the profile the operator started the service with
     profile = load_profile(config)
     placer = ServicePlacer(service, job_id)
@@ -111,6 +113,14 @@ def _record_pid(store: Path, job_id: str) -> None:
     folder = store / "service" / "drivers"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{job_id}.pid").write_text(str(os.getpid()), encoding="utf-8")
+
+
+def _orphaned(service: Any, job_id: str) -> None:
+    """The supervisor died, and with it the Ray job: end the job at the service rather than drive on
+    where no Ray command can stop it."""
+    message = "the job's supervisor (its Ray job's entrypoint) died; submit the job again to resume it from the store"
+    print(f"kaipai: {message}", file=sys.stderr, flush=True)
+    _finish(service, job_id, "FAILED", message)
 
 
 def _report_zone_bytes(service: Any, job_id: str, links: dict[str, int]) -> None:

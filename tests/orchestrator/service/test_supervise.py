@@ -45,3 +45,62 @@ def test_a_drivers_own_failure_is_not_retried(tmp_path):
 
 def test_signals_are_named():
     assert describe(-signal.SIGKILL) == "killed by SIGKILL" and describe(137) == "exit code 137"
+
+
+# A driver that watches its supervisor: it writes its pid, and a mark once it found itself orphaned.
+WATCHING = """
+import sys, time
+from orchestrator.service.supervise import exit_when_orphaned
+open(sys.argv[1], "w").write(str(__import__("os").getpid()))
+exit_when_orphaned(lambda: open(sys.argv[2], "w").write("orphaned"), poll=0.1)
+time.sleep(60)
+"""
+SUPERVISOR = "import sys; from orchestrator.service.supervise import supervise; supervise(sys.argv[1:], restarts=2)"
+
+
+def test_a_driver_whose_supervisor_died_ends_rather_than_drive_on_unstoppable(tmp_path):
+    import os
+    import subprocess
+    import time
+
+    from tests.conftest import REPO
+
+    pidfile, mark = tmp_path / "child.pid", tmp_path / "orphaned"
+    argv = [sys.executable, "-c", SUPERVISOR, sys.executable, "-c", WATCHING, str(pidfile), str(mark)]
+    supervisor = subprocess.Popen(argv, cwd=REPO)
+    child = None
+    try:
+        deadline = time.time() + 30
+        while not (pidfile.exists() and pidfile.read_text()) and time.time() < deadline:
+            time.sleep(0.05)
+        child = int(pidfile.read_text())
+        supervisor.kill()  # the Ray job's entrypoint dies (SIGKILL): no chance to stop its child
+        supervisor.wait()
+        deadline = time.time() + 15
+        while not mark.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert mark.read_text() == "orphaned"
+        while time.time() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child)
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()
+        if child is not None and _alive(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Still running (a zombie waiting for its reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_a_driver_run_by_hand_watches_no_supervisor(monkeypatch):
+    from orchestrator.service.supervise import SUPERVISOR_ENV, exit_when_orphaned
+
+    monkeypatch.delenv(SUPERVISOR_ENV, raising=False)
+    assert exit_when_orphaned(lambda: None) is None
