@@ -119,8 +119,8 @@ def progress_of(cluster, names: dict[str, str]) -> tuple[dict[str, float], list[
             stages = (job.get("stages") or {}).values()
             total = sum(s["total"] for s in stages)
             shares[names[job["id"]]] = sum(s["done"] for s in stages) / total if total else 0.0
-            if not job["admitted"]:
-                queued.append(names[job["id"]])
+            if not job["admitted"] and job["state"] not in ("SUCCEEDED", "FAILED", "CANCELLED"):
+                queued.append(names[job["id"]])  # waiting for admission (a finished job holds no place either)
     return shares, queued
 
 
