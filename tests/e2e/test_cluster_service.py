@@ -170,7 +170,7 @@ def restart_service(cluster, timeout: float = 300) -> tuple[str, str, list[str]]
     raise AssertionError("the service actor did not come back after it was killed")
 
 
-def replanned(cluster, before: dict, timeout: float = 60) -> list[str]:
+def replanned(cluster, before: dict, timeout: float = 120) -> list[str]:
     """The jobs running across the restart that the new service's global plan does not place (their
     drivers place them again when they see the new epoch): empty once they all have."""
     running_before = {job["id"] for job in before["jobs"] if job["state"] == "RUNNING"}
