@@ -77,6 +77,22 @@ class ClusterState:
         self.zone_of = [-1] * len(w.kind)
         self.per_zone = [0] * nz
 
+    def preload(self, warm_gpus: dict[tuple[str, str], int]) -> None:
+        """GPUs that start with a model already in memory: (zone, model) -> how many (a live pool's
+        actors). The fastest idle GPUs of the zone take it; a model no task uses is left out."""
+        zone_index = {z.name: i for i, z in enumerate(self.zones)}
+        model_index = {name: i for i, name in enumerate(self.w.models)}
+        for (zone, model), count in sorted(warm_gpus.items()):
+            zi, m = zone_index.get(zone), model_index.get(model)
+            if zi is None or m is None:
+                continue
+            unloaded = self.free[zi][self.none]
+            for _ in range(min(count, len(unloaded))):
+                entry = heapq.heappop(unloaded)
+                self.gpu_model[entry[1]] = m
+                self.warm[zi][m] += 1
+                heapq.heappush(self.free[zi][m], entry)
+
     def _build_gpus(self, topology: Topology, n_models: int) -> None:
         speed_of = {**GPU_SPEED, **topology.gpu_speed}
         self.gpu_speed: list[float] = []  # the kind's speed: what every estimate assumes

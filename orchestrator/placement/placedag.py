@@ -158,14 +158,16 @@ def _simulate_one_job(
     return _placement_of(dag, remaining, 0, sim, topology, done_ids, placer)
 
 
-def _simulate(w: Workload, topology: Topology, policy: str) -> tuple[Any, Placer]:
+def _simulate(
+    w: Workload, topology: Topology, policy: str, warm_gpus: dict[tuple[str, str], int] | None = None
+) -> tuple[Any, Placer]:
     """Run the workload under a fresh placer of ``policy``: every decision is the placer's."""
     from orchestrator.placement.simulator import Simulation
     from orchestrator.placement.workload import no_cycle_collection
 
     placer = make_placer(policy)
     with no_cycle_collection():
-        sim = Simulation(topology, w, placer)
+        sim = Simulation(topology, w, placer, warm_gpus=warm_gpus)
         sim.run()
     return sim, placer
 
@@ -197,13 +199,19 @@ class JobToPlace:
 
 
 def place_jobs(
-    jobs: Sequence[JobToPlace], topology: Topology, policy: str = "kaipai", *, exclude_zones: Iterable[str] = ()
+    jobs: Sequence[JobToPlace],
+    topology: Topology,
+    policy: str = "kaipai",
+    *,
+    exclude_zones: Iterable[str] = (),
+    warm_gpus: dict[tuple[str, str], int] | None = None,
 ) -> dict[str, Placement]:
     """Every active job's remaining nodes placed together on one cluster (the service's global view).
 
     One simulator run over all jobs at once, under one placer: each job's zones account for the work
     the others have queued and running, rather than for an empty cluster. Nodes already running are
     pinned to their zone (modelled as starting now, a conservative estimate of what they hold).
+    ``warm_gpus``: (zone, model) -> GPUs that start with that model in memory (live pools).
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
@@ -223,7 +231,7 @@ def place_jobs(
         spans.append((job, remaining, len(w.kind)))
         _add_job(w, remaining, job.profile, kept, model, job.pinned)
     w.compute_ranks()
-    sim, placer = _simulate(w, kept, policy)
+    sim, placer = _simulate(w, kept, policy, warm_gpus)
     return {
         job.key: _placement_of(job.dag, remaining, first, sim, kept, set(job.done), placer)
         for job, remaining, first in spans

@@ -77,9 +77,17 @@ class Simulation(ClusterState):
     """The event loop and the mechanics placers call (start a task on a GPU, queue it, release a GPU)."""
 
     def __init__(
-        self, topology, w: Workload, placer: Placer, disturbances: Disturbances = Disturbances(), seed: int = 0
+        self,
+        topology,
+        w: Workload,
+        placer: Placer,
+        disturbances: Disturbances = Disturbances(),
+        seed: int = 0,
+        warm_gpus: dict[tuple[str, str], int] | None = None,
     ):
         super().__init__(topology, w, slow_gpus=disturbances.slow_gpus, seed=seed)
+        if warm_gpus:  # (zone, model) -> GPUs holding it at time 0 (the cluster service's live pools)
+            self.preload(warm_gpus)
         self.placer = placer
         self.disturbances = disturbances
         self.actual = _actual_work(w.work, disturbances.estimate_error, seed)

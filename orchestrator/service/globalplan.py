@@ -37,6 +37,7 @@ class GlobalPlan:
         self.placements = 0  # global placements made (for status and tests)
         self.last_placer: Any = None
         self.warm: dict[str, set[str]] = {}  # zone -> models a live pool there has loaded
+        self.warm_gpus: dict[tuple[str, str], int] = {}  # (zone, model) -> GPUs holding it in memory
 
     def place(
         self,
@@ -47,14 +48,19 @@ class GlobalPlan:
         done: Iterable[str] = (),
         exclude: Iterable[str] = (),
         warm: dict[str, set[str]] | None = None,
+        warm_gpus: dict[tuple[str, str], int] | None = None,
     ) -> Placement:
         """Add (or refresh) a job, place every active job again, and return this job's placement.
 
         ``warm``: the models the service's pools hold per zone; the placer sees their weights as on
         those zones' disks, so work goes where its model is already loaded unless that costs more.
+        ``warm_gpus``: how many GPUs per (zone, model) hold it in memory (the pools' actors); that
+        many of the zone's GPUs start the plan with it loaded, so their first task pays no load.
         """
         if warm is not None:
             self.warm = warm
+        if warm_gpus is not None:
+            self.warm_gpus = warm_gpus
         job = self.jobs.get(job_id)
         if job is None:
             job = self.jobs[job_id] = _Job(dag, profile)
@@ -69,7 +75,9 @@ class GlobalPlan:
             JobToPlace(key, job.dag, job.profile, frozenset(job.done), dict(job.running))
             for key, job in self.jobs.items()
         ]
-        placements = place_jobs(inputs, self._topology(), self.policy, exclude_zones=self.lost)
+        placements = place_jobs(
+            inputs, self._topology(), self.policy, exclude_zones=self.lost, warm_gpus=self.warm_gpus
+        )
         for key, placement in placements.items():
             for node, zone in placement.zone.items():
                 self.zone[(key, node)] = zone

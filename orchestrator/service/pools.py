@@ -87,16 +87,25 @@ class PoolRegistry:
 
     def warm_models(self) -> dict[str, set[str]]:
         """Zone -> the models a live pool there has loaded (so their weights are on that zone's disks)."""
-        from orchestrator.placement.costmodel import model_of
-        from stages.registry import options_class
-
         warm: dict[str, set[str]] = {}
-        for key, spec in self.specs.items():
-            options = options_class(spec["stage"], spec["backend"]).model_validate(spec.get("options") or {})
-            model = model_of(spec["stage"], spec["backend"], options)
-            if self.actors.get(key) and spec.get("zone") and model:
+        for _, spec in self._live_specs():
+            model = _model_of(spec)
+            if model:
                 warm.setdefault(spec["zone"], set()).add(model)
         return warm
+
+    def warm_gpus(self) -> dict[tuple[str, str], int]:
+        """(zone, model) -> the live pool actors holding it in memory: the global plan starts that many
+        of the zone's GPUs with the model loaded. A stage without named weights is named as the
+        plan names it, ``stage/backend``."""
+        warm: dict[tuple[str, str], int] = {}
+        for key, spec in self._live_specs():
+            model = _model_of(spec) or f"{spec['stage']}/{spec['backend']}"
+            warm[(spec["zone"], model)] = warm.get((spec["zone"], model), 0) + len(self.actors[key])
+        return warm
+
+    def _live_specs(self) -> list[tuple[str, dict[str, Any]]]:
+        return [(key, spec) for key, spec in self.specs.items() if self.actors.get(key) and spec.get("zone")]
 
     # ---------------------------------------------------------------- durability
 
@@ -176,3 +185,12 @@ class PoolRegistry:
 
         with contextlib.suppress(Exception):
             ray.kill(ray.get_actor(name, namespace=NAMESPACE), no_restart=True)
+
+
+def _model_of(spec: dict[str, Any]) -> str | None:
+    """The weights a pool's settings load (None: a stage without named weights)."""
+    from orchestrator.placement.costmodel import model_of
+    from stages.registry import options_class
+
+    options = options_class(spec["stage"], spec["backend"]).model_validate(spec.get("options") or {})
+    return model_of(spec["stage"], spec["backend"], options)

@@ -86,3 +86,35 @@ def test_place_dag_decides_with_the_simulators_placer(datong, monkeypatch):
     placement = place_dag(fake_dag(episodes=1, shots=2), datong)
     assert placement.placer is made[0] and type(made[0]) is PLACERS["kaipai"]
     assert placement.placer.sim.zone_of  # the decisions were made on a simulated cluster state
+
+
+def test_gpus_that_start_with_a_model_in_memory_pay_no_load_for_it(datong):
+    from orchestrator.placement.placedag import JobToPlace, place_jobs
+
+    dag = fake_dag(episodes=1, shots=3)
+    cold = place_jobs([JobToPlace("j", dag, datong)], datong.topology)["j"]
+    sim = cold.placer.sim
+    gpu_tasks = [t for t, m in enumerate(sim.w.model) if m >= 0]
+    # Live pools everywhere: each zone's GPUs split among the models the job uses.
+    models = sim.w.models
+    warm = {(z.name, m): max(1, sum(z.gpus.values()) // len(models)) for z in datong.topology.zones for m in models}
+    loaded = place_jobs([JobToPlace("j", dag, datong)], datong.topology, warm_gpus=warm)["j"]
+    warm_sim = loaded.placer.sim
+    assert sum(warm_sim.warm_start[t] for t in gpu_tasks) > sum(sim.warm_start[t] for t in gpu_tasks)
+    assert loaded.makespan < cold.makespan  # the loads the pools already paid are not paid again
+
+
+def test_preloaded_gpus_hold_their_model_from_the_start_and_unknown_models_are_left_out(datong):
+    from orchestrator.placement.placedag import JobToPlace, place_jobs
+    from orchestrator.placement.policies import make_placer
+    from orchestrator.placement.simulator import Simulation
+
+    w = place_jobs([JobToPlace("j", fake_dag(episodes=1, shots=2), datong)], datong.topology)["j"].placer.sim.w
+    zone = datong.topology.zones[0]
+    warm = {(zone.name, w.models[0]): 2, (zone.name, "no/such-model"): 5, ("no-such-zone", w.models[0]): 1}
+    sim = Simulation(datong.topology, w, make_placer("kaipai"), warm_gpus=warm)
+    holding = [g for g in range(len(sim.gpu_model)) if sim.gpu_model[g] == 0]
+    assert len(holding) == min(2, sum(zone.gpus.values())) and all(sim.gpu_zone[g] == 0 for g in holding)
+    assert sim.warm[0][0] == len(holding) and len(sim.free[0][0]) == len(holding)
+    fastest = max(sim.gpu_speed[g] for g in range(len(sim.gpu_zone)) if sim.gpu_zone[g] == 0)
+    assert all(sim.gpu_speed[g] == fastest for g in holding)  # the fastest idle GPUs take it

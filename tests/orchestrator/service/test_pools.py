@@ -17,6 +17,9 @@ def test_warm_models_name_the_model_each_live_pool_loaded(monkeypatch):
     registry.actor({**spec, "zone": ZONES[2]}, queued=1)
     registry.actors[next(k for k in registry.actors if ZONES[2] in k)] = []  # that pool was stopped
     assert registry.warm_models() == {ZONES[1]: {"tiny:sd"}}
+    assert registry.warm_gpus() == {(ZONES[1], "tiny:sd"): 1}  # one actor: one GPU holds it
+    registry.actor({**spec, "max_size": 3}, queued=12)  # its queue grew: so did the pool
+    assert registry.warm_gpus() == {(ZONES[1], "tiny:sd"): 3}
 
 
 def test_a_restarted_service_adopts_the_pool_actors_still_alive_and_loads_no_model_again(monkeypatch):
