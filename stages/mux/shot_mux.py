@@ -86,7 +86,7 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "6"  # 6: a still shot's picture as one segment per line (stages.mux.segments)
+    version = "7"  # 6: a still shot's picture as one segment per line (stages.mux.segments); 7: ambience FFT
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
