@@ -30,6 +30,7 @@ from pydantic import Field
 
 from stages.assembly.cover import draw_covers
 from stages.assembly.labels import aigc_metadata
+from stages.assembly.peaks import episode_peaks
 from stages.base import Artifact, Inputs, Resources, Stage, StageOptions
 from stages.errors import InputError
 from stages.hashing import digest_hex
@@ -151,6 +152,7 @@ class EpisodeAssembly(Stage):
             "episode": episode["id"],
             "loudness_input_lufs": sound["input_lufs"],
             "loudness_output_lufs": sound["output_lufs"],
+            "peaks_oversampled": sound["peaks_oversampled"],  # shots whose true peaks were not kept
             **episode_text_and_speech(shots),
         }
 
@@ -186,13 +188,16 @@ class EpisodeAssembly(Stage):
             bed = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
             run_ffmpeg(ffmpeg.output(bed, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
             audio = read_stereo(mixed)
+        audio = exact_length(audio, samples).astype(np.float32)
+        parts = Parts(self.store_root, self.name)
+        peaks, oversampled = episode_peaks(audio, [int(s.meta["samples"]) for s in shots], parts)
         try:
-            loud, figures = normalise(exact_length(audio, samples), SAMPLE_RATE, loudness_target(job))
+            loud, figures = normalise(audio, SAMPLE_RATE, loudness_target(job), peaks)
         except SilentAudio as exc:
             raise MediaError(f"assembly {what}: {exc}") from None
         final = work / "final.wav"
         write_wav(final, loud, SAMPLE_RATE)
-        return {"file": final, **figures}
+        return {"file": final, **figures, "peaks_oversampled": oversampled}
 
     def _join(
         self,

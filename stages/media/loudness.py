@@ -117,8 +117,13 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
     return np.minimum(uniform_filter1d(held, size=2 * half + 1, mode="nearest"), needed)
 
 
-def normalise(audio: np.ndarray, rate: int, target: LoudnessTarget) -> tuple[np.ndarray, dict[str, float]]:
+def normalise(
+    audio: np.ndarray, rate: int, target: LoudnessTarget, peaks: np.ndarray | None = None
+) -> tuple[np.ndarray, dict[str, float]]:
     """``audio`` (samples x channels, float) at the target loudness under the true-peak ceiling.
+
+    ``peaks``: ``sample_peaks(audio)`` when the caller has it already (an episode's, from its shots'
+    kept peaks: ``stages.assembly.peaks``).
 
     Returns the new samples and the figures: loudness and true peak before (``input_lufs``,
     ``input_true_peak``), the gain, and the loudness after (``output_lufs``). The true peaks are
@@ -130,7 +135,7 @@ def normalise(audio: np.ndarray, rate: int, target: LoudnessTarget) -> tuple[np.
     measured = gated_loudness(power, rate)
     if not np.isfinite(measured):
         raise SilentAudio("the audio is silent; nothing to normalise")
-    peaks = sample_peaks(source)
+    peaks = sample_peaks(source) if peaks is None else peaks
     gain_db, out, loudness = target.integrated_lufs - measured, source, measured
     for _ in range(GAIN_ROUNDS):
         gain = np.float32(10 ** (gain_db / 20))

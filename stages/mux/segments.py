@@ -6,6 +6,8 @@ is the same picture) a frame shows only the still, the speaker's framing and the
 
 1. The shot is cut at each line's first frame (``segment_bounds``): one segment per line, the
    first with the lead-in. A framing cut falls on the same frame, as both start with the line.
+   Each line's segment is cut again where a cue starts (``piece_bounds``), so an edit re-encodes
+   its line from the first cue it changed, and those pieces encode side by side.
 2. Each segment is described by exactly what its frames show, counted from its own first frame
    (``Segment``): the still (the clip's key), the framing window's steps, and each text event as
    the range of frames it is visible in. Its key hashes that description, so a line whose words
@@ -23,6 +25,8 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,8 @@ from stages.store import canonical_json
 
 SEGMENTS_VERSION = "1"  # bump when a segment's frames change for the same description
 X264_PARAMS = "stitchable=1"  # headers the same in every segment, so they join by stream copy
+MIN_PIECE_SECONDS = 0.5  # a line's segment is cut where a cue starts, into pieces no shorter
+RENDER_WORKERS = 2  # pieces an edit changed encode side by side (x264 keeps one core busy on a still)
 
 
 @dataclass(frozen=True)
@@ -109,19 +115,49 @@ def segment_bounds(offsets: list[float], frames: int, fps: int) -> list[tuple[in
     return [(a, b, origin) for (a, origin), b in zip(cuts, ends, strict=True)]
 
 
+def piece_bounds(
+    bounds: list[tuple[int, int, float]], overlay: pysubs2.SSAFile, fps: int
+) -> list[tuple[int, int, float]]:
+    """Step 1b: each line's segment cut again where new text appears (a cue's first frame), each
+    piece keeping its line's start as its origin.
+
+    An edit changes a line's voice and cues from the changed words on: the cues before them keep
+    their words and times, so their pieces keep their keys and frames, and the pieces that did
+    change encode side by side. A piece shorter than ``MIN_PIECE_SECONDS`` stays with the one
+    before it (each piece costs an IDR frame and an encoder start)."""
+    least = math.ceil(MIN_PIECE_SECONDS * fps)
+    pieces = []
+    for a, b, origin in bounds:
+        frame = _frame_counter((a, b, origin), fps)
+        cuts = [a]
+        for first in sorted({a + frame(event.start) for event in overlay.events}):
+            if first - cuts[-1] >= least and b - first >= least:
+                cuts.append(first)
+        pieces += [(x, y, origin) for x, y in zip(cuts, [*cuts[1:], b], strict=True)]
+    return pieces
+
+
+def _frame_counter(bounds: tuple[int, int, float], fps: int) -> Callable[[float], int]:
+    """For frames ``a``..``b`` of a shot whose line starts at ``origin`` seconds: the first of them
+    (counted from ``a``) shown at or after a time in ms. Frame ``j`` is shown from the line's start
+    plus ``(j - lead) / fps``, ``lead`` the frames before the line starts (negative in a piece
+    that starts after it)."""
+    a, b, origin = bounds
+    count, base = b - a, round(origin * 1000)
+    lead = round(origin * fps) - a
+
+    def frame(ms: float) -> int:
+        return min(count, max(0, lead + math.ceil((ms - base) / 1000 * fps - 1e-6)))
+
+    return frame
+
+
 def describe(bounds: tuple[int, int, float], overlay: pysubs2.SSAFile, framings: list[Framing], fps: int) -> Segment:
     """Step 2: a segment as the frames it shows, each event and framing placed from its line's start
     (in ms, as the cues are timed): the same line later in the shot gives the same description,
     whichever fraction of a frame its cues fall on."""
-    a, b, origin = bounds
-    count, base = b - a, round(origin * 1000)
-    lead = round(origin * fps) - a  # frames before the line starts: the first segment's lead-in
-
-    def frame(ms: float) -> int:
-        """The segment's first frame shown at or after ``ms`` (frame ``j`` is shown from its line's
-        start plus ``(j - lead) / fps``)."""
-        return min(count, max(0, lead + math.ceil((ms - base) / 1000 * fps - 1e-6)))
-
+    a, b, _ = bounds
+    count, frame = b - a, _frame_counter(bounds, fps)
     crops: list[tuple[int, float]] = []
     for framing in framings:
         first = frame(round(framing.start * 1000))
@@ -186,24 +222,30 @@ def encode_still_shot(
     """Steps 1-4: the shot's picture at ``path`` from its segments, made or reused.
 
     Returns the black runs in the shot's time and how many segments were made and reused."""
-    bounds = segment_bounds(offsets, frames, shot.fps)
+    bounds = piece_bounds(segment_bounds(offsets, frames, shot.fps), shot.overlay, shot.fps)
     segments = [describe(b, shot.overlay, framings, shot.fps) for b in bounds]
-    files, black, made = [], [], 0
     with tempfile.TemporaryDirectory(prefix="kaipai-segments-") as scratch:
-        for segment in segments:
-            key = shot.key(segment)
-            part = parts.find(key)
-            if part is None:
-                folder = parts.new_folder(key, Path(scratch))
-                spans = render(shot, segment, folder / "segment.mp4", what, Path(scratch))
-                part = parts.keep(key, folder, {"file": "segment.mp4", "frames": segment.frames, "black": spans})
-                made += 1
-            files.append(part.file())
-            offset = segment.start / shot.fps
-            black += [[round(offset + s, 3), round(offset + e, 3)] for s, e in part.meta.get("black", [])]
-        join_segments(files, path, shot.fps, what)
+        keys = [shot.key(segment) for segment in segments]
+        kept = {key: parts.find(key) for key in keys}
+        missing = {key: segment for key, segment in zip(keys, segments, strict=True) if kept[key] is None}
+        with ThreadPoolExecutor(max_workers=RENDER_WORKERS, thread_name_prefix="segment") as pool:
+            for key, part in pool.map(lambda k: (k, make_part(shot, missing[k], parts, what, Path(scratch))), missing):
+                kept[key] = part
+        join_segments([kept[key].file() for key in keys], path, shot.fps, what)
+    black = []
+    for segment, key in zip(segments, keys, strict=True):
+        offset = segment.start / shot.fps
+        black += [[round(offset + s, 3), round(offset + e, 3)] for s, e in kept[key].meta.get("black", [])]
     merged = joined_spans(black, 0.5 / shot.fps)
-    return {"black": [[a, b] for a, b in merged], "segments": len(segments), "made": made}
+    return {"black": [[a, b] for a, b in merged], "segments": len(segments), "made": len(missing)}
+
+
+def make_part(shot: StillShot, segment: Segment, parts: Parts, what: str, scratch: Path) -> Artifact:
+    """A segment rendered and kept as its part."""
+    key = shot.key(segment)
+    folder = parts.new_folder(key, scratch)
+    spans = render(shot, segment, folder / "segment.mp4", what, scratch)
+    return parts.keep(key, folder, {"file": "segment.mp4", "frames": segment.frames, "black": spans})
 
 
 def join_segments(files: list[Path], path: Path, fps: int, what: str) -> None:

@@ -18,6 +18,7 @@ caption are left off. A release shot depends on no other shot's lines.
 from __future__ import annotations
 
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "6"  # 6: a still shot's picture as one segment per line (stages.mux.segments)
+    version = "7"  # 6: a still shot's picture as one segment per line (stages.mux.segments); 7: ambience FFT
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -108,28 +109,22 @@ class ShotMux(Stage):
         planned = shot_layout(shot.duration, durations)[0]
         frames = max(1, round(seconds * job.fps))
         samples = shot_samples(frames, job.fps)
-        # 2. The sound: voices at their sample offsets over the scene's ambience.
-        ambience = self.options.ambience
-        audio = shot_audio([v.file() for v in voices], offsets, samples, scene, shot.id, ambience)
-        write_wav(out / "shot.wav", audio, SAMPLE_RATE)
-        # 3. The text, timed from the measured speech, drawn after the camera move.
-        release = params.get("language")
-        if release:
-            job, cues = localised_cues(job, shot, params, inputs, voices, offsets)
-        else:
-            cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
-        overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
-        # 4. A static shot with several speakers cuts between them; then the picture's one encode.
-        framings = speaker_framings(shot, offsets, motion.meta.get("people") or [], job.width)
-        if motion.meta.get("still"):  # one segment per line, those an edit left alone reused
-            still = StillShot(motion, job.width, job.height, job.fps, self.options.crf, self.options.preset, overlay)
-            parts = Parts(self.store_root, self.name)
-            picture = encode_still_shot(still, parts, offsets, frames, framings, out / "shot.mp4", f"mux {shot.id}")
-            black, frozen = picture["black"], []  # planned still: never measured for a freeze
-            segments = {"segments": picture["segments"], "segments_made": picture["made"]}
-        else:
-            black, frozen = self._encode(motion, job, planned, frames, overlay, out / "shot.mp4", shot.id, framings)
-            segments = {"segments": 1, "segments_made": 1}
+        # 2. The sound: voices at their sample offsets over the scene's ambience, made in a thread
+        # while the picture encodes (numpy and the encoder's process leave the interpreter free).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mux-sound") as sound:
+            wav = sound.submit(self._sound, voices, offsets, samples, scene, shot.id, out / "shot.wav")
+            # 3. The text, timed from the measured speech, drawn after the camera move.
+            release = params.get("language")
+            if release:
+                job, cues = localised_cues(job, shot, params, inputs, voices, offsets)
+            else:
+                cues = shot_cues(job, shot.lines, [v.meta for v in voices], offsets)
+            overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
+            # 4. A static shot with several speakers cuts between them; then the picture's one encode.
+            framings = speaker_framings(shot, offsets, motion.meta.get("people") or [], job.width)
+            layout = (planned, frames, offsets)
+            black, frozen, segments = self._picture(motion, job, layout, overlay, framings, out / "shot.mp4", shot.id)
+            wav.result()  # its error, if any, is the stage's
         return {
             "file": "shot.mp4",
             "audio": "shot.wav",
@@ -148,6 +143,34 @@ class ShotMux(Stage):
             "shot": shot.id,
             "language": release or job.language,
         }
+
+    def _picture(
+        self,
+        motion: Artifact,
+        job: JobContext,
+        layout: tuple[float, int, list[float]],
+        overlay: Any,
+        framings: list[Framing],
+        path: Path,
+        shot: str,
+    ) -> tuple[list[list[float]], list[list[float]], dict[str, int]]:
+        """The picture's one encode: a still shot one segment per line, those an edit left alone
+        reused; a moving shot whole. Returns its black and frozen runs and its segment counts."""
+        planned, frames, offsets = layout
+        if not motion.meta.get("still"):
+            black, frozen = self._encode(motion, job, planned, frames, overlay, path, shot, framings)
+            return black, frozen, {"segments": 1, "segments_made": 1}
+        still = StillShot(motion, job.width, job.height, job.fps, self.options.crf, self.options.preset, overlay)
+        parts = Parts(self.store_root, self.name)
+        picture = encode_still_shot(still, parts, offsets, frames, framings, path, f"mux {shot}")
+        counts = {"segments": picture["segments"], "segments_made": picture["made"]}
+        return picture["black"], [], counts  # a planned still: never measured for a freeze
+
+    def _sound(
+        self, voices: list[Artifact], offsets: list[float], samples: int, scene: Scene | None, shot: str, path: Path
+    ) -> None:
+        audio = shot_audio([v.file() for v in voices], offsets, samples, scene, shot, self.options.ambience)
+        write_wav(path, audio, SAMPLE_RATE)
 
     def _encode(
         self,

@@ -11,11 +11,12 @@ one lonely character.
 
 from __future__ import annotations
 
-import logging
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from stages.media.text import NO_LINE_END, NO_LINE_START, display_width
+from stages.subtitles.words import dictionary_file, disk_cutter, disk_dictionary
 
 SENTENCE_END = re.compile(r"[。！？!?…]+[”’」』）)\"']*\s*$|(?<![A-Z])\.[”’\"')]*\s*$")
 CLAUSE_END = re.compile(r"[，、；：,;:—～~]+[”’」』）)\"']*\s*$")
@@ -31,13 +32,10 @@ BEFORE_PRONOUN = set("我你他她您它")  # and one starts before these
 
 
 @lru_cache(maxsize=1)
-def _chinese_words():  # type: ignore[no-untyped-def]
-    """jieba's dictionary segmenter (its dictionary loads once per process, about a second)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
-    return lambda text: list(jieba.cut(text, HMM=False))
+def _chinese_words() -> Callable[[str], list[str]]:
+    """jieba's dictionary segmenter, its dictionary looked up on disk (``stages.subtitles.words``):
+    loading it into each worker cost a one-line edit 1.5 s or more, twice."""
+    return disk_cutter(disk_dictionary(dictionary_file()))
 
 
 def phrases(text: str, language: str) -> list[str]:

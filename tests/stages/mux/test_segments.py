@@ -9,7 +9,7 @@ import pytest
 from stages.models import Character
 from stages.motion.kenburns import KenBurnsMotion
 from stages.mux.framing import Framing
-from stages.mux.segments import describe, segment_bounds
+from stages.mux.segments import describe, piece_bounds, segment_bounds
 from stages.mux.shot_mux import ShotMux
 from stages.params import Speaker
 from stages.parts import PARTS_SUFFIX
@@ -33,6 +33,37 @@ def test_lines_start_segments_on_their_first_frame():
     assert segment_bounds([0.25, 2.0, 3.5], 60, 12) == [(0, 24, 0.25), (24, 42, 2.0), (42, 60, 3.5)]
     assert segment_bounds([0.25], 30, 12) == [(0, 30, 0.25)]  # one line: one segment
     assert segment_bounds([], 30, 12) == [(0, 30, 0.0)]
+
+
+def _cues(*spans):
+    """A label over the whole shot and a cue per (start ms, end ms, text)."""
+    subs = pysubs2.SSAFile()
+    subs.append(pysubs2.SSAEvent(start=0, end=9000, text="label", style="Label"))
+    for start, end, text in spans:
+        subs.append(pysubs2.SSAEvent(start=start, end=end, text=text, style="Default"))
+    return subs
+
+
+def test_a_line_is_cut_again_where_each_cue_starts():
+    subs = _cues((250, 2000, "one"), (2000, 3000, "two"), (3000, 3100, "three"), (3300, 5000, "next"))
+    bounds = segment_bounds([0.25, 3.25], 72, 12)
+    assert bounds == [(0, 39, 0.25), (39, 72, 3.25)]
+    # The lead-in (3 frames) stays with the first cue, and a cue starting under half a second (6
+    # frames) before its segment's end with the one before it.
+    assert piece_bounds(bounds, subs, 12) == [(0, 24, 0.25), (24, 39, 0.25), (39, 72, 3.25)]
+    subs = _cues((250, 2000, "one"), (2000, 2900, "two"), (3000, 4100, "three"), (4200, 5000, "four"))
+    assert piece_bounds([(0, 72, 0.25)], subs, 12) == [(0, 24, 0.25), (24, 36, 0.25), (36, 51, 0.25), (51, 72, 0.25)]
+
+
+def test_a_cue_an_edit_left_alone_keeps_its_piece():
+    framings = [Framing(0.0, "a", 0.0)]
+    before = _cues((250, 2000, "first cue"), (2000, 3000, "second"))
+    after = _cues((250, 2000, "first cue"), (2000, 3500, "second, rewritten"), (3500, 5000, "and longer"))
+    old = [describe(b, before, framings, 12) for b in piece_bounds(segment_bounds([0.25], 42, 12), before, 12)]
+    new = [describe(b, after, framings, 12) for b in piece_bounds(segment_bounds([0.25], 66, 12), after, 12)]
+    assert len(old) == 2 and len(new) == 3
+    assert old[0] == new[0]  # the lead-in and the first cue: the same frames, so the same key
+    assert old[1] != new[1]
 
 
 def test_a_segment_is_described_from_its_own_first_frame():
@@ -78,9 +109,10 @@ def edit(sample, stage_run, keyframes, voices, tmp_path):
 
 def test_an_edited_line_re_encodes_only_its_own_segment(edit):
     before, after, store = edit
-    assert (before.meta["segments"], before.meta["segments_made"]) == (2, 2)
-    assert (after.meta["segments"], after.meta["segments_made"]) == (2, 1)  # the second line's segment reused
-    assert len([p for p in (store / f"mux{PARTS_SUFFIX}").iterdir() if not p.name.startswith(".")]) == 3
+    assert (before.meta["segments"], before.meta["segments_made"]) == (2, 2)  # a line of one cue: one piece
+    # The rewritten line is two cues now, two pieces; the second line's segment is reused.
+    assert (after.meta["segments"], after.meta["segments_made"]) == (3, 2)
+    assert len([p for p in (store / f"mux{PARTS_SUFFIX}").iterdir() if not p.name.startswith(".")]) == 4
     assert after.meta["frames"] > before.meta["frames"]  # the rewritten line is longer
 
 
