@@ -30,6 +30,7 @@ class JobRecord:
     priority: int
     submitted: float
     state: str = "QUEUED"  # QUEUED (no grant yet), RUNNING, SUCCEEDED, FAILED, CANCELLED
+    admitted_at: float | None = None  # when the job queue first let it take slots (``max_running_jobs``)
     started: float | None = None
     finished: float | None = None
     message: str = ""

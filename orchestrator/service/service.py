@@ -78,10 +78,12 @@ class KaipaiService:
             record.out = str(self.store / "jobs" / job_id)
             self.registry.add(record)
         elif record.state in FINAL:
-            self.registry.update(job_id, state="QUEUED", finished=None, message="resubmitted")
+            self.registry.update(job_id, state="QUEUED", finished=None, admitted_at=None, message="resubmitted")
         else:  # a new driver for a job still running: the old one died, its grants and queue go
             self._drop(job_id)
         self.last_seen[job_id] = time.time()
+        if self.queue.limit is None:
+            self._mark_admitted(job_id)  # no job queue: every job takes slots at once
         return {"epoch": self.epoch, "out": record.out, "store": str(self.store), "config": self.config}
 
     def exchange(
@@ -281,7 +283,8 @@ class KaipaiService:
 
     def _allocate(self) -> None:
         """Admit what the job queue has room for, then hand out every free slot, one fair-share pick at a time."""
-        self.queue.fill(self._admission_candidates(), self._admission_rank)
+        for job_id in self.queue.fill(self._admission_candidates(), self._admission_rank):
+            self._mark_admitted(job_id)
         while True:
             request = self.fair.grant(lambda r: self.queue.is_admitted(r.job) and self.slots.fits(self._planned(r)))
             if request is None:
@@ -298,6 +301,12 @@ class KaipaiService:
                 "since": time.time(),
             }
             self.grants.setdefault(request.job, []).append((request.node, zone))
+
+    def _mark_admitted(self, job_id: str) -> None:
+        """When the job first took its place among the running ones (kept when its driver or the service restarts)."""
+        record = self.registry.jobs.get(job_id)
+        if record is not None and record.admitted_at is None:
+            self.registry.update(job_id, admitted_at=time.time())
 
     def _release(self, job_id: str, node: str, seconds: float | None) -> None:
         lease = self.leases.pop((job_id, node), None)

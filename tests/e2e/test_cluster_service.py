@@ -14,9 +14,7 @@ epoch while every job carries on. The cluster is stopped by its own PIDs.
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import time
 
@@ -124,29 +122,17 @@ def progress_of(cluster, names: dict[str, str]) -> tuple[dict[str, float], list[
     return shares, queued
 
 
-def kill_a_driver_mid_run(cluster, store, jobs: dict[str, str], timeout: float = 600) -> tuple[str, int]:
+def kill_a_driver_mid_run(cluster, store, jobs: dict[str, str]) -> tuple[str, int]:
     """SIGKILL exactly the process that drives one of ``jobs`` (name -> id, most wanted first; its pid
-    file in the store) while it is partway through: a few tasks done, so its successor has something
-    to resume, and a few left, so it is still running. Whichever job gets there first is chosen: how
-    fast a job runs depends on the machine, so naming one in advance makes the test a race."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        view = json.loads(cluster.kaipai("cluster", "status", "--address", cluster.address, "--json").stdout)
-        by_id = {job["id"]: job for job in view["jobs"]}
-        for name, job_id in jobs.items():
-            job, pidfile = by_id.get(job_id), store / "service" / "drivers" / f"{job_id}.pid"
-            if not job or job["state"] != "RUNNING" or not pidfile.exists():
-                continue
-            stages = (job.get("stages") or {}).values()
-            done, total = sum(s["done"] for s in stages), sum(s["total"] for s in stages)
-            if 3 <= done <= total - 3:
-                pid = int(pidfile.read_text())
-                os.kill(pid, signal.SIGKILL)
-                return name, pid
-        if all(by_id.get(job_id, {}).get("state") in ("SUCCEEDED", "FAILED", "CANCELLED") for job_id in jobs.values()):
-            break
-        time.sleep(1)
-    raise AssertionError(f"no driver of {list(jobs)} was caught partway through its run")
+    file in the store) while it is partway through (``tests/e2e/kill_mid_run.py``, which polls the
+    service over one Ray Client connection). Whichever job gets there first is chosen: how fast a
+    job runs depends on the machine, so naming one in advance makes the test a race."""
+    address = cluster.client if cluster.client.startswith("ray://") else f"ray://{cluster.client}"
+    argv = [str(PYTHON), "-m", "tests.e2e.kill_mid_run", address, str(store), *(f"{n}={i}" for n, i in jobs.items())]
+    done = subprocess.run(argv, env=cluster.env, cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    name, pid = done.stdout.split()[-2:]
+    return name, int(pid)
 
 
 def restart_service(cluster, timeout: float = 300) -> tuple[str, str, list[str]]:
@@ -275,10 +261,11 @@ def test_exactly_one_pool_actor_per_model_and_zone_across_all_jobs(finished):
 def test_the_urgent_job_submitted_last_finished_before_the_low_priority_jobs(finished):
     records = {name: finished["states"][job_id]["service"] for name, job_id in finished["ids"].items()}
     urgent = records[URGENT[0]]
-    # "Queued ahead of it": the low jobs still waiting for admission when it came. Jobs already
-    # running share the slots with it (no preemption), so a nearly finished one may end first.
-    queued = finished["queued_then"]
-    assert queued, f"every low-priority job was admitted before the urgent one came: {finished['progress_then']}"
+    # "Queued ahead of it": the low jobs still waiting for admission when it registered (the service
+    # records when each job was admitted). Jobs already running share the slots with it (no
+    # preemption), so a nearly finished one may end first.
+    queued = [n for n, *_ in LOW if (records[n]["admitted_at"] or float("inf")) > urgent["submitted"]]
+    assert queued, f"every low-priority job was admitted before the urgent one came: {records}"
     for name in queued:
         assert urgent["finished"] < records[name]["finished"], (name, finished["progress_then"], urgent, records[name])
 

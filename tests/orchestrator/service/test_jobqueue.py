@@ -58,9 +58,12 @@ def test_an_urgent_job_submitted_last_is_admitted_before_the_low_priority_jobs_q
     service.register("urgent", "a", "urgent", 9)
     service.exchange("urgent", [offer("u1", kind="cpu", zone=None)])
     assert [service.job(j)["queue_position"] for j in ("urgent", "low1", "low2")] == [1, 2, 3]
+    assert [service.job(j)["admitted_at"] for j in ("urgent", "low1", "low2")] == [None, None, None]
     service.finish("running", "SUCCEEDED")
     assert service.exchange("urgent")["grants"]
     assert service.exchange("low1")["grants"] == []
+    assert service.job("urgent")["admitted_at"] >= service.job("urgent")["submitted"]  # when it took its place
+    assert service.job("low1")["admitted_at"] is None
 
 
 def test_a_job_that_ran_keeps_its_place_when_its_driver_comes_back_after_going_silent(settings, monkeypatch):
