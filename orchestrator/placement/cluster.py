@@ -280,6 +280,8 @@ class ClusterState:
             if speed >= fastest:  # loading weights always costs time, so a warm GPU as fast wins
                 return wt / speed
             return min(wt / speed, self.fetch_estimate(zi, m) + wt / fastest)
+        if self.staged[zi][m] or self.weight_source[zi][m] < 0:  # fetch_estimate's common case, inline
+            return self.load_local[zi][m] + wt / fastest
         return self.fetch_estimate(zi, m) + wt / fastest
 
     def inputs_by_zone(self, ps: tuple[int, ...]) -> list[tuple[int, float]]:

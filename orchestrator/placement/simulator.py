@@ -123,7 +123,7 @@ class Simulation(ClusterState):
         heapq.heappush(link.heap, (link.v + nbytes, tid))
         self.cross_bytes += nbytes
         link.version += 1
-        self.push(link.next_time(), LINK, src * self.nz + dst, link.version)
+        heapq.heappush(self.events, (link.next_time(), next(self.seq), LINK, src * self.nz + dst, link.version))
 
     def take_gpu(self, g: int) -> None:
         """Mark idle GPU g busy (callers pop it from its free heap)."""
@@ -174,8 +174,9 @@ class Simulation(ClusterState):
         self.warm[zi][m] += 1
         src = self.weight_source[zi][m]
         if self.staged[zi][m] or src < 0:
-            self.mark_busy(g, now + self.load_local[zi][m] + run)
-            self.push(now + self.load_local[zi][m] + real, DONE, t, g)
+            load = self.load_local[zi][m]
+            self.mark_busy(g, now + load + run)
+            heapq.heappush(self.events, (now + load + real, next(self.seq), DONE, t, g))
         elif self.placer.fetch_once_per_zone:
             # One copy per zone: the first GPU to need the model starts it, the others wait for it
             # and then read it from the zone's disk like staged weights.
@@ -195,7 +196,7 @@ class Simulation(ClusterState):
     def start_cpu(self, t: int, zi: int) -> None:
         self.start_time[t] = self.now
         self.cpu_running[zi].add(t)
-        self.push(self.now + self.actual[t], DONE, t, -1 - zi)
+        heapq.heappush(self.events, (self.now + self.actual[t], next(self.seq), DONE, t, -1 - zi))
 
     def enqueue(self, t: int) -> None:
         """Task t's inputs are in its zone: a free core, or the placer's GPU decision."""
@@ -261,7 +262,13 @@ class Simulation(ClusterState):
             if running_on[b] != t:  # its zone was lost; the task was placed again
                 return
             running_on[b] = -1
-            self.unbook(b)
+            speed = self.booked_speed[b]
+            if speed:  # unbook(b), inline: once per GPU task
+                totals = self.booked_totals
+                totals[0] -= speed
+                totals[1] -= speed * self.busy_until[b]
+                totals[2] -= self.booked_work[b]
+                self.booked_speed[b] = 0.0
             self.busy_compute += self.actual[t] / self.true_speed[b]
             self.backlog[self.gpu_zone[b]] -= w.work[t]
             placer = self.placer
@@ -299,10 +306,10 @@ class Simulation(ClusterState):
         while link.heap and link.heap[0][0] <= done_at:
             _, tid = heapq.heappop(link.heap)
             kind_ev, task, gpu = self.transfer_target[tid]
-            self.push(self.now + link.latency, kind_ev, task, gpu)
+            heapq.heappush(self.events, (self.now + link.latency, next(self.seq), kind_ev, task, gpu))
         if link.heap:
             link.version += 1
-            self.push(link.next_time(), LINK, a, link.version)
+            heapq.heappush(self.events, (link.next_time(), next(self.seq), LINK, a, link.version))
 
     def on_inputs(self, t: int, g: int) -> None:
         self.pending[t] -= 1

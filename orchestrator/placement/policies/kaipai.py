@@ -269,8 +269,9 @@ class KaipaiPlacer(Placer):
         """Match zone zi's queued tasks (priority, then longest remaining path) with its idle GPUs."""
         s = self.sim
         queues, free_count, queued, pick_gpu = s.gpu_queue[zi], s.free_count, s.queued, self.pick_gpu
+        free = s.free[zi]
         while free_count[zi] and queued[zi]:
-            heads = [(q[0], m) for m, q in enumerate(queues) if q]
+            heads = self.dispatchable_heads(zi, queues, free)
             if len(heads) > 1:
                 heads.sort()  # keys end with the task id, so they never tie
             for key, m in heads:
@@ -280,6 +281,30 @@ class KaipaiPlacer(Placer):
                     break
             else:
                 return
+
+    def dispatchable_heads(self, zi: int, queues: list[list[tuple]], free: list[list[tuple]]) -> list[tuple]:
+        """(key, model) of zone zi's queue heads, less those pick_gpu would refuse by warm_soon: with no
+        idle GPU holding a head's model, the GPU it would take is the fastest idle one (lowest heap
+        index among equals) whatever the head, so the test is the same for all of them. Most of
+        dispatch's refusals are these, and a refusal has no side effect, so skipping them is exact."""
+        s = self.sim
+        warm, model_work = s.warm[zi], s.queued_model_work[zi]
+        heads = []
+        cold_busy = None  # whether the fastest idle GPU holds a model with work queued; found once, if asked
+        for m, q in enumerate(queues):
+            if not q:
+                continue
+            if warm[m] and not free[m]:
+                if cold_busy is None:
+                    cold_i, cold_speed = -1, 0.0
+                    for i, heap in enumerate(free):
+                        if heap and -heap[0][0] > cold_speed:
+                            cold_i, cold_speed = i, -heap[0][0]
+                    cold_busy = 0 <= cold_i != s.none and bool(model_work[cold_i])  # pick_gpu's test as written
+                if cold_busy and model_work[m] / (warm[m] * s.max_speed[zi]) < s.fetch_estimate(zi, m):
+                    continue  # warm_soon(zi, m)
+            heads.append((q[0], m))
+        return heads
 
     # ---- 3. stealing
 
@@ -296,18 +321,22 @@ class KaipaiPlacer(Placer):
         inputs and weights shipped over included, and only work that ranks above this zone's own queue."""
         s = self.sim
         own_head = None
+        queued, free_count = s.queued, s.free_count
         for other in range(s.nz):
-            if other == zi or not s.queued[other]:
+            if other == zi or not queued[other]:
                 continue
-            if own_head is None and s.queued[zi]:
+            if own_head is None and queued[zi]:
                 own_head = min(h[0] for h in s.gpu_queue[zi] if h)
-            # There, a task starts once the work queued in that zone has drained to its GPUs.
-            first = s.zone_first_free(other) - s.now
+            # There, a task starts once the work queued in that zone has drained to its GPUs (asked
+            # once a head outranks this zone's own: stealing from there leaves that zone's GPUs as they are).
+            first = None
             for m, q in enumerate(s.gpu_queue[other]):
-                while q and s.free_count[zi]:
+                while q and free_count[zi]:
                     key = q[0]
                     if own_head is not None and key > own_head:
                         break
+                    if first is None:
+                        first = s.zone_first_free(other) - s.now
                     if not self.steal_one(zi, other, m, key[-1], first):
                         break
 
