@@ -69,6 +69,10 @@ def test_a_split_inside_a_line_must_fall_between_words():
     mid_word = [["l1", 1.0, 1.6], ["l1", 1.6, 3.0]]
     failed = checks.cues_on_speech(sound, line, [[1.0, 3.0]], mid_word)
     assert not failed.passed and "l1 split at 1.60 s inside a word" in failed.detail
+    noise = checks.cues_on_speech(sound, line, [[1.0, 3.0]], mid_word, word_gaps=False)  # voices that are not speech
+    assert noise.passed and "splits not checked" in noise.value
+    late = checks.cues_on_speech(sound, [["l1", 1.0, 3.4]], [[1.0, 3.0]], mid_word, word_gaps=False)
+    assert not late.passed  # the line's first start and last end are still measured
 
 
 def test_text_outside_the_safe_area_or_over_other_text_fails():
