@@ -23,10 +23,11 @@ FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 
 
 def partway(job: dict) -> bool:
-    """Running, a few tasks done (so a successor has something to resume) and a few left."""
+    """Still running, with a few tasks done (so a successor has something to resume). No bound on
+    what is left: on a quiet machine a warm small job's last twenty tasks can finish inside one
+    progress interval, and its assembly and gates still run after them."""
     stages = (job.get("stages") or {}).values()
-    done, total = sum(s["done"] for s in stages), sum(s["total"] for s in stages)
-    return job["state"] == "RUNNING" and 3 <= done <= total - 3
+    return job["state"] == "RUNNING" and sum(s["done"] for s in stages) >= 3
 
 
 def main(argv: list[str]) -> int:

@@ -124,7 +124,7 @@ def progress_of(cluster, names: dict[str, str]) -> tuple[dict[str, float], list[
 
 def kill_a_driver_mid_run(cluster, store, jobs: dict[str, str]) -> tuple[str, int]:
     """SIGKILL exactly the process that drives one of ``jobs`` (name -> id, most wanted first; its pid
-    file in the store) while it is partway through (``tests/e2e/kill_mid_run.py``, which polls the
+    file in the store) while it still runs (``tests/e2e/kill_mid_run.py``, which polls the
     service over one Ray Client connection). Whichever job gets there first is chosen: how fast a
     job runs depends on the machine, so naming one in advance makes the test a race."""
     address = cluster.client if cluster.client.startswith("ray://") else f"ray://{cluster.client}"
