@@ -9,18 +9,21 @@ So the same prefix dictionary (jieba's own ``gen_pfdict`` of its own ``dict.txt`
 per machine to an indexed SQLite file, and a jieba ``Tokenizer`` looks each substring up there. The
 words, frequencies and total are jieba's, and so is the algorithm, so the cuts are the ones jieba
 makes (a test compares them); the file is built in a temp file and renamed in, so concurrent
-workers never read half of one.
+workers never read half of one, and under a lock file, so workers that start together build it
+once (the others wait for it rather than each spending seconds on their own copy).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -71,8 +74,22 @@ def disk_dictionary(source: Path, folder: Path | None = None) -> Path:
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     path = Path(folder or tempfile.gettempdir()) / f"kaipai-jieba-{SCHEMA_VERSION}-{digest}.sqlite"
     if not path.is_file():
-        build(source, path)
+        with _build_lock(path):
+            if not path.is_file():  # another worker built it while this one waited
+                build(source, path)
     return path
+
+
+@contextmanager
+def _build_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock beside ``path`` for its build; released when the holder exits, even if it dies."""
+    lock = path.with_suffix(".lock")  # kept: unlinking it could let two builders hold two locks
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing drops the lock
 
 
 def build(source: Path, path: Path) -> None:

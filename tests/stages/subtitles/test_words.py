@@ -1,10 +1,13 @@
 """jieba's dictionary on disk: the same cuts as jieba's own, from a file built once."""
 
+import threading
+import time
 from pathlib import Path
 
 import jieba
 import pytest
 
+from stages.subtitles import words
 from stages.subtitles.words import dictionary_file, disk_cutter, disk_dictionary
 
 REPO = Path(__file__).resolve().parents[3]
@@ -56,3 +59,26 @@ def test_a_custom_dictionary_cuts_as_jieba_does_with_it(small_dictionary: Path, 
     for text in MIXED:
         assert cut(text) == list(reference.cut(text, HMM=False))
     assert cut("老师的残片和颜料一模一样") == ["老师", "的", "残片", "和", "颜料", "一模一样"]
+
+
+def test_workers_that_start_together_build_it_once(small_dictionary: Path, tmp_path: Path, monkeypatch):
+    builds, real_build = [], words.build
+
+    def slow_build(source: Path, path: Path) -> None:
+        builds.append(path)
+        time.sleep(0.3)  # long enough that every other worker arrives while this one builds
+        real_build(source, path)
+
+    monkeypatch.setattr(words, "build", slow_build)
+    found: list[Path] = []
+
+    def worker_start() -> None:
+        found.append(disk_dictionary(small_dictionary, tmp_path))
+
+    workers = [threading.Thread(target=worker_start) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(builds) == 1 and len(set(found)) == 1 and len(found) == 4
+    assert disk_cutter(found[0])("老师的残片") == ["老师", "的", "残片"]
