@@ -12,17 +12,23 @@ is the same picture) a frame shows only the still, the speaker's framing and the
    (``Segment``): the still (the clip's key), the framing window's steps, and each text event as
    the range of frames it is visible in. Its key hashes that description, so a line whose words
    and voice are unchanged keeps its key when an edit before it moves it later in the shot.
-3. A segment is drawn from that description alone (the ASS file written from the frame ranges,
-   the crop stepping on frame numbers), so its key and its frames can never disagree, and encoded
-   on its own: it starts on an IDR frame, x264 ``stitchable``, so segments join by stream copy.
-4. Segments are kept as parts (``stages.parts``); the shot's file is the stream copy of its
-   segments, the ones already made reused as they are.
+3. A segment is split into chunks where its picture changes (a text appears or goes, the framing
+   steps: ``chunk_bounds``), and a long unchanging run into chunks of ``UNIT_SECONDS``, so most
+   chunks are one picture held: that picture is drawn once and x264 encodes only one of the run's
+   equal chunks (about 7 ms a frame even on identical frames, the mux's main cost). Each chunk is
+   described from its own first frame like a segment, so equal chunks share one key.
+4. A chunk is drawn from its description alone (the ASS file written from the frame ranges, the
+   crop stepping on frame numbers), so its key and its frames can never disagree, and encoded on
+   its own: it starts on an IDR frame, x264 ``stitchable``, so chunks join by stream copy.
+5. Chunks are kept as parts (``stages.parts``); the shot's file is the stream copy of its chunks,
+   the ones already made reused as they are.
 
 A moving shot is not cut: its frames depend on where they sit in the move, which an edit shifts.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 from collections.abc import Callable
@@ -44,9 +50,14 @@ from stages.parts import Parts, link_into
 from stages.store import canonical_json
 
 SEGMENTS_VERSION = "1"  # bump when a segment's frames change for the same description
-X264_PARAMS = "stitchable=1"  # headers the same in every segment, so they join by stream copy
+# stitchable: headers the same in every chunk, so they join by stream copy. threads=1: chunks encode
+# two at a time, and x264's own frame threads cost more to set up (0.4 s of page faults at 1080x1920)
+# than a short chunk takes to encode.
+X264_PARAMS = "stitchable=1:threads=1"
 MIN_PIECE_SECONDS = 0.5  # a line's segment is cut where a cue starts, into pieces no shorter
-RENDER_WORKERS = 2  # pieces an edit changed encode side by side (x264 keeps one core busy on a still)
+RENDER_WORKERS = 2  # chunks encode side by side (x264 keeps one core busy on a still)
+UNIT_SECONDS = 1.0  # a held picture is encoded in chunks this long, one of them once (an IDR frame each)
+MIN_RUN_SECONDS = 0.5  # a picture held for less joins the chunk before it (each chunk costs an encoder start)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,22 @@ class Segment:
     @property
     def frames(self) -> int:
         return self.end - self.start
+
+    @property
+    def held(self) -> bool:
+        """One picture on every frame: the framing never steps and every text shows throughout."""
+        return len(self.crops) <= 1 and all(first == 0 and end >= self.frames for first, end, _, _ in self.events)
+
+    def part(self, a: int, b: int) -> Segment:
+        """Frames ``a``..``b`` of this segment (counted from its first frame), described from their own first."""
+        active = [x for first, x in self.crops if first <= a][-1:] or [x for _, x in self.crops[:1]]
+        crops = tuple((0, x) for x in active) + tuple((f - a, x) for f, x in self.crops if a < f < b)
+        events = tuple(
+            (max(first, a) - a, min(end, b) - a, style, text)
+            for first, end, style, text in self.events
+            if end > a and first < b
+        )
+        return Segment(self.start + a, self.start + b, crops, events)
 
 
 @dataclass(frozen=True)
@@ -171,6 +198,25 @@ def describe(bounds: tuple[int, int, float], overlay: pysubs2.SSAFile, framings:
     return Segment(a, b, tuple(crops), tuple(events))
 
 
+def chunk_bounds(segment: Segment, fps: int) -> list[tuple[int, int]]:
+    """Step 3: the segment's chunks (frames from its first): cut where its picture changes, a run
+    held for ``2 x UNIT_SECONDS`` or more cut into units (the last one longer by the remainder), a
+    run shorter than ``MIN_RUN_SECONDS`` joined to the chunk before it."""
+    count, unit, least = segment.frames, max(1, round(UNIT_SECONDS * fps)), math.ceil(MIN_RUN_SECONDS * fps)
+    changes = {first for first, _ in segment.crops} | {f for first, end, _, _ in segment.events for f in (first, end)}
+    cuts = sorted({0, count} | {f for f in changes if 0 < f < count})
+    chunks: list[tuple[int, int]] = []
+    for a, b in itertools.pairwise(cuts):
+        if b - a < least and chunks:
+            chunks[-1] = (chunks[-1][0], b)
+        elif b - a >= 2 * unit:
+            starts = list(range(a, b - unit + 1, unit))[:-1]
+            chunks += [(x, x + unit) for x in starts] + [(starts[-1] + unit, b)]
+        else:
+            chunks.append((a, b))
+    return chunks
+
+
 def cropped(video: Any, crops: tuple[tuple[int, float], ...], width: int, height: int) -> Any:
     """The framing window at each step (``n``: the segment's frame number), scaled back to full size."""
     if not crops:
@@ -184,18 +230,22 @@ def cropped(video: Any, crops: tuple[tuple[int, float], ...], width: int, height
 
 
 def render(shot: StillShot, segment: Segment, path: Path, what: str, work: Path) -> list[list[float]]:
-    """Step 3: draw and encode one segment from its description; the black runs blackdetect saw in it."""
+    """Step 4: draw and encode one chunk from its description; the black runs blackdetect saw in it."""
     ass = work / f"segment-{segment.start}.ass"
     ass.write_text(shot.ass_text(segment), encoding="utf-8")
     fps = shot.fps
-    picture = (
+    still = (
         ffmpeg.input(str(shot.motion.file()))
         .video.filter("trim", end_frame=1)  # a still clip: its first frame is every frame
         .filter("scale", w=shot.width, h=shot.height)
-        .filter("loop", loop=segment.frames - 1, size=1)
-        .filter("setpts", f"N/{fps}/TB")
     )
-    video = cropped(picture, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))
+    if segment.held:  # one picture: drawn once, then held
+        first = still.filter("setpts", "PTS-STARTPTS")  # the text drawn is the one shown at time 0
+        drawn = cropped(first, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))
+        video = drawn.filter("loop", loop=segment.frames - 1, size=1).filter("setpts", f"N/{fps}/TB")
+    else:
+        picture = still.filter("loop", loop=segment.frames - 1, size=1).filter("setpts", f"N/{fps}/TB")
+        video = cropped(picture, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))
     stream = ffmpeg.output(
         with_blackdetect(video).filter("format", pix_fmts="yuv420p"),
         str(path),
@@ -219,29 +269,35 @@ def encode_still_shot(
     path: Path,
     what: str,
 ) -> dict[str, Any]:
-    """Steps 1-4: the shot's picture at ``path`` from its segments, made or reused.
+    """Steps 1-5: the shot's picture at ``path`` from its segments' chunks, made or reused.
 
-    Returns the black runs in the shot's time and how many segments were made and reused."""
+    Returns the black runs in the shot's time, the segments, and how many chunks there are and were made."""
     bounds = piece_bounds(segment_bounds(offsets, frames, shot.fps), shot.overlay, shot.fps)
     segments = [describe(b, shot.overlay, framings, shot.fps) for b in bounds]
+    chunks = [segment.part(a, b) for segment in segments for a, b in chunk_bounds(segment, shot.fps)]
     with tempfile.TemporaryDirectory(prefix="kaipai-segments-") as scratch:
-        keys = [shot.key(segment) for segment in segments]
+        keys = [shot.key(chunk) for chunk in chunks]
         kept = {key: parts.find(key) for key in keys}
-        missing = {key: segment for key, segment in zip(keys, segments, strict=True) if kept[key] is None}
+        missing = {key: chunk for key, chunk in zip(keys, chunks, strict=True) if kept[key] is None}
         with ThreadPoolExecutor(max_workers=RENDER_WORKERS, thread_name_prefix="segment") as pool:
             for key, part in pool.map(lambda k: (k, make_part(shot, missing[k], parts, what, Path(scratch))), missing):
                 kept[key] = part
         join_segments([kept[key].file() for key in keys], path, shot.fps, what)
     black = []
-    for segment, key in zip(segments, keys, strict=True):
-        offset = segment.start / shot.fps
+    for chunk, key in zip(chunks, keys, strict=True):
+        offset = chunk.start / shot.fps
         black += [[round(offset + s, 3), round(offset + e, 3)] for s, e in kept[key].meta.get("black", [])]
     merged = joined_spans(black, 0.5 / shot.fps)
-    return {"black": [[a, b] for a, b in merged], "segments": len(segments), "made": len(missing)}
+    return {
+        "black": [[a, b] for a, b in merged],
+        "segments": len(segments),
+        "chunks": len(chunks),
+        "made": len(missing),
+    }
 
 
 def make_part(shot: StillShot, segment: Segment, parts: Parts, what: str, scratch: Path) -> Artifact:
-    """A segment rendered and kept as its part."""
+    """A chunk (or a whole segment) rendered and kept as its part."""
     key = shot.key(segment)
     folder = parts.new_folder(key, scratch)
     spans = render(shot, segment, folder / "segment.mp4", what, scratch)

@@ -159,11 +159,11 @@ class ShotMux(Stage):
         planned, frames, offsets = layout
         if not motion.meta.get("still"):
             black, frozen = self._encode(motion, job, planned, frames, overlay, path, shot, framings)
-            return black, frozen, {"segments": 1, "segments_made": 1}
+            return black, frozen, {"segments": 1, "chunks": 1, "chunks_made": 1}
         still = StillShot(motion, job.width, job.height, job.fps, self.options.crf, self.options.preset, overlay)
         parts = Parts(self.store_root, self.name)
         picture = encode_still_shot(still, parts, offsets, frames, framings, path, f"mux {shot}")
-        counts = {"segments": picture["segments"], "segments_made": picture["made"]}
+        counts = {"segments": picture["segments"], "chunks": picture["chunks"], "chunks_made": picture["made"]}
         return picture["black"], [], counts  # a planned still: never measured for a freeze
 
     def _sound(

@@ -9,7 +9,7 @@ import pytest
 from stages.models import Character
 from stages.motion.kenburns import KenBurnsMotion
 from stages.mux.framing import Framing
-from stages.mux.segments import describe, piece_bounds, segment_bounds
+from stages.mux.segments import Segment, chunk_bounds, describe, piece_bounds, segment_bounds
 from stages.mux.shot_mux import ShotMux
 from stages.params import Speaker
 from stages.parts import PARTS_SUFFIX
@@ -84,6 +84,27 @@ def test_a_segment_is_described_from_its_own_first_frame():
     assert describe((0, 24, 0.25), subs, framings, 12).events[-1] == (3, 12, "Default", "line one")
 
 
+def test_a_held_picture_is_cut_into_units_all_but_the_last_alike():
+    held = Segment(0, 100, ((0, 10.0),), ((0, 100, "Default", "line"),))
+    assert held.held
+    bounds = chunk_bounds(held, 12)  # units of 12 frames, the last longer by the remainder
+    assert bounds == [(x, x + 12) for x in range(0, 84, 12)] + [(84, 100)]
+    units = {(p.frames, p.crops, p.events) for p in (held.part(a, b) for a, b in bounds[:-1])}  # what a key hashes
+    assert units == {(12, ((0, 10.0),), ((0, 12, "Default", "line"),))}
+
+
+def test_a_segment_is_cut_where_its_picture_changes_and_a_short_run_joins_the_chunk_before():
+    segment = Segment(0, 60, ((0, 0.0), (50, 40.0)), ((10, 40, "Default", "cue"),))
+    assert not segment.held
+    assert chunk_bounds(segment, 12) == [(0, 10), (10, 22), (22, 40), (40, 50), (50, 60)]
+    brief = Segment(0, 60, ((0, 0.0), (50, 40.0)), ((10, 46, "Default", "cue"),))  # 4 frames bare
+    assert chunk_bounds(brief, 12) == [(0, 10), (10, 22), (22, 34), (34, 50), (50, 60)]
+    after_step = segment.part(50, 60)
+    assert (after_step.start, after_step.crops, after_step.events, after_step.held) == (50, ((0, 40.0),), (), True)
+    mixed = brief.part(34, 50)  # the cue's end inside: drawn frame by frame
+    assert mixed.events == ((0, 12, "Default", "cue"),) and mixed.crops == ((0, 0.0),) and not mixed.held
+
+
 def _mux(stage_run, store, params, inputs, out):
     """The mux run as a worker runs it inside a store (its segments kept there as parts)."""
     stage = ShotMux()
@@ -109,10 +130,12 @@ def edit(sample, stage_run, keyframes, voices, tmp_path):
 
 def test_an_edited_line_re_encodes_only_its_own_segment(edit):
     before, after, store = edit
-    assert (before.meta["segments"], before.meta["segments_made"]) == (2, 2)  # a line of one cue: one piece
-    # The rewritten line is two cues now, two pieces; the second line's segment is reused.
-    assert (after.meta["segments"], after.meta["segments_made"]) == (3, 2)
-    assert len([p for p in (store / f"mux{PARTS_SUFFIX}").iterdir() if not p.name.startswith(".")]) == 4
+    # Two lines of one cue each: two segments, each cut into chunks where its picture changes.
+    assert (before.meta["segments"], before.meta["chunks"], before.meta["chunks_made"]) == (2, 5, 5)
+    # The rewritten line is two cues now, two pieces; only chunks that show its new words are made:
+    # the lead-in, the cue it kept and the second line's segment are reused.
+    assert (after.meta["segments"], after.meta["chunks"], after.meta["chunks_made"]) == (3, 8, 3)
+    assert len([p for p in (store / f"mux{PARTS_SUFFIX}").iterdir() if not p.name.startswith(".")]) == 8
     assert after.meta["frames"] > before.meta["frames"]  # the rewritten line is longer
 
 
