@@ -108,7 +108,8 @@ class EpisodeAssemblyOptions(StageOptions):
 class EpisodeAssembly(Stage):
     name = "assembly"
     backend = "ffmpeg"
-    version = "5"  # 4: the subtitles as a soft track; 5: loudness measured on the samples, AAC fast coder
+    # 4: the subtitles as a soft track; 5: loudness measured on the samples, AAC fast coder; 6: badges
+    version = "6"
     resources = Resources(num_cpus=2)
     Options = EpisodeAssemblyOptions
     options: EpisodeAssemblyOptions
@@ -248,17 +249,16 @@ class SubtitleTrack:
 
 
 def episode_text_and_speech(shots: list[Artifact]) -> dict[str, Any]:
-    """Every burned text box, every voice's speech span, every black run and every frozen run of a
-    moving shot, moved to episode time (for the gates)."""
-    text, speech, black, frozen, start = [], [], [], [], 0.0
+    """Every burned text box, every badge's place, every voice's speech span, every black run and
+    every frozen run of a moving shot, moved to episode time (for the gates)."""
+    found: dict[str, list] = {"text": [], "badges": [], "speech": [], "black": [], "frozen": []}
+    start = 0.0
     for shot in shots:
-        for placed in shot.meta.get("text", []):
-            text.append({**placed, "start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)})
-        for a, b in shot.meta.get("speech", []):
-            speech.append([round(start + a, 3), round(start + b, 3)])
-        for a, b in shot.meta.get("black", []):
-            black.append([round(start + a, 3), round(start + b, 3)])
-        for a, b in shot.meta.get("frozen", []):
-            frozen.append([round(start + a, 3), round(start + b, 3)])
+        for kind in ("text", "badges"):
+            for placed in shot.meta.get(kind, []):
+                moved = {"start": round(start + placed["start"], 3), "end": round(start + placed["end"], 3)}
+                found[kind].append({**placed, **moved})
+        for kind in ("speech", "black", "frozen"):
+            found[kind] += [[round(start + a, 3), round(start + b, 3)] for a, b in shot.meta.get(kind, [])]
         start += float(shot.meta["duration"])  # frames / fps, as the picture
-    return {"text": text, "speech": speech, "black": black, "frozen": frozen}
+    return found

@@ -150,20 +150,24 @@ def cues_on_speech(
     return GateResult("subtitles on speech", ok, value, limit, ", ".join(late[:5]))
 
 
-def text_in_safe_area(texts: list[dict], layout: TextLayout) -> GateResult:
+def text_in_safe_area(texts: list[dict], layout: TextLayout, badges: list[dict] | None = None) -> GateResult:
+    """Every text inside the safe area and over no other text, nor over a character's badge while
+    both show (``badges``: where the mux followed each one; None when the picture has none known)."""
     outside = [t for t in texts if not inside(tuple(t["box"]), layout.safe)]
     clashes = []
     for i, a in enumerate(texts):
-        for b in texts[i + 1 :]:
+        for b in [*texts[i + 1 :], *(badges or [])]:
             together = a["start"] < b["end"] - TIME_EPSILON and b["start"] < a["end"] - TIME_EPSILON
             if together and overlap(tuple(a["box"]), tuple(b["box"])):
                 clashes.append(f"{a['kind']}/{b['kind']} at {max(a['start'], b['start']):.1f} s")
     detail = [f"{t['kind']} at {t['start']:.1f} s {t['box']}" for t in outside[:3]] + clashes[:3]
+    value = f"{len(outside)} outside, {len(clashes)} overlapping of {len(texts)}"
+    value += f", {len(badges)} badge places checked" if badges else ", no badges known"
     return GateResult(
         "text in safe area",
         not outside and not clashes,
-        f"{len(outside)} outside, {len(clashes)} overlapping of {len(texts)}",
-        f"inside {_box(layout.safe)}, no overlap",
+        value,
+        f"inside {_box(layout.safe)}, no overlap with other text or a badge",
         "; ".join(detail),
     )
 

@@ -31,7 +31,8 @@ class QualityGatesOptions(StageOptions):
 class QualityGates(Stage):
     name = "gates"
     backend = "ffmpeg"
-    version = "5"  # 5: one decode for loudness, silence and the speech samples; the frozen-picture gate
+    # 5: one decode for loudness, silence and the speech samples; the frozen-picture gate; 6: badges
+    version = "6"
     resources = Resources(num_cpus=1)
     Options = QualityGatesOptions
     options: QualityGatesOptions
@@ -60,7 +61,7 @@ class QualityGates(Stage):
                 subtitles.meta.get("cues"),
                 word_gaps=self.options.word_gaps,
             ),
-            checks.text_in_safe_area(texts, layout),
+            checks.text_in_safe_area(texts, layout, episode.meta.get("badges")),
             checks.ai_label(texts, streams.tags, streams.video_seconds, layout),
             checks.max_length(streams.video_seconds, preset),
         ]

@@ -29,6 +29,7 @@ FIGURE_SCALE = {
     "full": (0.56, 0.30),
     "wide": (0.24, 0.52),
 }
+BADGE_CLEARANCE = 0.004  # of the frame's height, kept between the lowest a badge may reach and the text
 GROUND_LINE = {"close-up": 0.92, "medium close-up": 0.86, "medium": 0.84, "full": 0.86, "wide": 0.76}
 
 
@@ -87,7 +88,7 @@ class KeyframeCard(Stage):
 
     name = "keyframe"
     backend = "card"
-    version = "5"
+    version = "6"  # 6: a badge raised to the face drops its name and shrinks, clear of the text bands
     resources = Resources(num_cpus=1)
 
     def setup(self) -> None:
@@ -134,7 +135,8 @@ def badge_floor(job: JobContext) -> float:
     top = layout.caption_bottom - layout.rows_height(layout.caption_size, CAPTION_ROWS)
     middle = job.height / 2
     deepest = max(REVERSE_SHOT_ZOOM, *(max(z0, z1) for z0, z1, _, _ in MOVES.values()))
-    return middle + (top - middle) / deepest if top > middle else float(top)
+    floor = middle + (top - middle) / deepest if top > middle else float(top)
+    return floor - BADGE_CLEARANCE * job.height  # the window's whole-pixel rounding cannot bring it onto the text
 
 
 def render_panel(

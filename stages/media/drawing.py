@@ -109,7 +109,8 @@ def draw_figure(
     """A framed figure: head and shoulders/body in the character's colour, the badge on the chest.
 
     ``badge_floor``: the lowest y the badge (and its name label) may reach; in a close shot the chest
-    lies where the subtitles go, so the badge moves up (onto the collar, or the chin) to stay clear.
+    lies where the subtitles go, so the badge moves up (onto the collar, or the chin) to stay clear,
+    and where even the chin is too low, it drops the name and shrinks (the gates check the result).
     Returns the box the badge and its label cover."""
     draw = ImageDraw.Draw(image)
     outline = darker(colour, 0.45)
@@ -139,6 +140,10 @@ def draw_figure(
     bottom = by + (badge_r * 1.35 + label_size * 1.2 if label else badge_r)
     if badge_floor is not None and bottom > badge_floor:
         by = max(head_top + r, by - (bottom - badge_floor))
+        if by + (badge_r * 1.35 + label_size * 1.2 if label else badge_r) > badge_floor:
+            # Raised as far as the face: no room for the name, and the badge shrinks to fit.
+            label, label_size = None, 0
+            badge_r = max(r * 0.3, min(badge_r, badge_floor - by))
         bottom = by + (badge_r * 1.35 + label_size * 1.2 if label else badge_r)
     draw.ellipse(
         [cx - badge_r, by - badge_r, cx + badge_r, by + badge_r], fill=(250, 250, 246), outline=outline, width=line

@@ -83,7 +83,7 @@ class KenBurnsOptions(MotionOptions):
 class KenBurnsMotion(Stage):
     name = "motion"
     backend = "kenburns"
-    version = "5"
+    version = "6"  # 6: the keyframe's badge boxes passed on (the gates check no text covers one)
     resources = Resources(num_cpus=1)
     Options = KenBurnsOptions
     options: KenBurnsOptions
@@ -121,6 +121,8 @@ class KenBurnsMotion(Stage):
             "camera": shot.camera,
             # Every frame the same picture (the mux then draws its frames from the first: stages.mux.segments).
             "still": holds_still(shot.camera),
+            # Each badge's box on the keyframe: the mux follows it through this move (stages.mux.badges).
+            "badges": keyframe.meta.get("badges", []),
             # Where each person stands, in the clip's own pixels: exact only while the camera holds still.
             **({"people": keyframe.meta.get("people", [])} if shot.camera == "static" else {}),
         }

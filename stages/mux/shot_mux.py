@@ -32,6 +32,7 @@ from stages.media.freeze import frozen_spans, with_freezedetect
 from stages.media.x264 import Crf, Preset
 from stages.models import Scene, Shot
 from stages.mux.audio import SAMPLE_RATE, shot_audio, shot_samples
+from stages.mux.badges import badge_spans
 from stages.mux.framing import Framing, framed, speaker_framings
 from stages.mux.segments import StillShot, encode_still_shot
 from stages.params import JobContext
@@ -87,7 +88,9 @@ class ShotMuxOptions(StageOptions):
 class ShotMux(Stage):
     name = "mux"
     backend = "ffmpeg"
-    version = "7"  # 6: a still shot's picture as one segment per line (stages.mux.segments); 7: ambience FFT
+    # 6: a still shot's picture as one segment per line (stages.mux.segments); 7: ambience FFT;
+    # 8: where each badge shows (stages.mux.badges)
+    version = "8"
     resources = Resources(num_cpus=1)
     Options = ShotMuxOptions
     options: ShotMuxOptions
@@ -122,6 +125,15 @@ class ShotMux(Stage):
             overlay, placed = shot_overlay(job, shot, scene, cues, seconds, self.options.ai_label, not release)
             # 4. A static shot with several speakers cuts between them; then the picture's one encode.
             framings = speaker_framings(shot, offsets, motion.meta.get("people") or [], job.width)
+            badges = badge_spans(
+                motion.meta.get("badges") or [],
+                str(motion.meta.get("camera") or "static"),
+                int(motion.meta.get("frames") or frames),
+                frames,
+                job.fps,
+                (job.width, job.height),
+                framings,
+            )
             layout = (planned, frames, offsets)
             black, frozen, segments = self._picture(motion, job, layout, overlay, framings, out / "shot.mp4", shot.id)
             wav.result()  # its error, if any, is the stage's
@@ -136,6 +148,7 @@ class ShotMux(Stage):
             "cues": [[c.start, c.end, c.line, list(c.rows)] for c in cues],
             "speech": [_speech_span(v.meta, o) for v, o in zip(voices, offsets, strict=True)],
             "text": [asdict(p) for p in placed],
+            "badges": badges,
             "black": black,
             "frozen": frozen,
             **segments,

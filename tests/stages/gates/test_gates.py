@@ -86,6 +86,21 @@ def test_text_outside_the_safe_area_or_over_other_text_fails():
     assert not checks.text_in_safe_area([inside, caption], layout).passed
     later = {**caption, "start": 2, "end": 3}  # touching in time at a cut is not together
     assert checks.text_in_safe_area([inside, later], layout).passed
+    assert "no badges known" in checks.text_in_safe_area([inside], layout).value
+
+
+def test_text_over_a_characters_badge_fails_while_both_show():
+    layout = text_layout(JobContext(title="t", width=720, height=1280, fps=30, aspect="9:16", platform="douyin"))
+    x0, _y0, x1, y1 = layout.safe
+    subtitle = {"kind": "subtitle", "start": 1, "end": 3, "box": (x0 + 10, y1 - 60, x1 - 10, y1)}
+    clear = {"kind": "badge", "start": 0, "end": 4, "box": (300, y1 - 200, 360, y1 - 140)}
+    covered = {**clear, "box": (300, y1 - 80, 360, y1 - 20), "start": 2.5}
+    passed = checks.text_in_safe_area([subtitle], layout, [clear])
+    assert passed.passed and "1 badge places checked" in passed.value
+    failed = checks.text_in_safe_area([subtitle], layout, [clear, covered])
+    assert not failed.passed and "subtitle/badge at 2.5 s" in failed.detail
+    gone = {**covered, "start": 3, "end": 4}  # the badge comes into the text's place after the cue
+    assert checks.text_in_safe_area([subtitle], layout, [gone]).passed
 
 
 def test_ai_label_needs_the_mark_throughout_and_the_metadata():

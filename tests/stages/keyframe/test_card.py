@@ -73,8 +73,11 @@ def test_horizontal_job_gets_horizontal_panel(stage_run, sheets, tmp_path, sampl
 def test_no_badge_lies_where_the_caption_or_subtitles_go(
     stage_run, sheets, tmp_path, sample, size, width, height, aspect
 ):
-    """A badge stays above the caption's top in every frame of the deepest zoom (about the middle)."""
-    from stages.motion.kenburns import MOVES
+    """A badge stays above the caption's top in every frame of the deepest zoom (about the middle),
+    and of every move and reverse shot the mux makes of the card."""
+    from stages.motion.kenburns import MOVES, REVERSE_SHOT_ZOOM
+    from stages.mux.badges import badge_spans
+    from stages.mux.framing import Framing
     from stages.subtitles.layout import CAPTION_ROWS, text_layout
 
     job = {**sample.JOB, "width": width, "height": height, "aspect": aspect, "platform": "douyin"}
@@ -93,3 +96,10 @@ def test_no_badge_lies_where_the_caption_or_subtitles_go(
     assert art.meta["badges"]
     for _x0, _y0, _x1, y1 in art.meta["badges"]:
         assert height / 2 + (y1 - height / 2) * deepest <= text_top + 1
+    # Followed as the mux follows them: through every move, and every reverse shot's window.
+    window = width / REVERSE_SHOT_ZOOM
+    reverse_shots = [[], [Framing(0.0, "a", 0.0)], [Framing(0.0, "b", round(width - window, 1))]]
+    for camera in MOVES:
+        for framings in reverse_shots if camera == "static" else [[]]:
+            spans = badge_spans(art.meta["badges"], camera, 24, 24, 24, (width, height), framings)
+            assert max(span["box"][3] for span in spans) <= text_top, (camera, framings)

@@ -137,6 +137,7 @@ def test_an_edited_line_re_encodes_only_its_own_segment(edit):
     assert (after.meta["segments"], after.meta["chunks"], after.meta["chunks_made"]) == (3, 8, 3)
     assert len([p for p in (store / f"mux{PARTS_SUFFIX}").iterdir() if not p.name.startswith(".")]) == 8
     assert after.meta["frames"] > before.meta["frames"]  # the rewritten line is longer
+    assert before.meta["badges"] and {b["kind"] for b in before.meta["badges"]} == {"badge"}  # followed for the gates
 
 
 def test_the_reused_segment_shows_the_same_frames_later_in_the_shot(edit):
