@@ -132,7 +132,7 @@ def badge_floor(job: JobContext) -> float:
     below the middle down.
     """
     layout = text_layout(job)
-    top = layout.caption_bottom - layout.rows_height(layout.caption_size, CAPTION_ROWS)
+    top = layout.caption_bottom - layout.box_height(layout.caption_size, CAPTION_ROWS)  # as drawn, outline too
     middle = job.height / 2
     deepest = max(REVERSE_SHOT_ZOOM, *(max(z0, z1) for z0, z1, _, _ in MOVES.values()))
     floor = middle + (top - middle) / deepest if top > middle else float(top)

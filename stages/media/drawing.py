@@ -144,6 +144,7 @@ def draw_figure(
             # Raised as far as the face: no room for the name, and the badge shrinks to fit.
             label, label_size = None, 0
             badge_r = max(r * 0.3, min(badge_r, badge_floor - by))
+            by = min(by, badge_floor - badge_r)  # at its smallest and still too low: up onto the face
         bottom = by + (badge_r * 1.35 + label_size * 1.2 if label else badge_r)
     draw.ellipse(
         [cx - badge_r, by - badge_r, cx + badge_r, by + badge_r], fill=(250, 250, 246), outline=outline, width=line

@@ -60,10 +60,19 @@ class TextLayout:
     def rows_height(self, size: int, rows: int) -> int:
         return round(size * LINE_HEIGHT * rows)
 
+    def box_height(self, size: int, rows: int) -> float:
+        """What ``rows`` at ``size`` px cover when drawn: the rows and the outline above and below."""
+        return self.rows_height(size, rows) + 2 * outline_width(size)
+
     def columns(self, size: int) -> int:
         """Display columns (a 汉字 is two) that fit across the safe area at ``size`` px."""
         x0, _, x1, _ = self.safe
         return max(8, int((x1 - x0) / (size * 0.5)) - 1)
+
+
+def outline_width(size: int) -> float:
+    """The outline libass draws around text of ``size`` px (the overlay's styles use it)."""
+    return max(1.0, round(size * 0.08, 1))
 
 
 @lru_cache(maxsize=32)

@@ -17,7 +17,7 @@ from stages.params import JobContext
 from stages.subtitles.breaking import break_cues
 from stages.subtitles.cues import Cue
 from stages.subtitles.escape import ass_join
-from stages.subtitles.layout import LINE_HEIGHT, Box, TextLayout, text_layout
+from stages.subtitles.layout import LINE_HEIGHT, Box, TextLayout, outline_width, text_layout
 
 AI_LABEL = {"zh": "AI生成", "en": "AI-generated"}
 # The review cut's camera notes.
@@ -56,7 +56,7 @@ def _style(size: int, alignment: pysubs2.Alignment, margins: tuple[int, int, int
         primarycolor=pysubs2.Color(255, 255, 255, 0),
         outlinecolor=pysubs2.Color(0, 0, 0, 0),
         backcolor=pysubs2.Color(0, 0, 0, 128),
-        outline=max(1.0, round(size * 0.08, 1)),
+        outline=outline_width(size),
         shadow=max(0.0, round(size * 0.03, 1)),
         alignment=alignment,
         marginl=left,

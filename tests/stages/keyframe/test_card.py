@@ -69,7 +69,7 @@ def test_horizontal_job_gets_horizontal_panel(stage_run, sheets, tmp_path, sampl
 
 
 @pytest.mark.parametrize("size", ["close-up", "medium close-up", "medium", "full"])
-@pytest.mark.parametrize(("width", "height", "aspect"), [(360, 640, "9:16"), (640, 360, "16:9")])
+@pytest.mark.parametrize(("width", "height", "aspect"), [(180, 320, "9:16"), (360, 640, "9:16"), (640, 360, "16:9")])
 def test_no_badge_lies_where_the_caption_or_subtitles_go(
     stage_run, sheets, tmp_path, sample, size, width, height, aspect
 ):
@@ -91,7 +91,7 @@ def test_no_badge_lies_where_the_caption_or_subtitles_go(
     }
     art = stage_run(KeyframeCard(), params, {"characters": sheets}, tmp_path / f"{size}-{aspect}")
     layout = text_layout(JobContext.model_validate(job))
-    text_top = layout.caption_bottom - layout.rows_height(layout.caption_size, CAPTION_ROWS)
+    text_top = layout.caption_bottom - layout.box_height(layout.caption_size, CAPTION_ROWS)  # the box as drawn
     deepest = max(max(z0, z1) for z0, z1, _, _ in MOVES.values())
     assert art.meta["badges"]
     for _x0, _y0, _x1, y1 in art.meta["badges"]:
