@@ -116,7 +116,7 @@ class Simulation(ClusterState):
         heapq.heappush(self.events, (t, next(self.seq), ev, a, b))
 
     def start_transfer(self, src: int, dst: int, nbytes: float, ev: int, task: int, gpu: int) -> None:
-        link = self.links[(src, dst)]
+        link = self.link_at[src * self.nz + dst]
         link.advance(self.now)
         tid = len(self.transfer_target)
         self.transfer_target.append((ev, task, gpu))
@@ -440,12 +440,13 @@ def simulate(
     w = workload or generate(scenario)
     if disturbances.lose_zone is not None and disturbances.lose_zone not in scenario.topology.zone_names():
         raise ValueError(f"unknown zone {disturbances.lose_zone!r}")
+    placer = make_placer(policy, scenario.spec.seed)
     with no_cycle_collection():
-        sim = Simulation(
-            scenario.topology, w, make_placer(policy, scenario.spec.seed), disturbances, scenario.spec.seed
-        )
+        sim = Simulation(scenario.topology, w, placer, disturbances, scenario.spec.seed)
         sim.run()
-        return sim.result()
+        result = sim.result()
+    del placer.sim  # the placer <-> simulation cycle: the simulation is freed on return, collection or not
+    return result
 
 
 def _percentile(values: list[float], q: float) -> float:
