@@ -200,7 +200,7 @@ class ClusterState:
 
     def transfer_estimate(self, src: int, dst: int, nbytes: float) -> float:
         """Seconds to ship ``nbytes`` now, sharing the link with the transfers already on it."""
-        link = self.links[(src, dst)]
+        link = self.link_at[src * self.nz + dst]  # a list index: no tuple to build and hash
         return link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
 
     def fetch_estimate(self, zi: int, m: int) -> float:
