@@ -92,7 +92,7 @@ class Simulation(ClusterState):
         self.disturbances = disturbances
         self.actual = _actual_work(w.work, disturbances.estimate_error, seed)
         n = len(w.kind)
-        self.remaining = [len(p) for p in w.preds]
+        self.remaining = list(map(len, w.preds))
         self.pending = [0] * n
         self.start_time = [0.0] * n
         self.ran_on = [-1] * n  # the GPU each task ran on (-1: a CPU core)
