@@ -76,6 +76,15 @@ class Result:
 class Simulation(ClusterState):
     """The event loop and the mechanics placers call (start a task on a GPU, queue it, release a GPU)."""
 
+    # The event loop's own attributes (ClusterState says why slots)
+    # fmt: off
+    __slots__ = (
+        "actual", "busy_compute", "cpu_running", "cross_bytes", "disturbances", "events", "finish_time",
+        "job_done", "job_left", "pending", "placer", "ran_on", "remaining", "replaced", "seq", "start_time",
+        "transfer_target", "warm_start", "weight_bytes",
+    )
+    # fmt: on
+
     def __init__(
         self,
         topology,
