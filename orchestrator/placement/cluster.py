@@ -46,6 +46,21 @@ class Link:
 class ClusterState:
     """Zones, GPUs (grouped by zone and kind, fastest first), queues, weights and links."""
 
+    # Fixed attributes, no instance dict: the event loop reads them millions of times, and an instance
+    # dict of more than 30 keys is not a shared-key one, so CPython 3.11 looked most of them up by name
+    # (slots: 5% fewer instructions per simulated task). Simulation adds its own.
+    # fmt: off
+    __slots__ = (
+        "alive", "backlog", "booked_speed", "booked_totals", "booked_work", "busy_heap", "busy_until",
+        "cpu_backlog", "cpu_free", "cpu_queue", "est_speed", "fetching", "first_free_at", "free", "free_count",
+        "free_in_group", "gpu_count", "gpu_kind", "gpu_model", "gpu_queue", "gpu_speed", "gpu_zone",
+        "group_capacity", "group_count", "group_of", "group_speed", "link_at", "links", "load_local", "max_speed",
+        "model_bytes", "n_cpus", "none", "now", "nz", "per_zone", "queued", "queued_model_work", "queued_work",
+        "running_on", "speed_sum", "staged", "topology", "true_speed", "w", "warm", "weight_source", "zone_groups",
+        "zone_of", "zones",
+    )
+    # fmt: on
+
     def __init__(self, topology: Topology, w: Workload, *, slow_gpus: int = 0, seed: int = 0) -> None:
         self.topology = topology
         self.zones = topology.zones
@@ -200,7 +215,7 @@ class ClusterState:
 
     def transfer_estimate(self, src: int, dst: int, nbytes: float) -> float:
         """Seconds to ship ``nbytes`` now, sharing the link with the transfers already on it."""
-        link = self.links[(src, dst)]
+        link = self.link_at[src * self.nz + dst]  # a list index: no tuple to build and hash
         return link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
 
     def fetch_estimate(self, zi: int, m: int) -> float:

@@ -76,6 +76,15 @@ class Result:
 class Simulation(ClusterState):
     """The event loop and the mechanics placers call (start a task on a GPU, queue it, release a GPU)."""
 
+    # The event loop's own attributes (ClusterState says why slots)
+    # fmt: off
+    __slots__ = (
+        "actual", "busy_compute", "cpu_running", "cross_bytes", "disturbances", "events", "finish_time",
+        "job_done", "job_left", "pending", "placer", "ran_on", "remaining", "replaced", "seq", "start_time",
+        "transfer_target", "warm_start", "weight_bytes",
+    )
+    # fmt: on
+
     def __init__(
         self,
         topology,
@@ -92,7 +101,7 @@ class Simulation(ClusterState):
         self.disturbances = disturbances
         self.actual = _actual_work(w.work, disturbances.estimate_error, seed)
         n = len(w.kind)
-        self.remaining = [len(p) for p in w.preds]
+        self.remaining = list(map(len, w.preds))
         self.pending = [0] * n
         self.start_time = [0.0] * n
         self.ran_on = [-1] * n  # the GPU each task ran on (-1: a CPU core)
@@ -116,7 +125,7 @@ class Simulation(ClusterState):
         heapq.heappush(self.events, (t, next(self.seq), ev, a, b))
 
     def start_transfer(self, src: int, dst: int, nbytes: float, ev: int, task: int, gpu: int) -> None:
-        link = self.links[(src, dst)]
+        link = self.link_at[src * self.nz + dst]
         link.advance(self.now)
         tid = len(self.transfer_target)
         self.transfer_target.append((ev, task, gpu))
@@ -440,12 +449,13 @@ def simulate(
     w = workload or generate(scenario)
     if disturbances.lose_zone is not None and disturbances.lose_zone not in scenario.topology.zone_names():
         raise ValueError(f"unknown zone {disturbances.lose_zone!r}")
+    placer = make_placer(policy, scenario.spec.seed)
     with no_cycle_collection():
-        sim = Simulation(
-            scenario.topology, w, make_placer(policy, scenario.spec.seed), disturbances, scenario.spec.seed
-        )
+        sim = Simulation(scenario.topology, w, placer, disturbances, scenario.spec.seed)
         sim.run()
-        return sim.result()
+        result = sim.result()
+    del placer.sim  # the placer <-> simulation cycle: the simulation is freed on return, collection or not
+    return result
 
 
 def _percentile(values: list[float], q: float) -> float:

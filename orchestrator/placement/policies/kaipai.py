@@ -116,15 +116,16 @@ class KaipaiPlacer(Placer):
         sources = s.inputs_by_zone(ps)
         wt = w.work[t]
         nz, link_at, alive, speed_sum, free_count = s.nz, s.link_at, s.alive, s.speed_sum, s.free_count
+        max_speed, risk = s.max_speed, self.risk
         mask = w.allowed[t] if w.allowed else -1
         # A long task goes to a zone whose fastest kind finishes it within the horizon, when one can.
         long = m >= 0 and wt >= LONG_TASK_S
-        limit = (1 + HORIZON_SLACK) * max(self.horizon(), self.risk * wt / self.top_speed) if long else 0
+        limit = (1 + HORIZON_SLACK) * max(self.horizon(), risk * wt / self.top_speed) if long else 0
         best_z, best_est, best_slow = -1, 0.0, True
         for zi in range(nz):
             if not alive[zi] or not (mask >> zi) & 1 or (m >= 0 and not speed_sum[zi]):
                 continue
-            slow = limit > 0 and self.risk * wt / s.max_speed[zi] > limit
+            slow = limit > 0 and risk * wt / max_speed[zi] > limit
             if slow and not best_slow:
                 continue
             ready = 0.0
@@ -142,7 +143,7 @@ class KaipaiPlacer(Placer):
             else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
                 wait = s.zone_first_free(zi) - s.now + s.queued_work[zi] / speed_sum[zi]
                 load = 0.0 if s.warm[zi][m] else s.fetch_estimate(zi, m)
-                est = (ready if ready > wait else wait) + load + wt / s.max_speed[zi]
+                est = (ready if ready > wait else wait) + load + wt / max_speed[zi]
             if ep_home >= 0 and zi != ep_home:
                 link = link_at[zi * nz + ep_home]
                 est += link.latency + w.out_bytes[t] * (len(link.heap) + 1) / link.bandwidth
@@ -289,6 +290,7 @@ class KaipaiPlacer(Placer):
         dispatch's refusals are these, and a refusal has no side effect, so skipping them is exact."""
         s = self.sim
         warm, model_work = s.warm[zi], s.queued_model_work[zi]
+        staged, source, load_local = s.staged[zi], s.weight_source[zi], s.load_local[zi]
         heads = []
         cold_busy = None  # whether the fastest idle GPU holds a model with work queued; found once, if asked
         for m, q in enumerate(queues):
@@ -296,15 +298,25 @@ class KaipaiPlacer(Placer):
                 continue
             if warm[m] and not free[m]:
                 if cold_busy is None:
-                    cold_i, cold_speed = -1, 0.0
-                    for i, heap in enumerate(free):
-                        if heap and -heap[0][0] > cold_speed:
-                            cold_i, cold_speed = i, -heap[0][0]
-                    cold_busy = 0 <= cold_i != s.none and bool(model_work[cold_i])  # pick_gpu's test as written
-                if cold_busy and model_work[m] / (warm[m] * s.max_speed[zi]) < s.fetch_estimate(zi, m):
-                    continue  # warm_soon(zi, m)
+                    cold_busy = self.cold_busy(zi, free, model_work)
+                if not cold_busy:
+                    heads.append((q[0], m))
+                    continue
+                # warm_soon(zi, m), fetch_estimate's common case (weights on the zone's disk) inline
+                fetch = load_local[m] if staged[m] or source[m] < 0 else s.fetch_estimate(zi, m)
+                if model_work[m] / (warm[m] * s.max_speed[zi]) < fetch:
+                    continue
             heads.append((q[0], m))
         return heads
+
+    def cold_busy(self, zi: int, free: list[list[tuple]], model_work: list[float]) -> bool:
+        """Whether zone zi's fastest idle GPU (lowest heap index among equals) holds a model with work
+        queued: pick_gpu's warm_soon test as written, the same for every head without an idle warm GPU."""
+        cold_i, cold_speed = -1, 0.0
+        for i, heap in enumerate(free):
+            if heap and -heap[0][0] > cold_speed:
+                cold_i, cold_speed = i, -heap[0][0]
+        return 0 <= cold_i != self.sim.none and bool(model_work[cold_i])
 
     # ---- 3. stealing
 
