@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.dag import Dag, Node
-from orchestrator.execution.admission import Admission, Grant, Request
+from orchestrator.execution.admission import Admission, Grant, Outcome, Request
 from orchestrator.execution.backend import Backend, TaskCall
 from orchestrator.execution.failures import Verdict, judge_stage_error, judge_system_error
 from orchestrator.execution.observer import RunObserver
@@ -212,11 +212,15 @@ class Dispatcher:
         try:
             result = self.backend.result(handle)
         except Exception as exc:
+            for nid in flight.nodes:
+                self._give_back(nid, "failed")
             on_error = self._system_failure if self.backend.is_system_error(exc) else self._failure
             for nid in flight.nodes:
                 on_error(nid, exc)
             return
         outcomes = result if isinstance(result, list) else [result]
+        for nid, outcome in zip(flight.nodes, outcomes, strict=True):  # every slot back before any child asks
+            self._give_back(nid, "failed" if "error" in outcome else "done")
         for nid, outcome in zip(flight.nodes, outcomes, strict=True):
             if "error" in outcome:
                 self._failure(nid, outcome["error"])
@@ -224,21 +228,26 @@ class Dispatcher:
                 self._done(nid, outcome)
 
     def _land(self, handle: Any) -> Flight:
-        """A call ended (or was cancelled): it leaves the flight table, its grants and actor slot free."""
+        """A call ended (or was cancelled): it leaves the flight table and frees its actor slot; its
+        grants are given back by the caller, who knows how the call ended (``_give_back``)."""
         flight = self.in_flight.pop(handle)
         for nid in flight.nodes:
             self.flight_of.pop(nid, None)
-            self._unqueue(nid)
+            self.telemetry.queued(self.dag.nodes[nid].stage, -1)
         if flight.actor is not None:
             self.pools.release(flight.actor)
         return flight
 
     def _unqueue(self, nid: str) -> None:
-        """The node no longer waits on the backend: out of the queue depth, its grant given back."""
+        """An admitted node leaves without being sent (failed while it waited for a batch)."""
         self.telemetry.queued(self.dag.nodes[nid].stage, -1)
+        self._give_back(nid, "cancelled")
+
+    def _give_back(self, nid: str, outcome: Outcome) -> None:
+        """The node's grant, if it holds one, goes back to admission, saying how its call ended."""
         grant = self.grants.pop(nid, None)
         if grant is not None:
-            self.admission.release(nid, grant)
+            self.admission.release(nid, grant, outcome)
 
     def _done(self, nid: str, outcome: dict[str, Any]) -> None:
         self.report.artifacts[nid] = outcome["artifact"]
@@ -305,6 +314,8 @@ class Dispatcher:
             self.flight_of.pop(nid, None)
             return []
         flight = self._land(handle)
+        for carried in flight.nodes:
+            self._give_back(carried, "cancelled")
         self.backend.cancel(handle, force=flight.actor is None)
         return flight.nodes
 

@@ -94,7 +94,8 @@ class KaipaiService:
     ) -> dict[str, Any]:
         """The driver's one call per loop: new ready nodes in, finished ones back, grants out.
 
-        ``offers``: {node, stage, kind, zone, cost}; ``finished``: {node, seconds}. The answer carries
+        ``offers``: {node, stage, kind, zone, cost}; ``finished``: {node, seconds, outcome} (``outcome``:
+        done, failed or cancelled; only a done node counts as done in the global plan). The answer carries
         the epoch, so a driver that sees it change offers again everything it still waits for.
         """
         now = time.time()
@@ -103,7 +104,7 @@ class KaipaiService:
         if record is None or record.state == "CANCELLED":
             return {"epoch": self.epoch, "grants": [], "cancelled": record is not None, "unknown": record is None}
         for item in finished or []:
-            self._release(job_id, item["node"], item.get("seconds"))
+            self._release(job_id, item["node"], item.get("seconds"), item.get("outcome"))
         for offer in offers or []:
             self._offer(record, offer)
         self._expire_leases(now)
@@ -308,7 +309,10 @@ class KaipaiService:
         if record is not None and record.admitted_at is None:
             self.registry.update(job_id, admitted_at=time.time())
 
-    def _release(self, job_id: str, node: str, seconds: float | None) -> None:
+    def _release(self, job_id: str, node: str, seconds: float | None, outcome: str | None = None) -> None:
+        """A grant came back: its slot is free and the seconds it held are charged. ``outcome`` (the
+        driver's ``Outcome``) says whether the node finished; a driver that sends none (an older one)
+        is taken to have finished every node that ran."""
         lease = self.leases.pop((job_id, node), None)
         if lease is None:
             return
@@ -317,9 +321,11 @@ class KaipaiService:
         self.fair.settle(job_id, node, charged)
         self.stage_of.pop((job_id, node), None)
         if self.plan is not None:
-            self.plan.ended(job_id, node, finished=seconds is not None)
+            finished = outcome == "done" if outcome is not None else seconds is not None
+            self.plan.ended(job_id, node, finished=finished)
         if seconds is not None:
-            entry = {**lease, "job": job_id, "node": node, "seconds": seconds, "finish": time.time()}
+            entry = {**lease, "job": job_id, "node": node, "seconds": seconds, "outcome": outcome}
+            entry["finish"] = time.time()
             self.usage.append(entry)
             del self.usage[:-USAGE_LOG_LIMIT]
             self.metrics.task_seconds(lease["studio"], lease["zone"], lease["stage"], lease["kind"], seconds)

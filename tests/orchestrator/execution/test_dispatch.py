@@ -83,6 +83,7 @@ class Rationed:
         self.busy: str | None = None
         self.refused = 0
         self.released: list[str] = []
+        self.outcomes: list[tuple[str, str]] = []  # (node, outcome) in the order the grants came back
 
     def admit(self, request):
         if self.busy is not None:
@@ -91,10 +92,11 @@ class Rationed:
         self.busy = request.node
         return Grant("service-zone", lease=f"lease-{request.node}")
 
-    def release(self, node, grant):
+    def release(self, node, grant, outcome):
         assert grant.lease == f"lease-{node}" and self.busy == node
         self.busy = None
         self.released.append(node)
+        self.outcomes.append((node, outcome))
 
     def tick(self):
         self.ticks_while_busy = getattr(self, "ticks_while_busy", 0) + (self.busy is not None)
@@ -108,6 +110,19 @@ def test_admission_decides_when_and_where_each_node_runs(job, profile, tmp_path)
     assert admission.ticks_while_busy > 0  # it heard from the run while a node held its one slot
     assert {t.zone for t in backend.tasks} == {"service-zone"}
     assert {r.zone for r in report.records.values()} == {"service-zone"}
+
+
+def test_each_grant_comes_back_saying_whether_its_node_finished(job, fakes, tmp_path):
+    flaky = tmp_path / "flaky"
+    flaky.mkdir()
+    profile = fake_profile({"keyframe": {"flaky_dir": str(flaky)}, "motion": {"fail": ["ep01-s01-sh002"]}}, retries=1)
+    admission = Rationed()
+    dag, report, _, _ = run_inprocess(job, profile, tmp_path / "store", admission=admission)
+    keyframe = next(nid for nid in dag.nodes if nid.startswith("keyframe:"))
+    assert [o for n, o in admission.outcomes if n == keyframe] == ["failed", "done"]  # its retry, then done
+    assert [o for n, o in admission.outcomes if n == "motion:ep01-s01-sh002"] == ["failed", "failed"]
+    done = {n for n, o in admission.outcomes if o == "done"}
+    assert done == {nid for nid, r in report.records.items() if r.status == "done"}
 
 
 def test_a_pool_provider_replaces_the_runs_own_pools(job, fakes, tmp_path):
