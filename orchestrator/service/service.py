@@ -177,8 +177,7 @@ class KaipaiService:
             self.plan = GlobalPlan(topology, self.settings.placement_policy)
         self.slots.lost |= set(exclude)
         self.plan.lose(exclude)
-        warm, warm_gpus = self.pools.warm_models(), self.pools.warm_gpus()
-        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude, warm=warm, warm_gpus=warm_gpus)
+        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude, warm_gpus=self.pools.warm_gpus())
         self._allocate()
         return placement
 
