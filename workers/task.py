@@ -71,7 +71,8 @@ def stage_errors() -> Iterator[None]:
     except StageFailed:
         raise
     except Exception as exc:
-        raise StageFailed(describe_error(exc), retryable=not is_permanent(exc)) from exc
+        preempted = getattr(exc, "preempted", False) is True
+        raise StageFailed(describe_error(exc), retryable=not is_permanent(exc), preempted=preempted) from exc
 
 
 def task_result(artifact: Artifact, started: float, cpu_started: float) -> dict[str, Any]:
@@ -129,8 +130,11 @@ def pooled_worker_class(base: type) -> type:
             try:
                 with stage_errors():
                     outcomes = [{"artifact": a} for a in self.execute_batch(tasks, store_root)]
-            except StageFailed:
-                for key, params, inputs in tasks:
+            except StageFailed as exc:
+                # Its GPU was taken back: every unit runs again later, none of them one by one now.
+                singles = [] if exc.preempted else tasks
+                outcomes = [{"error": exc} for _ in tasks] if exc.preempted else []
+                for key, params, inputs in singles:
                     try:
                         with stage_errors():
                             outcomes.append({"artifact": self.execute(key, params, inputs, store_root)})
