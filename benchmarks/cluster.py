@@ -221,9 +221,9 @@ def print_replay(seeds: list[int] | None = None) -> None:
             pool = f"{result['gpus']} GPUs as one pool"
             if rules.preempt:
                 after, within = rules.preempt_after_seconds, rules.preempt_within_seconds
-                print(f"\nNOT WHAT RUNS: the same policy with preempt on (taking GPUs back; after {after:g} s"
-                      f" waited, grants younger than {within:g} s, each at most once);"
-                      " the live service cannot preempt yet")  # fmt: skip
+                print(f"\nNOT WHAT RUNS by default: the same policy with fair_share.preempt on (off in every shipped"
+                      f" profile; taking GPUs back after {after:g} s waited, grants younger than {within:g} s,"
+                      " each at most once)")  # fmt: skip
                 lost, used = result["lost_gpu_seconds"], result["gpu_seconds"]
                 share = 100 * lost / max(used, 1e-9)
                 print(f"  {result['preemptions']} preemptions, {lost:.0f} GPU-s of work thrown away"

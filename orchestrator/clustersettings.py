@@ -9,7 +9,7 @@ It lives in the same profile as the stages and the topology (``configs/local-clu
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _M(BaseModel):
@@ -33,23 +33,13 @@ class FairShareSettings(_M):
     )
     preempt: bool = Field(
         False,
-        description="Take GPUs back from a studio over its weighted share for one below it (fairshare rule 5)."
-        " Off in every shipped profile: the replay runs it, the live service does not take GPUs back yet.",
+        description="Take GPUs back from a studio over its weighted share for one below it (fairshare rule 5):"
+        " the call is stopped between two denoising steps and runs again later. Off in every shipped profile.",
     )
     preempt_after_seconds: float = Field(5.0, ge=0, le=86400, description="Wait before a request takes a GPU back.")
     preempt_within_seconds: float = Field(
         60.0, ge=0, le=86400, description="A grant that has run longer than this is never taken back."
     )
-
-    @field_validator("preempt")
-    @classmethod
-    def _live_cannot_preempt_yet(cls, value: bool) -> bool:
-        if value:
-            raise ValueError(
-                "the live service cannot take GPUs back yet (no interruptible pool call); leave it false."
-                " The replay shows what it would do: benchmarks/cluster.py --replay-only"
-            )
-        return value
 
 
 class PoolLimits(_M):

@@ -18,6 +18,7 @@ from typing import Any
 
 from stages.base import Artifact
 from stages.errors import InputError, StageFailed, is_permanent_os_error
+from stages.pipelines import interrupt
 from stages.store import produce
 
 # Errors a retry cannot fix: bad input, output that failed validation, a stage asking for data it
@@ -101,7 +102,8 @@ def run_stage_task(
         stage = getattr(importlib.import_module(module_name), class_name)(options)
         stage.setup()
         try:
-            artifact = produce(stage, key, params, inputs, store_root)
+            with interrupt.watching([interrupt.marker(store_root, key)]):  # the driver may ask it to stop
+                artifact = produce(stage, key, params, inputs, store_root)
         finally:
             stage.teardown()
     return task_result(artifact, started, cpu_started)

@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Outcome = Literal["done", "failed", "cancelled"]
+Outcome = Literal["done", "failed", "cancelled", "preempted"]
 """How the call carrying a node ended: ``done`` (its artifact exists), ``failed`` (it may be retried),
-``cancelled`` (stopped before it ended, or never sent: it runs again elsewhere, or not at all)."""
+``cancelled`` (stopped before it ended, or never sent: it runs again elsewhere, or not at all),
+``preempted`` (stopped between two steps because admission took its slot back: it runs again)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Admission(Protocol):
     def tick(self) -> None:
         """One turn of the loop went by."""
 
+    def to_stop(self) -> list[str]:
+        """Nodes whose slot admission took back: their calls are asked to stop between two steps."""
+
 
 class AdmitAll:
     """Today's behaviour: every ready node goes at once, to its planned zone."""
@@ -56,3 +60,6 @@ class AdmitAll:
 
     def tick(self) -> None:
         pass
+
+    def to_stop(self) -> list[str]:
+        return []

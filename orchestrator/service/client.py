@@ -85,6 +85,7 @@ class ServiceAdmission:
         self.offers: dict[str, dict[str, Any]] = {}  # node -> its offer, until released
         self.last_exchange = float("-inf")
         self.cancelled = False
+        self.stopping: list[str] = []  # nodes whose slot the service took back, for the loop to stop
 
     # ---------------------------------------------------------------- the seam
 
@@ -110,6 +111,11 @@ class ServiceAdmission:
         return None
 
     def release(self, node: str, grant: Grant, outcome: Outcome) -> None:
+        if outcome == "preempted":  # the service took its slot back and queued it again: nothing to send
+            self.leased.pop(node, None)
+            return
+        self.offered.pop(node, None)  # taken back but it finished first: the service drops its queued copy
+        self.granted.pop(node, None)
         started = self.leased.pop(node, None)
         seconds = None if started is None else self.clock() - started
         if seconds is not None and outcome == "done" and node in self.stage_of:
@@ -124,6 +130,12 @@ class ServiceAdmission:
         to the service, which would otherwise take it for a dead driver after ``LEASE_SECONDS`` and
         hand its slots to others while its calls still run."""
         self.sync()
+
+    def to_stop(self) -> list[str]:
+        """Nodes whose slot the service took back (fair share, rule 5): the loop stops their calls.
+        The service queued each again in its old place, so each waits for a grant as if offered."""
+        stopping, self.stopping = self.stopping, []
+        return stopping
 
     # ---------------------------------------------------------------- talking to the service
 
@@ -149,6 +161,10 @@ class ServiceAdmission:
             self._reoffer(answer["epoch"])
         # Grants in an answer from a new service are its own: taken, or it would hold their slots
         # for a driver that never uses them (a re-offer of a held node is ignored).
+        for node in answer.get("stop", []):
+            if node in self.leased:  # still running here: stop it; the service queued it again
+                self.stopping.append(node)
+                self.offered[node] = self.offers[node]
         for node, zone in answer["grants"]:
             if self.offered.pop(node, None) is not None:
                 self.granted[node] = zone

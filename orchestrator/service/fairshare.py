@@ -134,6 +134,17 @@ class FairShare:
             self._count(self.queued_of, r, -1)
         return dropped
 
+    def withdraw_node(self, job: str, node: str) -> bool:
+        """Drop one queued request (a node taken back that finished anyway before it could stop)."""
+        items = self.waiting.get(next((s for s, ws in self.waiting.items() if any(
+            w.request.job == job and w.request.node == node for w in ws)), ""), [])  # fmt: skip
+        for w in items:
+            if w.request.job == job and w.request.node == node:
+                items.remove(w)
+                self._count(self.queued_of, w.request, -1)
+                return True
+        return False
+
     def grant(self, fits: Callable[[Request], bool]) -> Request | None:
         """The next request to run among those ``fits`` says have a free slot; charged its estimate.
 

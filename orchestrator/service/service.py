@@ -48,6 +48,7 @@ class KaipaiService:
         self.slots = Slots(self.settings.slots)
         self.queue = JobQueue(self.settings.max_running_jobs)
         self.grants: dict[str, list[tuple[str, str]]] = {}  # job -> (node, zone) granted, not yet picked up
+        self.stops: dict[str, list[str]] = {}  # job -> nodes whose slot was taken back, not yet told
         self.leases: dict[tuple[str, str], dict[str, Any]] = {}  # (job, node) -> zone, kind, stage, since
         self.stage_of: dict[tuple[str, str], str] = {}
         self.last_seen: dict[str, float] = {}
@@ -116,7 +117,8 @@ class KaipaiService:
         if grants and record.state == "QUEUED":
             self.registry.update(job_id, state="RUNNING", started=now)
         self._export()
-        return {"epoch": self.epoch, "grants": grants, "cancelled": False, "unknown": False}
+        stop = self.stops.pop(job_id, [])
+        return {"epoch": self.epoch, "grants": grants, "stop": stop, "cancelled": False, "unknown": False}
 
     def progress(self, job_id: str, stages: dict[str, dict[str, int]], estimate_left: float | None) -> None:
         if job_id in self.registry.jobs:
@@ -285,22 +287,48 @@ class KaipaiService:
         """Admit what the job queue has room for, then hand out every free slot, one fair-share pick at a time."""
         for job_id in self.queue.fill(self._admission_candidates(), self._admission_rank):
             self._mark_admitted(job_id)
+        if self.fair.policy.preempt:
+            gpus = self.slots.capacity.items()
+            self.fair.capacity["gpu"] = sum(n for (z, k), n in gpus if k == "gpu" and z not in self.slots.lost)
         while True:
             request = self.fair.grant(lambda r: self.queue.is_admitted(r.job) and self.slots.fits(self._planned(r)))
             if request is None:
+                break
+            self._lease(request, self.slots.take(self._planned(request)))
+        while self.fair.policy.preempt:
+            pair = self.fair.reclaim(self.fair.capacity.get("gpu", 0), self._fits_slot_of)
+            if pair is None:
                 return
-            zone = self.slots.take(self._planned(request))
+            taker, victim = pair
+            lease = self.leases.pop((victim.job, victim.node))  # its slot is the taker's from now
+            self.stage_of.pop((victim.job, victim.node), None)
             if self.plan is not None:
-                self.plan.started(request.job, request.node, zone)
-            stage = self.stage_of.get((request.job, request.node), "")
-            self.leases[(request.job, request.node)] = {
-                "zone": zone,
-                "kind": request.kind,
-                "stage": stage,
-                "studio": request.studio,
-                "since": time.time(),
-            }
-            self.grants.setdefault(request.job, []).append((request.node, zone))
+                self.plan.ended(victim.job, victim.node, finished=False)
+            self.stops.setdefault(victim.job, []).append(victim.node)  # its driver stops the call
+            self._lease(taker, lease["zone"])
+
+    def _lease(self, request: Request, zone: str) -> None:
+        """``request`` holds a slot of ``zone`` from now; its driver picks the grant up with its next call."""
+        if self.plan is not None:
+            self.plan.started(request.job, request.node, zone)
+        stage = self.stage_of.get((request.job, request.node), "")
+        self.leases[(request.job, request.node)] = {
+            "zone": zone,
+            "kind": request.kind,
+            "stage": stage,
+            "studio": request.studio,
+            "since": time.time(),
+        }
+        self.grants.setdefault(request.job, []).append((request.node, zone))
+
+    def _fits_slot_of(self, waiting: Request, running: Request) -> bool:
+        """Whether a waiting request may take the slot a running grant holds: same kind, and the zone
+        the plan gives it (or any, if unplaced); admitted jobs only."""
+        lease = self.leases.get((running.job, running.node))
+        if lease is None or not self.queue.is_admitted(waiting.job):
+            return False
+        zone = self._planned(waiting).zone
+        return lease["kind"] == waiting.kind and (zone is None or zone == lease["zone"])
 
     def _mark_admitted(self, job_id: str) -> None:
         """When the job first took its place among the running ones (kept when its driver or the service restarts)."""
@@ -312,8 +340,12 @@ class KaipaiService:
         """A grant came back: its slot is free and the seconds it held are charged. ``outcome`` (the
         driver's ``Outcome``) says whether the node finished; a driver that sends none (an older one)
         is taken to have finished every node that ran."""
+        if outcome == "preempted":
+            return  # its lease went to another studio when it was taken back; the driver sends none
         lease = self.leases.pop((job_id, node), None)
         if lease is None:
+            if outcome == "done":  # taken back, but it finished before it could stop: not to run again
+                self.fair.withdraw_node(job_id, node)
             return
         self.slots.give(lease["zone"], lease["kind"])
         charged = None if seconds is None else seconds * self._kind_weight(lease["kind"])
@@ -359,6 +391,7 @@ class KaipaiService:
     def _drop(self, job_id: str) -> None:
         self.fair.withdraw(job_id)
         self.grants.pop(job_id, None)
+        self.stops.pop(job_id, None)
         for job, node in [k for k in self.leases if k[0] == job_id]:
             self._release(job, node, None)
 

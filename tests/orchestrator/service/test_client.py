@@ -233,3 +233,71 @@ def test_a_run_whose_nodes_all_hold_long_grants_keeps_its_lease_by_its_heartbeat
         admission.tick()
         other.sync(force=True)  # another driver's call makes the service expire silent leases
     assert ("j1", "n1") in direct.target.leases  # still its slot: not handed to anyone else
+
+
+def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted_again(direct, settings, monkeypatch):
+    import orchestrator.service.service as service_module
+
+    wall = [1000.0]
+    monkeypatch.setattr(service_module.time, "time", lambda: wall[0])
+    slots = {ZONES[0]: {"gpu": 2, "cpu": 1}}
+    rules = {"studios": {"a": 1, "b": 1}, "preempt": True, "preempt_after_seconds": 5.0}
+    direct.target = KaipaiService({**settings, "slots": slots, "fair_share": rules})
+    clock = Clock()
+    holder, taker = admission_for(direct, "ja", clock, studio="a"), admission_for(direct, "jb", clock, studio="b")
+    grants = []
+    for i in range(2):
+        grants.append(holder.admit(Request(f"n{i}", "motion", ZONES[0], 1.0)))
+        clock.tick(0.3)
+        wall[0] += 1.0  # n1 is the younger grant
+    assert all(g is not None for g in grants)  # nobody else waited: a holds both GPUs
+    assert holder.admit(Request("n2", "motion", ZONES[0], 1.0)) is None  # a wants a third
+    clock.tick(0.3)
+    assert taker.admit(Request("m0", "motion", ZONES[0], 1.0)) is None  # b waits
+    wall[0] += 6.0  # past preempt_after_seconds
+    clock.tick(0.3)
+    grant = taker.admit(Request("m0", "motion", ZONES[0], 1.0))
+    assert grant is not None and grant.zone == ZONES[0]  # a's youngest grant was taken back for b
+    clock.tick(0.3)
+    holder.tick()
+    assert holder.to_stop() == ["n1"] and holder.to_stop() == []  # the loop is told once to stop n1
+    holder.release("n1", grants[1], "preempted")  # its call stopped between two steps
+    holder.sync(force=True)
+    service = direct.target
+    assert ("ja", "n1") not in service.leases and ("jb", "m0") in service.leases
+    assert service.fair.queued("ja") == 2  # n1 queued again in its old place, before n2
+    clock.tick(3.0)
+    taker.release("m0", grant, "done")
+    taker.sync(force=True)
+    clock.tick(0.3)
+    again = holder.admit(Request("n1", "motion", ZONES[0], 1.0))
+    assert again is not None and again.zone == ZONES[0]  # b is done: n1 runs again, nothing failed
+
+
+def test_a_node_taken_back_that_finished_before_it_could_stop_is_not_run_again(direct, settings, monkeypatch):
+    import orchestrator.service.service as service_module
+
+    wall = [1000.0]
+    monkeypatch.setattr(service_module.time, "time", lambda: wall[0])
+    slots = {ZONES[0]: {"gpu": 2, "cpu": 1}}
+    rules = {"studios": {"a": 1, "b": 1}, "preempt": True, "preempt_after_seconds": 5.0}
+    direct.target = KaipaiService({**settings, "slots": slots, "fair_share": rules})
+    clock = Clock()
+    holder, taker = admission_for(direct, "ja", clock, studio="a"), admission_for(direct, "jb", clock, studio="b")
+    grants = []
+    for i in range(2):
+        grants.append(holder.admit(Request(f"n{i}", "motion", ZONES[0], 1.0)))
+        clock.tick(0.3)
+        wall[0] += 1.0  # n1 is the younger grant
+    holder.admit(Request("n2", "motion", ZONES[0], 1.0))
+    clock.tick(0.3)
+    taker.admit(Request("m0", "motion", ZONES[0], 1.0))
+    wall[0] += 6.0
+    clock.tick(0.3)
+    assert taker.admit(Request("m0", "motion", ZONES[0], 1.0)) is not None
+    clock.tick(0.3)
+    holder.tick()
+    assert holder.to_stop() == ["n1"]
+    holder.release("n1", grants[1], "done")  # its last step had already run: it finished
+    holder.sync(force=True)
+    assert direct.target.fair.queued("ja") == 1  # only n2 waits; n1 is not run twice

@@ -114,13 +114,3 @@ def test_with_preemption_on_the_days_arrivals_every_studio_gets_its_weight_withi
     assert result["within_tolerance"], ratios
     assert 0 < result["lost_gpu_seconds"] < 0.02 * result["gpu_seconds"]  # under 2% of the work thrown away
     assert result["makespan"] <= shipped["makespan"] * 1.01
-
-
-def test_a_profile_cannot_turn_preemption_on_while_the_live_service_cannot_preempt():
-    from pydantic import ValidationError
-
-    from orchestrator.clustersettings import FairShareSettings
-
-    assert FairShareSettings().preempt is False
-    with pytest.raises(ValidationError, match="cannot take GPUs back yet"):
-        FairShareSettings(preempt=True)
