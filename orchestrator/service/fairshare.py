@@ -219,7 +219,8 @@ class FairShare:
         studios waiting."""
         waiting = {s for (s, k), n in self.queued_of.items() if k == kind and n > 0}
         others = sum(n for (s, k), n in self.held.items() if k == kind and s not in waiting)
-        demand = {s: self.held.get((s, kind), 0) + self.queued_of[(s, kind)] for s in waiting}
+        # In name order: the shares' float sums must not depend on the process's string hashing.
+        demand = {s: self.held.get((s, kind), 0) + self.queued_of[(s, kind)] for s in sorted(waiting)}
         weights = {s: self.policy.weight(s) for s in waiting}
         return water_fill(demand, weights, self.capacity.get(kind, 0) - others), waiting
 
