@@ -49,6 +49,7 @@ class KaipaiService:
         self.queue = JobQueue(self.settings.max_running_jobs)
         self.grants: dict[str, list[tuple[str, str]]] = {}  # job -> (node, zone) granted, not yet picked up
         self.stops: dict[str, list[str]] = {}  # job -> nodes whose slot was taken back, not yet told
+        self.preemptions = 0  # grants taken back since this service started (fair share, rule 5)
         self.leases: dict[tuple[str, str], dict[str, Any]] = {}  # (job, node) -> zone, kind, stage, since
         self.stage_of: dict[tuple[str, str], str] = {}
         self.last_seen: dict[str, float] = {}
@@ -229,6 +230,7 @@ class KaipaiService:
             "charged": dict(self.fair.charged),
             "weights": weights,
             "max_running_jobs": self.queue.limit,
+            "preemptions": self.preemptions,
             "jobs": [{**r.to_json(), "admitted": self.queue.is_admitted(r.id)} for r in self.registry.jobs.values()],
         }
 
@@ -305,6 +307,7 @@ class KaipaiService:
             if self.plan is not None:
                 self.plan.ended(victim.job, victim.node, finished=False)
             self.stops.setdefault(victim.job, []).append(victim.node)  # its driver stops the call
+            self.preemptions += 1
             self._lease(taker, lease["zone"])
 
     def _lease(self, request: Request, zone: str) -> None:

@@ -265,6 +265,7 @@ def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted
     holder.sync(force=True)
     service = direct.target
     assert ("ja", "n1") not in service.leases and ("jb", "m0") in service.leases
+    assert service.status()["preemptions"] == 1
     assert service.fair.queued("ja") == 2  # n1 queued again in its old place, before n2
     clock.tick(3.0)
     taker.release("m0", grant, "done")
