@@ -31,6 +31,15 @@ class FairShareSettings(_M):
     cpu_seconds_weight: float = Field(
         0.05, ge=0, le=1, description="What a CPU-second counts for against a GPU-second in the accounts."
     )
+    preempt: bool = Field(
+        False,
+        description="Take GPUs back from a studio over its weighted share for one below it (fairshare rule 5):"
+        " the call is stopped between two denoising steps and runs again later. Off in every shipped profile.",
+    )
+    preempt_after_seconds: float = Field(5.0, ge=0, le=86400, description="Wait before a request takes a GPU back.")
+    preempt_within_seconds: float = Field(
+        60.0, ge=0, le=86400, description="A grant that has run longer than this is never taken back."
+    )
 
 
 class PoolLimits(_M):

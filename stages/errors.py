@@ -69,9 +69,10 @@ class StageFailed(RuntimeError):
     bad input, or output that failed validation.
     """
 
-    def __init__(self, message: str, retryable: bool = True) -> None:
+    def __init__(self, message: str, retryable: bool = True, preempted: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.preempted = preempted  # stopped because its GPU was taken back: not a failure, run it again
 
     def __reduce__(self):
-        return (StageFailed, (str(self), self.retryable))
+        return (StageFailed, (str(self), self.retryable, self.preempted))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from stages.base import Artifact, Inputs, Stage, StageOptions
+from stages.pipelines import interrupt
 from stages.registry import stage_class
 from stages.store import lookup, produce
 
@@ -81,7 +82,8 @@ class StageWorker:
             if cached is not None:
                 self.cached += 1
                 return cached
-            return produce(self.stage, key, params, inputs, store_root)
+            with interrupt.watching([interrupt.marker(store_root, key)]):  # the driver may ask it to stop
+                return produce(self.stage, key, params, inputs, store_root)
         finally:
             self.served += 1
             self.busy_seconds += time.perf_counter() - started
@@ -109,7 +111,8 @@ class StageWorker:
         try:
             if todo:
                 requests = [stage.prepare(params, inputs) for _, params, inputs in todo]
-                computed = run_batched(requests, len(requests), stage.compute, stage.unit_of)
+                with interrupt.watching([interrupt.marker(store_root, key) for key, _, _ in todo]):
+                    computed = run_batched(requests, len(requests), stage.compute, stage.unit_of)
                 for (key, params, inputs), result in zip(todo, computed, strict=True):
                     results[key] = produce(_Precomputed(stage, result), key, params, inputs, store_root)
             return [results[key] for key, _, _ in tasks]

@@ -18,6 +18,7 @@ from typing import Any
 
 from stages.base import Artifact
 from stages.errors import InputError, StageFailed, is_permanent_os_error
+from stages.pipelines import interrupt
 from stages.store import produce
 
 # Errors a retry cannot fix: bad input, output that failed validation, a stage asking for data it
@@ -71,7 +72,8 @@ def stage_errors() -> Iterator[None]:
     except StageFailed:
         raise
     except Exception as exc:
-        raise StageFailed(describe_error(exc), retryable=not is_permanent(exc)) from exc
+        preempted = getattr(exc, "preempted", False) is True
+        raise StageFailed(describe_error(exc), retryable=not is_permanent(exc), preempted=preempted) from exc
 
 
 def task_result(artifact: Artifact, started: float, cpu_started: float) -> dict[str, Any]:
@@ -100,7 +102,8 @@ def run_stage_task(
         stage = getattr(importlib.import_module(module_name), class_name)(options)
         stage.setup()
         try:
-            artifact = produce(stage, key, params, inputs, store_root)
+            with interrupt.watching([interrupt.marker(store_root, key)]):  # the driver may ask it to stop
+                artifact = produce(stage, key, params, inputs, store_root)
         finally:
             stage.teardown()
     return task_result(artifact, started, cpu_started)
@@ -129,8 +132,11 @@ def pooled_worker_class(base: type) -> type:
             try:
                 with stage_errors():
                     outcomes = [{"artifact": a} for a in self.execute_batch(tasks, store_root)]
-            except StageFailed:
-                for key, params, inputs in tasks:
+            except StageFailed as exc:
+                # Its GPU was taken back: every unit runs again later, none of them one by one now.
+                singles = [] if exc.preempted else tasks
+                outcomes = [{"error": exc} for _ in tasks] if exc.preempted else []
+                for key, params, inputs in singles:
                     try:
                         with stage_errors():
                             outcomes.append({"artifact": self.execute(key, params, inputs, store_root)})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orchestrator.dag import Dag, Node
-from orchestrator.execution.admission import Admission, Grant, Request
+from orchestrator.execution.admission import Admission, Grant, Outcome, Request
 from orchestrator.execution.backend import Backend, TaskCall
 from orchestrator.execution.failures import Verdict, judge_stage_error, judge_system_error
 from orchestrator.execution.observer import RunObserver
@@ -31,6 +31,13 @@ from orchestrator.execution.state import RunState
 from orchestrator.execution.status import TaskStatus
 from orchestrator.execution.telemetry import Telemetry
 from orchestrator.execution.zones import PlaceFn, lost_zones, replan, stranded
+from stages.pipelines import interrupt
+
+
+def _preempted(error: BaseException) -> bool:
+    """A call stopped because its slot was taken back (``StageFailed.preempted``, maybe in Ray's wrapper)."""
+    cause = getattr(error, "cause", None) or error
+    return getattr(cause, "preempted", False) is True or getattr(error, "preempted", False) is True
 
 
 @dataclass
@@ -71,6 +78,7 @@ class Dispatcher:
         self.grants: dict[str, Grant] = {}
         self.held: list[str] = []  # ready, not admitted yet
         self.waiting: dict[str, list[str]] = {}  # batching stage -> admitted nodes not sent to an actor yet
+        self.stopping: set[str] = set()  # nodes in flight whose call was asked to stop (slot taken back)
 
     # ---------------------------------------------------------------- the loop
 
@@ -82,6 +90,7 @@ class Dispatcher:
             self._release_retries()
             self._admit_held()
             self._send_batches()
+            self._stop_taken_back()
             for handle in self._wait():
                 if handle in self.in_flight:
                     self._settle(handle)
@@ -212,33 +221,69 @@ class Dispatcher:
         try:
             result = self.backend.result(handle)
         except Exception as exc:
+            if _preempted(exc):
+                for nid in flight.nodes:
+                    self._give_back(nid, "preempted")
+                for nid in flight.nodes:
+                    self._taken_back(nid)
+                return
+            for nid in flight.nodes:
+                self._give_back(nid, "failed")
             on_error = self._system_failure if self.backend.is_system_error(exc) else self._failure
             for nid in flight.nodes:
                 on_error(nid, exc)
             return
         outcomes = result if isinstance(result, list) else [result]
+        for nid, outcome in zip(flight.nodes, outcomes, strict=True):  # every slot back before any child asks
+            error = outcome.get("error")
+            self._give_back(nid, "done" if error is None else "preempted" if _preempted(error) else "failed")
         for nid, outcome in zip(flight.nodes, outcomes, strict=True):
-            if "error" in outcome:
-                self._failure(nid, outcome["error"])
-            else:
+            if "error" not in outcome:
                 self._done(nid, outcome)
+            elif _preempted(outcome["error"]):
+                self._taken_back(nid)
+            else:
+                self._failure(nid, outcome["error"])
 
     def _land(self, handle: Any) -> Flight:
-        """A call ended (or was cancelled): it leaves the flight table, its grants and actor slot free."""
+        """A call ended (or was cancelled): it leaves the flight table and frees its actor slot; its
+        grants are given back by the caller, who knows how the call ended (``_give_back``)."""
         flight = self.in_flight.pop(handle)
         for nid in flight.nodes:
             self.flight_of.pop(nid, None)
-            self._unqueue(nid)
+            self.telemetry.queued(self.dag.nodes[nid].stage, -1)
+            if nid in self.stopping:
+                self.stopping.discard(nid)
+                interrupt.clear(self.store_root, self.dag.nodes[nid].key)
         if flight.actor is not None:
             self.pools.release(flight.actor)
         return flight
 
     def _unqueue(self, nid: str) -> None:
-        """The node no longer waits on the backend: out of the queue depth, its grant given back."""
+        """An admitted node leaves without being sent (failed while it waited for a batch)."""
         self.telemetry.queued(self.dag.nodes[nid].stage, -1)
+        self._give_back(nid, "cancelled")
+
+    def _give_back(self, nid: str, outcome: Outcome) -> None:
+        """The node's grant, if it holds one, goes back to admission, saying how its call ended."""
         grant = self.grants.pop(nid, None)
         if grant is not None:
-            self.admission.release(nid, grant)
+            self.admission.release(nid, grant, outcome)
+
+    def _stop_taken_back(self) -> None:
+        """Admission took these nodes' slots back: ask their calls to stop between two steps (a
+        marker file the worker watches, ``stages.pipelines.interrupt``). A call that cannot stop
+        (no steps to stop between) runs to its end and counts as done."""
+        for nid in self.admission.to_stop():
+            if nid in self.flight_of and nid not in self.stopping:
+                self.stopping.add(nid)
+                interrupt.request_stop(self.store_root, self.dag.nodes[nid].key)
+
+    def _taken_back(self, nid: str) -> None:
+        """Stopped because its slot was taken back: not a failure; asked for again at once."""
+        node = self.dag.nodes[nid]
+        self.observer.event(f"{node.name}: its GPU was taken back for another studio; it runs again", "info")
+        self.state.mark_preempted(nid, time.time())
 
     def _done(self, nid: str, outcome: dict[str, Any]) -> None:
         self.report.artifacts[nid] = outcome["artifact"]
@@ -305,6 +350,8 @@ class Dispatcher:
             self.flight_of.pop(nid, None)
             return []
         flight = self._land(handle)
+        for carried in flight.nodes:
+            self._give_back(carried, "cancelled")
         self.backend.cancel(handle, force=flight.actor is None)
         return flight.nodes
 

@@ -157,6 +157,12 @@ class RunState:
             self.records[nid].error = error
         self.retry_at[nid] = at
 
+    def mark_preempted(self, nid: str, at: float) -> None:
+        """Its call was stopped because its slot was taken back: the attempt does not count, and it
+        is asked for again at once (nothing failed, nothing it finished is lost: it wrote nothing)."""
+        self.records[nid].attempts -= 1
+        self.retry_at[nid] = at
+
     def mark_system_failure(self, nid: str) -> int:
         """A worker or node went away: the attempt does not count; returns how often this happened."""
         self.records[nid].attempts -= 1

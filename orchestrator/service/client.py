@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.execution.admission import Grant, Request
+from orchestrator.execution.admission import Grant, Outcome, Request
 from orchestrator.execution.pools import ActorLoads
 from orchestrator.service.handle import service_handle  # noqa: F401  (re-exported for drivers)
 from orchestrator.service.settings import NAMESPACE
@@ -74,7 +74,7 @@ class ServiceAdmission:
         self.epoch = epoch
         self.clock = clock
         self.on_new_epoch = on_new_epoch  # given the nodes the new service will not see offered, before offering again
-        self.ran: set[str] = set()  # nodes whose grant came back with the seconds they ran
+        self.ran: set[str] = set()  # nodes whose grant came back finished ("done")
         self.offered: dict[str, dict[str, Any]] = {}  # node -> offer, not granted yet
         self.outbox: list[dict[str, Any]] = []  # offers not sent yet
         self.granted: dict[str, str] = {}  # node -> zone, granted, not yet dispatched
@@ -85,6 +85,7 @@ class ServiceAdmission:
         self.offers: dict[str, dict[str, Any]] = {}  # node -> its offer, until released
         self.last_exchange = float("-inf")
         self.cancelled = False
+        self.stopping: list[str] = []  # nodes whose slot the service took back, for the loop to stop
 
     # ---------------------------------------------------------------- the seam
 
@@ -109,21 +110,32 @@ class ServiceAdmission:
             return self.admit(request)
         return None
 
-    def release(self, node: str, grant: Grant) -> None:
+    def release(self, node: str, grant: Grant, outcome: Outcome) -> None:
+        if outcome == "preempted":  # the service took its slot back and queued it again: nothing to send
+            self.leased.pop(node, None)
+            return
+        self.offered.pop(node, None)  # taken back but it finished first: the service drops its queued copy
+        self.granted.pop(node, None)
         started = self.leased.pop(node, None)
         seconds = None if started is None else self.clock() - started
-        if seconds is not None and node in self.stage_of:
+        if seconds is not None and outcome == "done" and node in self.stage_of:
             self._learn(self.stage_of[node], seconds)
-        if seconds is not None:
-            self.ran.add(node)
+        if seconds is not None and outcome == "done":
+            self.ran.add(node)  # only finished nodes: a failed one runs again, and a new plan must place it
         self.offers.pop(node, None)
-        self.finished.append({"node": node, "seconds": seconds})
+        self.finished.append({"node": node, "seconds": seconds, "outcome": outcome})
 
     def tick(self) -> None:
         """The heartbeat: a run whose nodes all hold long grants (a half-hour video shot) still talks
         to the service, which would otherwise take it for a dead driver after ``LEASE_SECONDS`` and
         hand its slots to others while its calls still run."""
         self.sync()
+
+    def to_stop(self) -> list[str]:
+        """Nodes whose slot the service took back (fair share, rule 5): the loop stops their calls.
+        The service queued each again in its old place, so each waits for a grant as if offered."""
+        stopping, self.stopping = self.stopping, []
+        return stopping
 
     # ---------------------------------------------------------------- talking to the service
 
@@ -149,6 +161,10 @@ class ServiceAdmission:
             self._reoffer(answer["epoch"])
         # Grants in an answer from a new service are its own: taken, or it would hold their slots
         # for a driver that never uses them (a re-offer of a held node is ignored).
+        for node in answer.get("stop", []):
+            if node in self.leased:  # still running here: stop it; the service queued it again
+                self.stopping.append(node)
+                self.offered[node] = self.offers[node]
         for node, zone in answer["grants"]:
             if self.offered.pop(node, None) is not None:
                 self.granted[node] = zone
@@ -159,7 +175,8 @@ class ServiceAdmission:
 
     def close(self) -> None:
         """Hand back whatever this run still holds (a run that stopped early)."""
-        self.finished += [{"node": node, "seconds": None} for node in [*self.granted, *self.leased]]
+        held = [*self.granted, *self.leased]
+        self.finished += [{"node": node, "seconds": None, "outcome": "cancelled"} for node in held]
         self.granted.clear()
         self.leased.clear()
         self.sync(force=True)

@@ -27,6 +27,20 @@ robin; Kueue and YuniKorn share by the same idea per Kubernetes job, we share pe
    measured seconds when it finishes (:meth:`settle`). A studio whose tasks each hold a GPU for half
    an hour thus pays for them while it holds them; charged whole at the grant it would sit far
    below its weight over any window shorter than one of its tasks.
+5. Taking GPUs back (:meth:`reclaim`, only with ``Policy.preempt``; Kueue's fair-sharing preemption
+   and YARN's fair-scheduler preemption do the same per pod or container). A grant made while no
+   other studio waited was the only work-conserving choice, but a non-preemptive scheduler cannot
+   take it back when another studio queues, and a studio of 90-s shots then holds most of the
+   cluster for a whole shot. One measure decides both who is owed and who gives back: each waiting
+   studio's weighted max-min share of the GPUs the studios without a queue do not hold (the one the
+   replay reports against, :func:`water_fill`). A studio ``S`` whose request has waited
+   ``preempt_after_seconds`` and that holds at least one GPU less than its share takes one from a
+   studio ``H`` that holds at least one more than its share, if the grant rule itself (rule 2)
+   would give the slot to ``S`` rather than to ``H``'s head request, so a victim never wins its slot
+   straight back. The victim is ``H``'s youngest grant (least work lost) that has run at most
+   ``preempt_within_seconds`` and was never taken back before (each node is preempted at most
+   once, so no shot is taken back again and again). The victim is charged what it held and queued
+   again in its old place; the freed slot goes to ``S`` at once.
 """
 
 from __future__ import annotations
@@ -71,6 +85,9 @@ class Policy:
     max_jump: float = 30.0  # the most a priority can put a studio ahead of its fair share
     aging_seconds: float = 60.0  # one priority level gained per this many seconds waited
     horizon_seconds: float = 30.0  # a running grant is charged this far ahead of what it has run
+    preempt: bool = False  # take GPUs back from a studio over its share (rule 5); off: grants run to their end
+    preempt_after_seconds: float = 5.0  # how long a request waits for a free slot before it takes one back
+    preempt_within_seconds: float = 60.0  # a grant that has run longer is never taken back (too much lost)
 
     def weight(self, studio: str) -> float:
         return max(self.weights.get(studio, self.default_weight), 1e-9)
@@ -89,6 +106,11 @@ class FairShare:
         self.waiting: dict[str, list[_Waiting]] = {}  # studio -> its requests, in serving order
         self.running: dict[tuple[str, str], Request] = {}  # (job, node) -> granted request
         self.meters: dict[str, _RunningMeter] = {}  # studio -> what its running grants have cost so far
+        self.granted: dict[tuple[str, str], tuple[_Waiting, float]] = {}  # (job, node) -> its queue entry, when
+        self.preempted: set[tuple[str, str]] = set()  # taken back once: never again
+        self.capacity: dict[str, int] = {}  # kind -> slots there are (set by the owner; used with ``preempt``)
+        self.held: dict[tuple[str, str], int] = {}  # (studio, kind) -> running grants
+        self.queued_of: dict[tuple[str, str], int] = {}  # (studio, kind) -> queued requests
         self._seq = 0
 
     # ---------------------------------------------------------------- the queue
@@ -100,7 +122,7 @@ class FairShare:
         self._seq += 1
         item = _Waiting(request, self._seq, self.clock())
         item.order = self._order_key(item)
-        bisect.insort(self.waiting.setdefault(request.studio, []), item, key=lambda w: w.order)
+        self._enqueue(item)
 
     def withdraw(self, job: str) -> list[Request]:
         """Drop a job's queued requests (cancelled, or its driver went away); returns them."""
@@ -108,37 +130,145 @@ class FairShare:
         for studio, items in self.waiting.items():
             dropped += [w.request for w in items if w.request.job == job]
             self.waiting[studio] = [w for w in items if w.request.job != job]
+        for r in dropped:
+            self._count(self.queued_of, r, -1)
         return dropped
 
+    def withdraw_node(self, job: str, node: str) -> bool:
+        """Drop one queued request (a node taken back that finished anyway before it could stop)."""
+        items = self.waiting.get(next((s for s, ws in self.waiting.items() if any(
+            w.request.job == job and w.request.node == node for w in ws)), ""), [])  # fmt: skip
+        for w in items:
+            if w.request.job == job and w.request.node == node:
+                items.remove(w)
+                self._count(self.queued_of, w.request, -1)
+                return True
+        return False
+
     def grant(self, fits: Callable[[Request], bool]) -> Request | None:
-        """The next request to run among those ``fits`` says have a free slot; charged its estimate."""
-        best: tuple[float, int, str] | None = None
+        """The next request to run among those ``fits`` says have a free slot; charged its estimate.
+
+        With ``preempt``, studios below their share (rule 5's measure) are served before the others,
+        so a grant never takes a studio past its share while another waits below its own: the grant
+        and the preemption rule then agree on who is owed a slot."""
+        best: tuple[int, float, int, str] | None = None
         chosen: _Waiting | None = None
+        shares: dict[str, tuple[dict[str, float], set[str]]] = {}
         for studio, items in self.waiting.items():
             head = self._head(items, fits)
             if head is None:
                 continue
-            score = self.virtual_time(studio) - self.policy.bonus(head.request.priority)
-            key = (score, head.seq, studio)
+            kind = head.request.kind
+            if self.policy.preempt and kind in self.capacity and kind not in shares:
+                shares[kind] = self.shares(kind)
+            share = shares[kind][0] if kind in shares else {}
+            over = int(studio in share and self.held.get((studio, kind), 0) >= share[studio])
+            key = (over, self._score(studio, head.request), head.seq, studio)
             if best is None or key < best:
                 best, chosen = key, head
         if chosen is None:
             return None
-        request = chosen.request
-        self.waiting[request.studio].remove(chosen)  # near the front: the head, or close to it
-        self.running[(request.job, request.node)] = request
-        cost = max(request.cost, MIN_CHARGE)
-        self._meter(request.studio).start((request.job, request.node), self.clock(), cost, self.policy.horizon_seconds)
-        return request
+        return self._start(chosen)
 
     def settle(self, job: str, node: str, seconds: float | None) -> Request | None:
         """The granted node finished (or was given back): replace its estimate by what it used."""
         request = self.running.pop((job, node), None)
         if request is None:
             return None
+        self.granted.pop((job, node), None)
+        self._count(self.held, request, -1)
         ran = self._meter(request.studio).stop((job, node), self.clock())
         self._charge(request.studio, max(seconds if seconds is not None else ran, MIN_CHARGE))
         return request
+
+    def reclaim(
+        self, capacity: int, fits: Callable[[Request, Request], bool] = lambda waiting, running: True, kind: str = "gpu"
+    ) -> tuple[Request, Request] | None:
+        """Rule 5: one slot of ``kind`` taken back, as (the request now granted, the grant taken back),
+        or None. ``capacity``: the slots of ``kind`` there are; ``fits(w, r)``: whether waiting request
+        ``w`` may run in the slot running grant ``r`` holds (its zone). The victim is already queued
+        again, the winner already granted: the caller moves the slot and stops the victim's work."""
+        if not self.policy.preempt:
+            return None
+        now = self.clock()
+        self.capacity[kind] = capacity
+        share, waiting = self.shares(kind)
+        if len(waiting) < 2:
+            return None  # one studio waiting: the GPUs the others hold are theirs (they queue nothing)
+        held = {s: self.held.get((s, kind), 0) for s in waiting}
+        over = {h: held[h] / self.policy.weight(h) for h in waiting if held[h] - 1 >= share[h]}
+        if not over:
+            return None
+        victims = self._victims(over, now, kind)
+        if not victims:
+            return None
+        takers = [s for s in waiting if held[s] + 1 <= share[s]]
+        for taker in sorted(takers, key=lambda s: (self._score(s, self.waiting[s][0].request), s)):
+            for item in self.waiting[taker]:
+                if item.request.kind != kind or now - item.since < self.policy.preempt_after_seconds:
+                    continue
+                victim = next((v for v in victims if fits(item.request, v)), None)
+                if victim is not None:
+                    self._take_back(victim)
+                    return self._start(item), victim
+        return None
+
+    def shares(self, kind: str) -> tuple[dict[str, float], set[str]]:
+        """Rule 5's measure: each waiting studio's weighted max-min share of the ``kind`` slots that
+        studios without a queue do not hold (none owed more than it holds plus queues), and the
+        studios waiting."""
+        waiting = {s for (s, k), n in self.queued_of.items() if k == kind and n > 0}
+        others = sum(n for (s, k), n in self.held.items() if k == kind and s not in waiting)
+        # In name order: the shares' float sums must not depend on the process's string hashing.
+        demand = {s: self.held.get((s, kind), 0) + self.queued_of[(s, kind)] for s in sorted(waiting)}
+        weights = {s: self.policy.weight(s) for s in waiting}
+        return water_fill(demand, weights, self.capacity.get(kind, 0) - others), waiting
+
+    def _victims(self, over: dict[str, float], now: float, kind: str) -> list[Request]:
+        """The grants that may be taken back, best first: of the studios over their share, the one
+        holding the most per weight first, and in it the youngest grant (least work lost); never one
+        taken back before or run past ``preempt_within_seconds``. (The grant rule serves studios
+        below their share first, so the freed slot is the taker's by the same rule that grants it.)"""
+        ranked = [
+            ((-over[entry.request.studio], -start), entry.request)
+            for key, (entry, start) in self.granted.items()
+            if entry.request.studio in over and entry.request.kind == kind and key not in self.preempted
+            and now - start <= self.policy.preempt_within_seconds
+        ]  # fmt: skip
+        return [request for _, request in sorted(ranked, key=lambda pair: pair[0])]
+
+    def _take_back(self, victim: Request) -> None:
+        """Stop charging the victim for its slot (it pays what it held) and queue it again in its old place."""
+        key = (victim.job, victim.node)
+        entry, start = self.granted[key]
+        self.settle(victim.job, victim.node, self.clock() - start)
+        self.preempted.add(key)
+        self._enqueue(entry)
+
+    def _enqueue(self, item: _Waiting) -> None:
+        bisect.insort(self.waiting.setdefault(item.request.studio, []), item, key=lambda w: w.order)
+        self._count(self.queued_of, item.request, +1)
+
+    @staticmethod
+    def _count(counts: dict[tuple[str, str], int], request: Request, delta: int) -> None:
+        key = (request.studio, request.kind)
+        counts[key] = counts.get(key, 0) + delta
+
+    def _start(self, chosen: _Waiting) -> Request:
+        request = chosen.request
+        self.waiting[request.studio].remove(chosen)  # near the front: the head, or close to it
+        self._count(self.queued_of, request, -1)
+        self._count(self.held, request, +1)
+        key = (request.job, request.node)
+        self.running[key] = request
+        self.granted[key] = (chosen, self.clock())
+        cost = max(request.cost, MIN_CHARGE)
+        self._meter(request.studio).start(key, self.clock(), cost, self.policy.horizon_seconds)
+        return request
+
+    def _score(self, studio: str, request: Request) -> float:
+        """The grant rule's order (rule 2): lower is served first."""
+        return self.virtual_time(studio) - self.policy.bonus(request.priority)
 
     # ---------------------------------------------------------------- views
 
@@ -267,3 +397,28 @@ class _RunningMeter:
                 continue  # stopped, or already there
             self._leave(*entry)
             self._enter(key, phase, *entry[1:])
+
+
+def water_fill(
+    demand: dict[str, float], weight: dict[str, float], capacity: float, floor: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Weighted max-min fair shares of ``capacity``: nobody gets more than its demand, nobody less than
+    its floor (what it holds and cannot be asked to give back), the rest by weight.
+
+    Each share is ``min(demand, max(floor, level x weight))`` for the one ``level`` at which they add
+    up to ``capacity`` (or everyone's demand, if that is less); the sum is piecewise linear in the
+    level, so it is solved exactly between the breakpoints."""
+    floor = {s: min(floor.get(s, 0.0), demand[s]) for s in demand} if floor else dict.fromkeys(demand, 0.0)
+
+    def shares(level: float) -> dict[str, float]:
+        return {s: min(demand[s], max(floor[s], level * weight[s])) for s in demand}
+
+    points = sorted({0.0} | {floor[s] / weight[s] for s in demand} | {demand[s] / weight[s] for s in demand})
+    low = 0.0
+    for high in points:
+        if sum(shares(high).values()) >= capacity:
+            a, b = sum(shares(low).values()), sum(shares(high).values())
+            level = high if b == a else low + (capacity - a) / (b - a) * (high - low)
+            return shares(max(level, 0.0))
+        low = high
+    return shares(points[-1])  # capacity exceeds every demand: each gets all it wants

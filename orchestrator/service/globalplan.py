@@ -36,8 +36,7 @@ class GlobalPlan:
         self.lost: set[str] = set()
         self.placements = 0  # global placements made (for status and tests)
         self.last_placer: Any = None
-        self.warm: dict[str, set[str]] = {}  # zone -> models a live pool there has loaded
-        self.warm_gpus: dict[tuple[str, str], int] = {}  # (zone, model) -> GPUs holding it in memory
+        self.warm_gpus: dict[tuple[str, str], int] = {}  # (zone, model) -> GPUs a live pool holds it on
 
     def place(
         self,
@@ -47,18 +46,15 @@ class GlobalPlan:
         *,
         done: Iterable[str] = (),
         exclude: Iterable[str] = (),
-        warm: dict[str, set[str]] | None = None,
         warm_gpus: dict[tuple[str, str], int] | None = None,
     ) -> Placement:
         """Add (or refresh) a job, place every active job again, and return this job's placement.
 
-        ``warm``: the models the service's pools hold per zone; the placer sees their weights as on
-        those zones' disks, so work goes where its model is already loaded unless that costs more.
-        ``warm_gpus``: how many GPUs per (zone, model) hold it in memory (the pools' actors); that
-        many of the zone's GPUs start the plan with it loaded, so their first task pays no load.
+        ``warm_gpus``: how many GPUs per (zone, model) hold it in memory (the service's pool actors,
+        ``PoolRegistry.warm_gpus``). That many of the zone's GPUs start the plan with it loaded, so
+        their first task pays no load, and its weights count as on that zone's disk (a pool that
+        loaded them read them there), so work goes where its model is loaded unless that costs more.
         """
-        if warm is not None:
-            self.warm = warm
         if warm_gpus is not None:
             self.warm_gpus = warm_gpus
         job = self.jobs.get(job_id)
@@ -85,12 +81,21 @@ class GlobalPlan:
         self.last_placer = next(iter(placements.values())).placer if placements else None
         return placements
 
+    def warm_models(self) -> dict[str, set[str]]:
+        """Zone -> the models a live pool there holds (derived from ``warm_gpus``: one source)."""
+        warm: dict[str, set[str]] = {}
+        for (zone, model), gpus in self.warm_gpus.items():
+            if gpus > 0:
+                warm.setdefault(zone, set()).add(model)
+        return warm
+
     def _topology(self) -> Any:
         """The cluster's topology with each zone's warm models added to the weights on its disks."""
-        if not self.warm:
+        warm = self.warm_models()
+        if not warm:
             return self.topology
         zones = [
-            z.model_copy(update={"weights": sorted(set(z.weights) | self.warm.get(z.name, set()))})
+            z.model_copy(update={"weights": sorted(set(z.weights) | warm.get(z.name, set()))})
             for z in self.topology.zones
         ]
         return self.topology.model_copy(update={"zones": zones})

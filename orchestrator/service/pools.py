@@ -85,27 +85,18 @@ class PoolRegistry:
             for k, s in self.specs.items() if self.actors.get(k)
         ]  # fmt: skip
 
-    def warm_models(self) -> dict[str, set[str]]:
-        """Zone -> the models a live pool there has loaded (so their weights are on that zone's disks)."""
-        warm: dict[str, set[str]] = {}
-        for _, spec in self._live_specs():
-            model = _model_of(spec)
-            if model:
-                warm.setdefault(spec["zone"], set()).add(model)
-        return warm
-
     def warm_gpus(self) -> dict[tuple[str, str], int]:
         """(zone, model) -> the live pool actors holding it in memory: the global plan starts that many
-        of the zone's GPUs with the model loaded. A stage without named weights is named as the
-        plan names it, ``stage/backend``."""
+        of the zone's GPUs with the model loaded, and counts its weights as on that zone's disk
+        (``GlobalPlan.warm_models``). A stage without named weights is named as the plan names it,
+        ``stage/backend``."""
         warm: dict[tuple[str, str], int] = {}
-        for key, spec in self._live_specs():
+        for key, spec in self.specs.items():
+            if not self.actors.get(key) or not spec.get("zone"):
+                continue
             model = _model_of(spec) or f"{spec['stage']}/{spec['backend']}"
             warm[(spec["zone"], model)] = warm.get((spec["zone"], model), 0) + len(self.actors[key])
         return warm
-
-    def _live_specs(self) -> list[tuple[str, dict[str, Any]]]:
-        return [(key, spec) for key, spec in self.specs.items() if self.actors.get(key) and spec.get("zone")]
 
     # ---------------------------------------------------------------- durability
 

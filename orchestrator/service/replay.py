@@ -30,6 +30,10 @@ why a ratio is off; neither replaces it, because neither is the whole truth:
    ``longest_task`` (the studio's longest task granted while it was contended): a studio contended
    for a few seconds in all compares a few GPU-seconds, and SFQ bounds a backlogged flow's lag by
    one of its longest tasks (plus a share of the others') per backlogged interval.
+
+With ``Policy.preempt`` (fairshare rule 5, ``fair_share.preempt``, off in every shipped profile)
+the replay takes GPUs back as the policy says, as the live service does with it on: the victim's work so far
+is lost (``lost_gpu_seconds``), its finish void, and it runs again from the start when granted.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from orchestrator.service.fairshare import FairShare, Policy, Request
+from orchestrator.service.fairshare import FairShare, Policy, Request, water_fill
 from stages.errors import InputError
 
 TOLERANCE = 0.10  # the issue's target: each share within ±10% of its weight while contended
@@ -97,6 +101,10 @@ def replay(scenario: Any, policy: Policy | None = None, *, at_once: bool = False
         "all_waiting": _all_waiting_shares(sim, names, weights),
         "studios": rows,
         "within_tolerance": all(r["ratio"] is None or abs(r["ratio"] - 1) <= TOLERANCE for r in rows),
+        "preempt": policy.preempt,
+        "preemptions": sim.preemptions,
+        "lost_gpu_seconds": sim.lost,
+        "gpu_seconds": sum(sim.used.values()),
     }
 
 
@@ -136,6 +144,7 @@ class Replay:
 
     def __init__(self, w: Any, studio: list[str], fair: FairShare, gpus: int) -> None:
         self.w, self.studio, self.fair, self.free, self.gpus = w, studio, fair, gpus, gpus
+        fair.capacity["gpu"] = gpus  # the one pool the shares of rule 5 divide
         self.entitled: dict[str, float] = {}  # studio -> GPU-seconds fair share gave it while contended
         self.all_used: dict[str, float] = {}  # studio -> GPU-seconds while every studio had work waiting
         self.all_time = 0.0
@@ -152,24 +161,31 @@ class Replay:
         self.used: dict[str, float] = {}
         self.contended: dict[str, float] = {}
         self.contended_time = 0.0
+        self.finishing: dict[int, int] = {}  # running GPU task -> the order of its finish event
+        self.started: dict[int, float] = {}  # running GPU task -> when it started
+        self.lost = 0.0  # GPU-seconds of work thrown away by preemption
+        self.preemptions = 0
         self._order = 0
 
-    def push(self, t: float, kind: int, x: int) -> None:
+    def push(self, t: float, kind: int, x: int) -> int:
         self._order += 1
         heapq.heappush(self.events, (t, self._order, kind, x))
+        return self._order
 
     def run(self) -> None:
         for j, arrival in enumerate(self.w.job_arrival):
             self.push(arrival, 0, j)
         while self.events:
-            t, _, kind, x = heapq.heappop(self.events)
+            t, order, kind, x = heapq.heappop(self.events)
+            if kind == 2 and self.finishing.get(x) != order:
+                continue  # the task was taken back: its finish is void
             self._account(t)
             if kind == 0:
                 for root in self.w.job_roots[x]:
                     self._ready(root)
-            else:
+            elif kind in (1, 2):
                 self._finish(x, gpu=kind == 2)
-            self._grant()
+            self._grant()  # kind 3: a request has waited long enough to take a GPU back
 
     def _ready(self, t: int) -> None:
         j = self.w.job[t]
@@ -178,20 +194,42 @@ class Replay:
             return
         request = Request(str(j), self.studio[j], str(t), "gpu", None, self.w.work[t], self.w.job_priority[j])
         self.fair.submit(request)
+        if self.fair.policy.preempt:
+            self.push(self.now + self.fair.policy.preempt_after_seconds, 3, t)
 
     def _grant(self) -> None:
         while self.free > 0:
             request = self.fair.grant(lambda r: True)
             if request is None:
-                return
-            if request.studio in self.contended_now:
-                self.longest[request.studio] = max(self.longest.get(request.studio, 0.0), request.cost)
-            if not self._others_queued(request.studio):  # the only work-conserving choice:
-                self.uncontested.add(int(request.node))  # its GPU is its studio's until the task ends
-                self.floor[request.studio] = self.floor.get(request.studio, 0) + 1
+                break
             self.free -= 1
-            self.running[request.studio] = self.running.get(request.studio, 0) + 1
-            self.push(self.now + request.cost, 2, int(request.node))
+            self._begin(request)
+        while self.free == 0 and (pair := self.fair.reclaim(self.gpus)) is not None:
+            taker, victim = pair
+            self._take_back(int(victim.node))
+            self._begin(taker)  # the victim's GPU, at once
+
+    def _begin(self, request: Request) -> None:
+        t = int(request.node)
+        if request.studio in self.contended_now:
+            self.longest[request.studio] = max(self.longest.get(request.studio, 0.0), request.cost)
+        if not self._others_queued(request.studio):  # the only work-conserving choice:
+            self.uncontested.add(t)  # its GPU is its studio's until the task ends
+            self.floor[request.studio] = self.floor.get(request.studio, 0) + 1
+        self.running[request.studio] = self.running.get(request.studio, 0) + 1
+        self.started[t] = self.now
+        self.finishing[t] = self.push(self.now + request.cost, 2, t)
+
+    def _take_back(self, t: int) -> None:
+        """A running task preempted: its work so far is lost, its finish void (it was queued again)."""
+        studio = self.studio[self.w.job[t]]
+        self.finishing.pop(t, None)
+        self.lost += self.now - self.started.pop(t)
+        self.preemptions += 1
+        self.running[studio] -= 1
+        if t in self.uncontested:
+            self.uncontested.discard(t)
+            self.floor[studio] -= 1
 
     def _others_queued(self, studio: str) -> bool:
         return any(items for s, items in self.fair.waiting.items() if s != studio)
@@ -205,6 +243,8 @@ class Replay:
                 self.floor[self.studio[j]] -= 1
             self.free += 1
             self.running[self.studio[j]] -= 1
+            self.finishing.pop(t, None)
+            self.started.pop(t, None)
         for s in self.w.succs[t]:
             self.left[s] -= 1
             if self.left[s] == 0:
@@ -250,28 +290,3 @@ class Replay:
             self.contended[name] = self.contended.get(name, 0.0) + self.running.get(name, 0) * dt
             self.studio_time[name] = self.studio_time.get(name, 0.0) + dt
         self.contended_now = set(waiting)
-
-
-def water_fill(
-    demand: dict[str, float], weight: dict[str, float], capacity: float, floor: dict[str, float] | None = None
-) -> dict[str, float]:
-    """Weighted max-min fair shares of ``capacity``: nobody gets more than its demand, nobody less than
-    its floor (what it holds and cannot be asked to give back), the rest by weight.
-
-    Each share is ``min(demand, max(floor, level x weight))`` for the one ``level`` at which they add
-    up to ``capacity`` (or everyone's demand, if that is less); the sum is piecewise linear in the
-    level, so it is solved exactly between the breakpoints."""
-    floor = {s: min(floor.get(s, 0.0), demand[s]) for s in demand} if floor else dict.fromkeys(demand, 0.0)
-
-    def shares(level: float) -> dict[str, float]:
-        return {s: min(demand[s], max(floor[s], level * weight[s])) for s in demand}
-
-    points = sorted({0.0} | {floor[s] / weight[s] for s in demand} | {demand[s] / weight[s] for s in demand})
-    low = 0.0
-    for high in points:
-        if sum(shares(high).values()) >= capacity:
-            a, b = sum(shares(low).values()), sum(shares(high).values())
-            level = high if b == a else low + (capacity - a) / (b - a) * (high - low)
-            return shares(max(level, 0.0))
-        low = high
-    return shares(points[-1])  # capacity exceeds every demand: each gets all it wants

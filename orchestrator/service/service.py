@@ -48,6 +48,8 @@ class KaipaiService:
         self.slots = Slots(self.settings.slots)
         self.queue = JobQueue(self.settings.max_running_jobs)
         self.grants: dict[str, list[tuple[str, str]]] = {}  # job -> (node, zone) granted, not yet picked up
+        self.stops: dict[str, list[str]] = {}  # job -> nodes whose slot was taken back, not yet told
+        self.preemptions = 0  # grants taken back since this service started (fair share, rule 5)
         self.leases: dict[tuple[str, str], dict[str, Any]] = {}  # (job, node) -> zone, kind, stage, since
         self.stage_of: dict[tuple[str, str], str] = {}
         self.last_seen: dict[str, float] = {}
@@ -94,7 +96,8 @@ class KaipaiService:
     ) -> dict[str, Any]:
         """The driver's one call per loop: new ready nodes in, finished ones back, grants out.
 
-        ``offers``: {node, stage, kind, zone, cost}; ``finished``: {node, seconds}. The answer carries
+        ``offers``: {node, stage, kind, zone, cost}; ``finished``: {node, seconds, outcome} (``outcome``:
+        done, failed or cancelled; only a done node counts as done in the global plan). The answer carries
         the epoch, so a driver that sees it change offers again everything it still waits for.
         """
         now = time.time()
@@ -103,7 +106,7 @@ class KaipaiService:
         if record is None or record.state == "CANCELLED":
             return {"epoch": self.epoch, "grants": [], "cancelled": record is not None, "unknown": record is None}
         for item in finished or []:
-            self._release(job_id, item["node"], item.get("seconds"))
+            self._release(job_id, item["node"], item.get("seconds"), item.get("outcome"))
         for offer in offers or []:
             self._offer(record, offer)
         self._expire_leases(now)
@@ -115,7 +118,8 @@ class KaipaiService:
         if grants and record.state == "QUEUED":
             self.registry.update(job_id, state="RUNNING", started=now)
         self._export()
-        return {"epoch": self.epoch, "grants": grants, "cancelled": False, "unknown": False}
+        stop = self.stops.pop(job_id, [])
+        return {"epoch": self.epoch, "grants": grants, "stop": stop, "cancelled": False, "unknown": False}
 
     def progress(self, job_id: str, stages: dict[str, dict[str, int]], estimate_left: float | None) -> None:
         if job_id in self.registry.jobs:
@@ -176,8 +180,7 @@ class KaipaiService:
             self.plan = GlobalPlan(topology, self.settings.placement_policy)
         self.slots.lost |= set(exclude)
         self.plan.lose(exclude)
-        warm, warm_gpus = self.pools.warm_models(), self.pools.warm_gpus()
-        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude, warm=warm, warm_gpus=warm_gpus)
+        placement = self.plan.place(job_id, dag, profile, done=done, exclude=exclude, warm_gpus=self.pools.warm_gpus())
         self._allocate()
         return placement
 
@@ -227,6 +230,7 @@ class KaipaiService:
             "charged": dict(self.fair.charged),
             "weights": weights,
             "max_running_jobs": self.queue.limit,
+            "preemptions": self.preemptions,
             "jobs": [{**r.to_json(), "admitted": self.queue.is_admitted(r.id)} for r in self.registry.jobs.values()],
         }
 
@@ -285,22 +289,49 @@ class KaipaiService:
         """Admit what the job queue has room for, then hand out every free slot, one fair-share pick at a time."""
         for job_id in self.queue.fill(self._admission_candidates(), self._admission_rank):
             self._mark_admitted(job_id)
+        if self.fair.policy.preempt:
+            gpus = self.slots.capacity.items()
+            self.fair.capacity["gpu"] = sum(n for (z, k), n in gpus if k == "gpu" and z not in self.slots.lost)
         while True:
             request = self.fair.grant(lambda r: self.queue.is_admitted(r.job) and self.slots.fits(self._planned(r)))
             if request is None:
+                break
+            self._lease(request, self.slots.take(self._planned(request)))
+        while self.fair.policy.preempt:
+            pair = self.fair.reclaim(self.fair.capacity.get("gpu", 0), self._fits_slot_of)
+            if pair is None:
                 return
-            zone = self.slots.take(self._planned(request))
+            taker, victim = pair
+            lease = self.leases.pop((victim.job, victim.node))  # its slot is the taker's from now
+            self.stage_of.pop((victim.job, victim.node), None)
             if self.plan is not None:
-                self.plan.started(request.job, request.node, zone)
-            stage = self.stage_of.get((request.job, request.node), "")
-            self.leases[(request.job, request.node)] = {
-                "zone": zone,
-                "kind": request.kind,
-                "stage": stage,
-                "studio": request.studio,
-                "since": time.time(),
-            }
-            self.grants.setdefault(request.job, []).append((request.node, zone))
+                self.plan.ended(victim.job, victim.node, finished=False)
+            self.stops.setdefault(victim.job, []).append(victim.node)  # its driver stops the call
+            self.preemptions += 1
+            self._lease(taker, lease["zone"])
+
+    def _lease(self, request: Request, zone: str) -> None:
+        """``request`` holds a slot of ``zone`` from now; its driver picks the grant up with its next call."""
+        if self.plan is not None:
+            self.plan.started(request.job, request.node, zone)
+        stage = self.stage_of.get((request.job, request.node), "")
+        self.leases[(request.job, request.node)] = {
+            "zone": zone,
+            "kind": request.kind,
+            "stage": stage,
+            "studio": request.studio,
+            "since": time.time(),
+        }
+        self.grants.setdefault(request.job, []).append((request.node, zone))
+
+    def _fits_slot_of(self, waiting: Request, running: Request) -> bool:
+        """Whether a waiting request may take the slot a running grant holds: same kind, and the zone
+        the plan gives it (or any, if unplaced); admitted jobs only."""
+        lease = self.leases.get((running.job, running.node))
+        if lease is None or not self.queue.is_admitted(waiting.job):
+            return False
+        zone = self._planned(waiting).zone
+        return lease["kind"] == waiting.kind and (zone is None or zone == lease["zone"])
 
     def _mark_admitted(self, job_id: str) -> None:
         """When the job first took its place among the running ones (kept when its driver or the service restarts)."""
@@ -308,18 +339,27 @@ class KaipaiService:
         if record is not None and record.admitted_at is None:
             self.registry.update(job_id, admitted_at=time.time())
 
-    def _release(self, job_id: str, node: str, seconds: float | None) -> None:
+    def _release(self, job_id: str, node: str, seconds: float | None, outcome: str | None = None) -> None:
+        """A grant came back: its slot is free and the seconds it held are charged. ``outcome`` (the
+        driver's ``Outcome``) says whether the node finished; a driver that sends none (an older one)
+        is taken to have finished every node that ran."""
+        if outcome == "preempted":
+            return  # its lease went to another studio when it was taken back; the driver sends none
         lease = self.leases.pop((job_id, node), None)
         if lease is None:
+            if outcome == "done":  # taken back, but it finished before it could stop: not to run again
+                self.fair.withdraw_node(job_id, node)
             return
         self.slots.give(lease["zone"], lease["kind"])
         charged = None if seconds is None else seconds * self._kind_weight(lease["kind"])
         self.fair.settle(job_id, node, charged)
         self.stage_of.pop((job_id, node), None)
         if self.plan is not None:
-            self.plan.ended(job_id, node, finished=seconds is not None)
+            finished = outcome == "done" if outcome is not None else seconds is not None
+            self.plan.ended(job_id, node, finished=finished)
         if seconds is not None:
-            entry = {**lease, "job": job_id, "node": node, "seconds": seconds, "finish": time.time()}
+            entry = {**lease, "job": job_id, "node": node, "seconds": seconds, "outcome": outcome}
+            entry["finish"] = time.time()
             self.usage.append(entry)
             del self.usage[:-USAGE_LOG_LIMIT]
             self.metrics.task_seconds(lease["studio"], lease["zone"], lease["stage"], lease["kind"], seconds)
@@ -354,6 +394,7 @@ class KaipaiService:
     def _drop(self, job_id: str) -> None:
         self.fair.withdraw(job_id)
         self.grants.pop(job_id, None)
+        self.stops.pop(job_id, None)
         for job, node in [k for k in self.leases if k[0] == job_id]:
             self._release(job, node, None)
 

@@ -20,4 +20,7 @@ def policy_of(settings: FairShareSettings) -> Policy:
         max_jump=settings.max_jump,
         aging_seconds=settings.aging_seconds,
         horizon_seconds=settings.horizon_seconds,
+        preempt=settings.preempt,
+        preempt_after_seconds=settings.preempt_after_seconds,
+        preempt_within_seconds=settings.preempt_within_seconds,
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from stages.pipelines import interrupt
 from stages.pipelines.loading import LoadedModel, load_pretrained
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ class TextToImage(LoadedModel):
                 kwargs["negative_prompt"] = [r.negative_prompt for _, r in members]
             if self.uses_reference and all(r.reference is not None for _, r in members):
                 kwargs["ip_adapter_image"] = [r.reference for _, r in members]
-            output = self.pipe(**kwargs)
+            output = interrupt.call(self.pipe, ", ".join(r.unit for _, r in members), **kwargs)
             for (index, _), image in zip(members, output.images, strict=True):
                 images[index] = image
         return [images[i] for i in range(len(requests))]

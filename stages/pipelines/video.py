@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from stages.pipelines import interrupt
 from stages.pipelines.loading import LoadedModel, load_pretrained
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class ImageToVideo(LoadedModel):
                 kwargs["frame_rate"] = self.kind.fps
             if self.settings.tiny:
                 kwargs["max_sequence_length"] = 16
-            frames = self.pipe(**kwargs).frames
+            frames = interrupt.call(self.pipe, ", ".join(r.unit for _, r in members), **kwargs).frames
             for (index, _), video in zip(members, frames, strict=True):
                 results[index] = video
         return [results[i] for i in range(len(requests))]

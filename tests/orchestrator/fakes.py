@@ -63,6 +63,10 @@ class FakeStage(Stage):
             time.sleep(self.options.sleep)
         if unit in self.options.fail:
             raise ValueError(f"fake failure in {self.name} {unit}")
+        from stages.pipelines import interrupt
+
+        if interrupt.requested():  # as a diffusers loop stops between two steps when its GPU is taken back
+            raise interrupt.Preempted(unit)
         if unit in self.options.disk_full:
             import errno
 

@@ -10,7 +10,7 @@ from orchestrator.execution.pools import RunPools
 from orchestrator.placement.topology import Topology, Zone
 from orchestrator.progress import QuietProgress
 from tests.orchestrator.conftest import fake_profile
-from tests.orchestrator.execution.inprocess import InProcessBackend
+from tests.orchestrator.execution.inprocess import Call, InProcessBackend
 from tests.orchestrator.fakes import fake_worker_factory
 from tests.orchestrator.storyboards import make_storyboard
 
@@ -83,6 +83,7 @@ class Rationed:
         self.busy: str | None = None
         self.refused = 0
         self.released: list[str] = []
+        self.outcomes: list[tuple[str, str]] = []  # (node, outcome) in the order the grants came back
 
     def admit(self, request):
         if self.busy is not None:
@@ -91,13 +92,52 @@ class Rationed:
         self.busy = request.node
         return Grant("service-zone", lease=f"lease-{request.node}")
 
-    def release(self, node, grant):
+    def release(self, node, grant, outcome):
         assert grant.lease == f"lease-{node}" and self.busy == node
         self.busy = None
         self.released.append(node)
+        self.outcomes.append((node, outcome))
 
     def tick(self):
         self.ticks_while_busy = getattr(self, "ticks_while_busy", 0) + (self.busy is not None)
+
+    def to_stop(self):
+        return []
+
+
+class TakesBack(Rationed):
+    """Takes the slot of the first ``stage`` node it granted back once, while its call runs."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__()
+        self.stage, self.victim, self.asked = stage, None, False
+
+    def admit(self, request):
+        grant = super().admit(request)
+        if grant is not None and self.victim is None and request.stage == self.stage:
+            self.victim = request.node
+        return grant
+
+    def to_stop(self):
+        if self.victim is not None and not self.asked and self.busy == self.victim:
+            self.asked = True
+            return [self.victim]
+        return []
+
+
+class Deferred(InProcessBackend):
+    """Calls run when the loop waits for them, not when sent: the loop can ask one to stop meanwhile."""
+
+    def _call(self, fn, *args):
+        return Call(value=(fn, args))
+
+    def wait(self, handles, timeout, *, every=False):
+        for handle in handles:
+            if isinstance(handle.value, tuple):
+                fn, args = handle.value
+                done = InProcessBackend._call(fn, *args)
+                handle.value, handle.error = done.value, done.error
+        return list(handles)
 
 
 def test_admission_decides_when_and_where_each_node_runs(job, profile, tmp_path):
@@ -108,6 +148,34 @@ def test_admission_decides_when_and_where_each_node_runs(job, profile, tmp_path)
     assert admission.ticks_while_busy > 0  # it heard from the run while a node held its one slot
     assert {t.zone for t in backend.tasks} == {"service-zone"}
     assert {r.zone for r in report.records.values()} == {"service-zone"}
+
+
+def test_each_grant_comes_back_saying_whether_its_node_finished(job, fakes, tmp_path):
+    flaky = tmp_path / "flaky"
+    flaky.mkdir()
+    profile = fake_profile({"keyframe": {"flaky_dir": str(flaky)}, "motion": {"fail": ["ep01-s01-sh002"]}}, retries=1)
+    admission = Rationed()
+    dag, report, _, _ = run_inprocess(job, profile, tmp_path / "store", admission=admission)
+    keyframe = next(nid for nid in dag.nodes if nid.startswith("keyframe:"))
+    assert [o for n, o in admission.outcomes if n == keyframe] == ["failed", "done"]  # its retry, then done
+    assert [o for n, o in admission.outcomes if n == "motion:ep01-s01-sh002"] == ["failed", "failed"]
+    done = {n for n, o in admission.outcomes if o == "done"}
+    assert done == {nid for nid, r in report.records.items() if r.status == "done"}
+
+
+def test_a_node_whose_slot_is_taken_back_stops_runs_again_and_the_run_succeeds(job, profile, tmp_path):
+    admission = TakesBack("keyframe")
+    store = tmp_path / "store"
+    dag, report, observer, backend = run_inprocess(job, profile, store, admission=admission, backend=Deferred())
+    victim = admission.victim
+    assert victim is not None and admission.asked
+    assert [o for n, o in admission.outcomes if n == victim] == ["preempted", "done"]  # not failed: run again
+    assert "failed" not in {o for _, o in admission.outcomes}
+    assert report.ok and report.records[victim].status == "done" and report.records[victim].attempts == 1
+    assert report.artifacts[victim].file().exists()  # its artifact, made by the second call
+    assert sum(1 for t in backend.tasks if t.key == dag.nodes[victim].key) == 2
+    assert not list((store / ".interrupt").glob("*"))  # the stop marker is gone once the call stopped
+    assert any("taken back" in message for _, message in observer.events)
 
 
 def test_a_pool_provider_replaces_the_runs_own_pools(job, fakes, tmp_path):

@@ -55,7 +55,7 @@ def test_a_node_waits_for_its_grant_and_gives_the_slot_back(direct):
     clock.tick()
     assert second.admit(Request("m1", "keyframe", ZONES[0], 1.0)) is None  # the zone's one gpu slot is taken
     clock.tick(3.0)
-    first.release("n1", grant)
+    first.release("n1", grant, "done")
     first.sync(force=True)  # the release reaches the service
     clock.tick()
     assert second.admit(Request("m1", "keyframe", ZONES[0], 1.0)).zone == ZONES[0]
@@ -83,7 +83,7 @@ def test_a_node_first_offered_to_the_restarted_service_is_granted_in_that_same_a
     clock.tick()
     grant = admission.admit(Request("gates", "gates", ZONES[0], 0.0))  # sent to the new service at once
     assert grant is not None and grant.zone == ZONES[0]  # not lost: the new service holds its slot for it
-    admission.release("assembly", running)
+    admission.release("assembly", running, "done")
     assert ("j1", "gates") in direct.target.leases
 
 
@@ -181,7 +181,7 @@ def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_c
     first, second = dag.topo_order()[:2]
     grant = admission.admit(Request(first, "storyboard", None, 0.0))
     clock.tick(2.0)
-    admission.release(first, grant)
+    admission.release(first, grant, "done")
     admission.sync(force=True)
     direct.target = KaipaiService(settings)  # restarted: its journal has the job, not its DAG
     assert not direct.target.plan
@@ -190,6 +190,32 @@ def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_c
     plan = direct.target.plan
     assert plan is not None and plan.knows("j1")  # placed again, so every later job is placed beside it
     assert first in plan.jobs["j1"].done and second not in plan.jobs["j1"].done
+
+
+def test_a_node_whose_call_failed_is_not_counted_done_when_the_job_is_placed_again(direct, settings, job):
+    from orchestrator.dag import plan_dag
+    from orchestrator.placement.topology import Topology, Zone
+    from orchestrator.service.client import ServicePlacer
+    from tests.orchestrator.conftest import fake_profile
+    from tests.orchestrator.storyboards import make_storyboard
+
+    profile = fake_profile(topology=Topology(zones=[Zone(name=z, cpus=1) for z in ZONES]))
+    dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
+    clock, placer = Clock(), ServicePlacer(direct, "j1")
+    epoch = direct.target.register("j1", "a", "j1", 5)["epoch"]
+    admission = ServiceAdmission(direct, "j1", epoch, clock=clock, on_new_epoch=placer.place_again)
+    placer(dag, profile, "kaipai")
+    first, second = dag.topo_order()[:2]
+    grant = admission.admit(Request(first, "storyboard", None, 0.0))
+    clock.tick(2.0)
+    admission.release(first, grant, "failed")  # it ran two seconds and failed: its retry is still to come
+    admission.sync(force=True)
+    assert first not in direct.target.plan.jobs["j1"].done  # the running service's plan keeps it to place
+    assert ("j1", first) not in direct.target.leases  # its slot is free all the same
+    direct.target = KaipaiService(settings)  # restarted: the driver places its job again
+    clock.tick()
+    admission.admit(Request(second, dag.nodes[second].stage, None, 0.0))
+    assert direct.target.plan.knows("j1") and first not in direct.target.plan.jobs["j1"].done
 
 
 def test_a_run_whose_nodes_all_hold_long_grants_keeps_its_lease_by_its_heartbeat(direct, monkeypatch):
@@ -207,3 +233,72 @@ def test_a_run_whose_nodes_all_hold_long_grants_keeps_its_lease_by_its_heartbeat
         admission.tick()
         other.sync(force=True)  # another driver's call makes the service expire silent leases
     assert ("j1", "n1") in direct.target.leases  # still its slot: not handed to anyone else
+
+
+def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted_again(direct, settings, monkeypatch):
+    import orchestrator.service.service as service_module
+
+    wall = [1000.0]
+    monkeypatch.setattr(service_module.time, "time", lambda: wall[0])
+    slots = {ZONES[0]: {"gpu": 2, "cpu": 1}}
+    rules = {"studios": {"a": 1, "b": 1}, "preempt": True, "preempt_after_seconds": 5.0}
+    direct.target = KaipaiService({**settings, "slots": slots, "fair_share": rules})
+    clock = Clock()
+    holder, taker = admission_for(direct, "ja", clock, studio="a"), admission_for(direct, "jb", clock, studio="b")
+    grants = []
+    for i in range(2):
+        grants.append(holder.admit(Request(f"n{i}", "motion", ZONES[0], 1.0)))
+        clock.tick(0.3)
+        wall[0] += 1.0  # n1 is the younger grant
+    assert all(g is not None for g in grants)  # nobody else waited: a holds both GPUs
+    assert holder.admit(Request("n2", "motion", ZONES[0], 1.0)) is None  # a wants a third
+    clock.tick(0.3)
+    assert taker.admit(Request("m0", "motion", ZONES[0], 1.0)) is None  # b waits
+    wall[0] += 6.0  # past preempt_after_seconds
+    clock.tick(0.3)
+    grant = taker.admit(Request("m0", "motion", ZONES[0], 1.0))
+    assert grant is not None and grant.zone == ZONES[0]  # a's youngest grant was taken back for b
+    clock.tick(0.3)
+    holder.tick()
+    assert holder.to_stop() == ["n1"] and holder.to_stop() == []  # the loop is told once to stop n1
+    holder.release("n1", grants[1], "preempted")  # its call stopped between two steps
+    holder.sync(force=True)
+    service = direct.target
+    assert ("ja", "n1") not in service.leases and ("jb", "m0") in service.leases
+    assert service.status()["preemptions"] == 1
+    assert service.fair.queued("ja") == 2  # n1 queued again in its old place, before n2
+    clock.tick(3.0)
+    taker.release("m0", grant, "done")
+    taker.sync(force=True)
+    clock.tick(0.3)
+    again = holder.admit(Request("n1", "motion", ZONES[0], 1.0))
+    assert again is not None and again.zone == ZONES[0]  # b is done: n1 runs again, nothing failed
+
+
+def test_a_node_taken_back_that_finished_before_it_could_stop_is_not_run_again(direct, settings, monkeypatch):
+    import orchestrator.service.service as service_module
+
+    wall = [1000.0]
+    monkeypatch.setattr(service_module.time, "time", lambda: wall[0])
+    slots = {ZONES[0]: {"gpu": 2, "cpu": 1}}
+    rules = {"studios": {"a": 1, "b": 1}, "preempt": True, "preempt_after_seconds": 5.0}
+    direct.target = KaipaiService({**settings, "slots": slots, "fair_share": rules})
+    clock = Clock()
+    holder, taker = admission_for(direct, "ja", clock, studio="a"), admission_for(direct, "jb", clock, studio="b")
+    grants = []
+    for i in range(2):
+        grants.append(holder.admit(Request(f"n{i}", "motion", ZONES[0], 1.0)))
+        clock.tick(0.3)
+        wall[0] += 1.0  # n1 is the younger grant
+    holder.admit(Request("n2", "motion", ZONES[0], 1.0))
+    clock.tick(0.3)
+    taker.admit(Request("m0", "motion", ZONES[0], 1.0))
+    wall[0] += 6.0
+    clock.tick(0.3)
+    assert taker.admit(Request("m0", "motion", ZONES[0], 1.0)) is not None
+    clock.tick(0.3)
+    holder.tick()
+    assert holder.to_stop() == ["n1"]
+    holder.release("n1", grants[1], "done")  # its last step had already run: it finished
+    holder.sync(force=True)
+    assert direct.target.fair.queued("ja") == 1  # only n2 waits; n1 is not run twice

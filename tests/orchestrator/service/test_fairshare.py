@@ -246,3 +246,87 @@ def test_a_studio_that_keeps_one_task_running_banks_no_credit():
     got = slots.run(20.0)
     a_share = sum(1 for r in got if r.studio == "a") / len(got)
     assert a_share == pytest.approx(1 / 3, abs=0.05)  # with its long task, half of the four slots
+
+
+# ---------------------------------------------------------------- taking GPUs back (rule 5)
+
+
+def preempting(clock: Clock, capacity: int, **rules) -> FairShare:
+    fair = FairShare(Policy(preempt=True, preempt_after_seconds=5.0, preempt_within_seconds=60.0, **rules), clock)
+    fair.capacity["gpu"] = capacity
+    return fair
+
+
+def hold(fair: FairShare, clock: Clock, studio: str, n: int, cost: float = 100.0) -> list[Request]:
+    """``studio`` is granted ``n`` long requests, one a second (the last granted is the youngest)."""
+    backlog(fair, studio, n, cost=cost)
+    granted = []
+    for _ in range(n):
+        granted.append(fair.grant(lambda r: True))
+        clock.now += 1.0
+    return granted
+
+
+def test_preemption_is_off_unless_the_policy_asks_for_it():
+    clock = Clock()
+    fair = FairShare(Policy(), clock)
+    hold(fair, clock, "a", 4)
+    backlog(fair, "a", 2, job="more", cost=100.0)
+    backlog(fair, "b", 4)
+    clock.now += 60.0
+    assert fair.reclaim(capacity=4) is None and len(fair.running) == 4
+
+
+def test_a_studio_below_its_share_takes_gpus_back_from_the_youngest_grants_of_one_over_it():
+    clock = Clock()
+    fair = preempting(clock, capacity=4)
+    held = hold(fair, clock, "a", 4)  # granted while nobody else waited: work-conserving
+    backlog(fair, "a", 2, job="more", cost=100.0)  # a still wants more
+    backlog(fair, "b", 4)
+    assert fair.reclaim(capacity=4) is None  # b has not waited preempt_after_seconds yet
+    clock.now += 5.0
+    taken = [fair.reclaim(capacity=4) for _ in range(3)]
+    assert [victim for _, victim in taken[:2]] == [held[3], held[2]]  # youngest first: least work lost
+    assert all(taker.studio == "b" for taker, _ in taken[:2])
+    assert taken[2] is None  # two each: equal weights, equal shares; a keeps its older two
+    assert sum(1 for r in fair.running.values() if r.studio == "a") == 2
+    assert fair.queued("a-job") == 2  # the victims are queued again, not lost
+    assert fair.usage("a") >= 2 * (clock.now - 3.0)  # a paid for what it held
+
+
+def test_a_grant_is_taken_back_once_and_never_after_it_has_run_too_long():
+    clock = Clock()
+    fair = preempting(clock, capacity=2)
+    held = hold(fair, clock, "a", 2)
+    backlog(fair, "a", 1, job="more", cost=100.0)
+    backlog(fair, "b", 1)
+    clock.now += 5.0
+    _, victim = fair.reclaim(capacity=2)
+    assert victim == held[1]
+    fair.settle(*next((r.job, r.node) for r in fair.running.values() if r.studio == "b"), 1.0)
+    assert fair.grant(lambda r: True) == held[1]  # its old place: the head of a's queue
+    clock.now += 60.0
+    backlog(fair, "c", 2)
+    clock.now += 5.0
+    assert fair.reclaim(capacity=2) is None  # of a's two grants, one was taken back once, the other ran 72 s
+
+
+def test_with_preemption_a_free_slot_goes_first_to_a_studio_below_its_share():
+    for preempt, winner in ((False, "a"), (True, "b")):
+        clock = Clock()
+        fair = FairShare(Policy(preempt=preempt), clock)
+        fair.capacity["gpu"] = 4
+        fair.charged["b"] = 1000.0  # b used much more in the past: by virtual time a goes first
+        hold(fair, clock, "a", 3, cost=10.0)
+        backlog(fair, "a", 3, job="more", cost=10.0)
+        backlog(fair, "b", 3, cost=10.0)
+        assert fair.grant(lambda r: True).studio == winner  # with it, b holds 0 of its 2: it is owed the slot
+
+
+def test_a_studio_alone_in_the_queue_takes_nothing_back():
+    clock = Clock()
+    fair = preempting(clock, capacity=2)
+    hold(fair, clock, "a", 2)  # a queues nothing more: what it holds is its own
+    backlog(fair, "b", 2)
+    clock.now += 30.0
+    assert fair.reclaim(capacity=2) is None

@@ -78,7 +78,10 @@ def test_finished_jobs_leave_the_plan(tight, dags):
 
 def test_warm_pools_count_as_weights_on_their_zones_disks(tight, dags):
     plan = GlobalPlan(tight.topology)
-    plan.place("a", dags[0], tight, warm={ZONES[1]: {"some/model"}})
-    zones = {z.name: z for z in plan._topology().zones}
+    plan.place("a", dags[0], tight, warm_gpus={(ZONES[1], "some/model"): 2, (ZONES[2], "other/model"): 0})
+    zones = {z.name: z for z in plan._topology().zones}  # the pools' one account: GPUs per (zone, model)
     assert "some/model" in zones[ZONES[1]].weights and "some/model" not in zones[ZONES[0]].weights
+    assert "other/model" not in zones[ZONES[2]].weights  # a pool with no actor left holds nothing
     assert plan.topology.zones[1].weights == []  # the profile's own topology is left as it was
+    plan.place("a", dags[0], tight, warm_gpus={})  # the pools were stopped: their weights count no more
+    assert all("some/model" not in z.weights for z in plan._topology().zones)

@@ -7,7 +7,7 @@ from orchestrator.service.pools import PoolRegistry
 from tests.conftest import ZONES
 
 
-def test_warm_models_name_the_model_each_live_pool_loaded(monkeypatch):
+def test_warm_gpus_name_the_model_each_live_pool_loaded(monkeypatch):
     registry = PoolRegistry(PoolLimits(), metrics=None)
     monkeypatch.setattr(registry, "_start", lambda spec, name: None)
     monkeypatch.setattr(registry, "_alive", lambda name: True)
@@ -16,8 +16,7 @@ def test_warm_models_name_the_model_each_live_pool_loaded(monkeypatch):
     registry.actor(spec, queued=1)  # the options as a driver sends them: a plain dict
     registry.actor({**spec, "zone": ZONES[2]}, queued=1)
     registry.actors[next(k for k in registry.actors if ZONES[2] in k)] = []  # that pool was stopped
-    assert registry.warm_models() == {ZONES[1]: {"tiny:sd"}}
-    assert registry.warm_gpus() == {(ZONES[1], "tiny:sd"): 1}  # one actor: one GPU holds it
+    assert registry.warm_gpus() == {(ZONES[1], "tiny:sd"): 1}  # one actor: one GPU holds it; the stopped pool none
     registry.actor({**spec, "max_size": 3}, queued=12)  # its queue grew: so did the pool
     assert registry.warm_gpus() == {(ZONES[1], "tiny:sd"): 3}
 
@@ -44,5 +43,5 @@ def test_a_restarted_service_shows_the_live_pools_before_any_job_asks_for_them(m
     alive.discard(next(n for n in alive if ZONES[1] in n))  # that pool's actor died meanwhile
     restarted = PoolRegistry(PoolLimits(), metrics=None, folder=tmp_path)
     assert [(p["zone"], p["actors"]) for p in restarted.view()] == [(ZONES[0], 1)]
-    assert restarted.warm_models() == {ZONES[0]: {"tiny:sd"}}
+    assert restarted.warm_gpus() == {(ZONES[0], "tiny:sd"): 1}
     assert len(list(tmp_path.glob("*.json"))) == 1  # the dead pool's settings are gone

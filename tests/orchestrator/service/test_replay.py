@@ -100,3 +100,17 @@ def test_the_replay_and_the_live_service_run_one_fair_share_policy(service):
     sim = simulate(workload([(0.0, [1.0] * 4)]), ["a"], 2, Policy())
     assert type(sim.fair) is fairshare.FairShare and type(service.fair) is fairshare.FairShare
     assert type(sim.fair.policy) is type(service.fair.policy) is fairshare.Policy
+
+
+def test_with_preemption_on_the_days_arrivals_every_studio_gets_its_weight_within_ten_percent(scenario):
+    import dataclasses
+
+    from orchestrator.service.replay import operator_policy
+
+    shipped = replay(scenario)
+    assert not shipped["preempt"] and shipped["preemptions"] == 0  # what runs: no profile turns it on
+    result = replay(scenario, dataclasses.replace(operator_policy(), preempt=True))
+    ratios = {row["studio"]: round(row["ratio"], 3) for row in result["studios"]}
+    assert result["within_tolerance"], ratios
+    assert 0 < result["lost_gpu_seconds"] < 0.02 * result["gpu_seconds"]  # under 2% of the work thrown away
+    assert result["makespan"] <= shipped["makespan"] * 1.01
