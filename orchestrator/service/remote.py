@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 20 * 1024**3  # a delivered file larger than this is refused (a
 DEFAULT_CLIENT_PORT = 10001
 CONNECT_ATTEMPTS = 3
 CONNECT_PAUSE_SECONDS = 3.0
+TRANSIENT_CONNECT_ERRORS = ("client server failed", "ZombieProcess")  # the head's per-client server did not start
 
 
 def client_address(dashboard: str, client: str | None = None) -> str:
@@ -53,8 +54,10 @@ def connected_ray(address: str) -> Iterator[None]:
             break
         except Exception as exc:
             # A busy head can fail to start the per-client server in time ("Starting Ray client
-            # server failed"); a second try usually finds it. A wrong address fails every time.
-            if attempt + 1 == CONNECT_ATTEMPTS or "client server failed" not in str(exc):
+            # server failed"), or see it exit before it reads its command line (psutil's
+            # ZombieProcess, raised by Ray's proxier); a second try usually finds it. A wrong
+            # address fails every time.
+            if attempt + 1 == CONNECT_ATTEMPTS or not any(sign in str(exc) for sign in TRANSIENT_CONNECT_ERRORS):
                 raise RunFailed(f"cannot reach the cluster's Ray Client at {address}: {_last_line(exc)}") from None
             time.sleep(CONNECT_PAUSE_SECONDS * (attempt + 1))
     try:
