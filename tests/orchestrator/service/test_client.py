@@ -165,7 +165,8 @@ def test_progress_held_back_by_the_interval_is_sent_when_it_ends_not_with_the_ne
     assert service.calls[-1]["keyframe"] == {"total": 5, "done": 4}
 
 
-def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_counted_done(direct, settings, job):
+def _placed_job_with_its_first_node_granted(direct, job):
+    """Job j1 (one episode, two shots) placed through the service, its first node granted 2 s ago."""
     from orchestrator.dag import plan_dag
     from orchestrator.placement.topology import Topology, Zone
     from orchestrator.service.client import ServicePlacer
@@ -178,9 +179,14 @@ def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_c
     epoch = direct.target.register("j1", "a", "j1", 5)["epoch"]
     admission = ServiceAdmission(direct, "j1", epoch, clock=clock, on_new_epoch=placer.place_again)
     placer(dag, profile, "kaipai")
-    first, second = dag.topo_order()[:2]
-    grant = admission.admit(Request(first, "storyboard", None, 0.0))
+    grant = admission.admit(Request(dag.topo_order()[0], "storyboard", None, 0.0))
     clock.tick(2.0)
+    return dag, clock, admission, grant
+
+
+def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_counted_done(direct, settings, job):
+    dag, clock, admission, grant = _placed_job_with_its_first_node_granted(direct, job)
+    first, second = dag.topo_order()[:2]
     admission.release(first, grant, "done")
     admission.sync(force=True)
     direct.target = KaipaiService(settings)  # restarted: its journal has the job, not its DAG
@@ -193,21 +199,8 @@ def test_after_a_service_restart_the_driver_places_its_job_again_with_what_ran_c
 
 
 def test_a_node_whose_call_failed_is_not_counted_done_when_the_job_is_placed_again(direct, settings, job):
-    from orchestrator.dag import plan_dag
-    from orchestrator.placement.topology import Topology, Zone
-    from orchestrator.service.client import ServicePlacer
-    from tests.orchestrator.conftest import fake_profile
-    from tests.orchestrator.storyboards import make_storyboard
-
-    profile = fake_profile(topology=Topology(zones=[Zone(name=z, cpus=1) for z in ZONES]))
-    dag = plan_dag(job, make_storyboard(episodes=1, shots=2), profile)
-    clock, placer = Clock(), ServicePlacer(direct, "j1")
-    epoch = direct.target.register("j1", "a", "j1", 5)["epoch"]
-    admission = ServiceAdmission(direct, "j1", epoch, clock=clock, on_new_epoch=placer.place_again)
-    placer(dag, profile, "kaipai")
+    dag, clock, admission, grant = _placed_job_with_its_first_node_granted(direct, job)
     first, second = dag.topo_order()[:2]
-    grant = admission.admit(Request(first, "storyboard", None, 0.0))
-    clock.tick(2.0)
     admission.release(first, grant, "failed")  # it ran two seconds and failed: its retry is still to come
     admission.sync(force=True)
     assert first not in direct.target.plan.jobs["j1"].done  # the running service's plan keeps it to place
@@ -235,7 +228,8 @@ def test_a_run_whose_nodes_all_hold_long_grants_keeps_its_lease_by_its_heartbeat
     assert ("j1", "n1") in direct.target.leases  # still its slot: not handed to anyone else
 
 
-def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted_again(direct, settings, monkeypatch):
+def _studio_a_holding_both_gpus(direct, settings, monkeypatch):
+    """A service with two GPUs and rule 5 on; studio a's job holds both (n1 the younger), b's is registered."""
     import orchestrator.service.service as service_module
 
     wall = [1000.0]
@@ -249,7 +243,12 @@ def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted
     for i in range(2):
         grants.append(holder.admit(Request(f"n{i}", "motion", ZONES[0], 1.0)))
         clock.tick(0.3)
-        wall[0] += 1.0  # n1 is the younger grant
+        wall[0] += 1.0
+    return wall, clock, holder, taker, grants
+
+
+def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted_again(direct, settings, monkeypatch):
+    wall, clock, holder, taker, grants = _studio_a_holding_both_gpus(direct, settings, monkeypatch)
     assert all(g is not None for g in grants)  # nobody else waited: a holds both GPUs
     assert holder.admit(Request("n2", "motion", ZONES[0], 1.0)) is None  # a wants a third
     clock.tick(0.3)
@@ -276,20 +275,7 @@ def test_a_slot_taken_back_by_the_service_stops_the_call_and_the_node_is_granted
 
 
 def test_a_node_taken_back_that_finished_before_it_could_stop_is_not_run_again(direct, settings, monkeypatch):
-    import orchestrator.service.service as service_module
-
-    wall = [1000.0]
-    monkeypatch.setattr(service_module.time, "time", lambda: wall[0])
-    slots = {ZONES[0]: {"gpu": 2, "cpu": 1}}
-    rules = {"studios": {"a": 1, "b": 1}, "preempt": True, "preempt_after_seconds": 5.0}
-    direct.target = KaipaiService({**settings, "slots": slots, "fair_share": rules})
-    clock = Clock()
-    holder, taker = admission_for(direct, "ja", clock, studio="a"), admission_for(direct, "jb", clock, studio="b")
-    grants = []
-    for i in range(2):
-        grants.append(holder.admit(Request(f"n{i}", "motion", ZONES[0], 1.0)))
-        clock.tick(0.3)
-        wall[0] += 1.0  # n1 is the younger grant
+    wall, clock, holder, taker, grants = _studio_a_holding_both_gpus(direct, settings, monkeypatch)
     holder.admit(Request("n2", "motion", ZONES[0], 1.0))
     clock.tick(0.3)
     taker.admit(Request("m0", "motion", ZONES[0], 1.0))
