@@ -97,7 +97,7 @@ class KaipaiService:
         """The driver's one call per loop: new ready nodes in, finished ones back, grants out.
 
         ``offers``: {node, stage, kind, zone, cost}; ``finished``: {node, seconds, outcome} (``outcome``:
-        done, failed or cancelled; only a done node counts as done in the global plan). The answer carries
+        done, failed, cancelled or preempted; only a done node counts as done in the global plan). The answer carries
         the epoch, so a driver that sees it change offers again everything it still waits for.
         """
         now = time.time()

@@ -17,6 +17,7 @@ made has no badges to follow: the list is empty and the gate says so.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from stages.motion.kenburns import MOVES
@@ -70,15 +71,16 @@ def badge_spans(
         box: Box = (float(badge[0]), float(badge[1]), float(badge[2]), float(badge[3]))
         for first in range(0, frames, step):
             last = min(frames, first + step)
-            frame_range = range(first, min(frames, first + step))
-            seen = [_at_frame(box, n, camera, clip_frames, frames, fps, width, height, framings) for n in frame_range]
+            seen = [
+                _at_frame(box, n, camera, clip_frames, frames, fps, width, height, framings) for n in range(first, last)
+            ]
             union = (min(b[0] for b in seen), min(b[1] for b in seen), max(b[2] for b in seen), max(b[3] for b in seen))
             spans.append(
                 {
                     "kind": "badge",
                     "start": round(first / fps, 3),
                     "end": round(last / fps, 3),
-                    "box": [int(union[0]), int(union[1]), -int(-union[2] // 1), -int(-union[3] // 1)],
+                    "box": [math.floor(union[0]), math.floor(union[1]), math.ceil(union[2]), math.ceil(union[3])],
                 }
             )
     return spans

@@ -1,5 +1,7 @@
 """A badge followed through the camera move and a reverse shot's framing, as the mux draws them."""
 
+import math
+
 import pytest
 
 from stages.motion.kenburns import MOVES, REVERSE_SHOT_ZOOM
@@ -44,8 +46,14 @@ def test_a_reverse_shot_scales_the_badge_about_its_window(x):
     w, h = window_size(W, H)
     top = round((H - h) / 2)
     expected = [(BADGE[0] - x) * W / w, (BADGE[1] - top) * H / h, (BADGE[2] - x) * W / w, (BADGE[3] - top) * H / h]
-    assert spans[0]["box"] == [int(expected[0]), int(expected[1]), -int(-expected[2] // 1), -int(-expected[3] // 1)]
+    outward = [math.floor(expected[0]), math.floor(expected[1]), math.ceil(expected[2]), math.ceil(expected[3])]
+    assert spans[0]["box"] == outward
     assert abs((spans[0]["box"][2] - spans[0]["box"][0]) - 40 * REVERSE_SHOT_ZOOM) < 2
+
+
+def test_a_badge_partly_out_of_the_frame_is_rounded_outward():
+    spans = badge_spans([[-9.5, 700.2, 5.5, 739.6]], "static", 24, 24, FPS, (W, H))
+    assert spans[0]["box"] == [-10, 700, 6, 740]  # never inward, even left of the frame's edge
 
 
 def test_a_cut_between_speakers_moves_the_badge_at_the_cut():
