@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from stages.base import Artifact, Inputs, Stage, StageOptions
-from stages.pipelines import interrupt
 from stages.registry import stage_class
 from stages.store import lookup, produce
 
@@ -82,8 +81,7 @@ class StageWorker:
             if cached is not None:
                 self.cached += 1
                 return cached
-            with interrupt.watching([interrupt.marker(store_root, key)]):  # the driver may ask it to stop
-                return produce(self.stage, key, params, inputs, store_root)
+            return produce(self.stage, key, params, inputs, store_root)
         finally:
             self.served += 1
             self.busy_seconds += time.perf_counter() - started
@@ -111,8 +109,7 @@ class StageWorker:
         try:
             if todo:
                 requests = [stage.prepare(params, inputs) for _, params, inputs in todo]
-                with interrupt.watching([interrupt.marker(store_root, key) for key, _, _ in todo]):
-                    computed = run_batched(requests, len(requests), stage.compute, stage.unit_of)
+                computed = run_batched(requests, len(requests), stage.compute, stage.unit_of)
                 for (key, params, inputs), result in zip(todo, computed, strict=True):
                     results[key] = produce(_Precomputed(stage, result), key, params, inputs, store_root)
             return [results[key] for key, _, _ in tasks]

@@ -94,15 +94,17 @@ def run_stage_task(
     params: dict[str, Any],
     inputs: dict[str, Any],
     store_root: str,
+    stop_token: str = "",
 ) -> dict[str, Any]:
-    """One node as a plain Ray task. ``target`` is the registry's ``module:Class`` resolved by the driver."""
+    """One node as a plain Ray task. ``target`` is the registry's ``module:Class`` resolved by the driver;
+    ``stop_token`` names the marker by which the driver may ask this call to stop (``interrupt``)."""
     started, cpu_started = time.time(), cpu_clock()
     module_name, _, class_name = target.partition(":")
     with stage_errors():
         stage = getattr(importlib.import_module(module_name), class_name)(options)
         stage.setup()
         try:
-            with interrupt.watching([interrupt.marker(store_root, key)]):  # the driver may ask it to stop
+            with interrupt.watching(store_root, stop_token):
                 artifact = produce(stage, key, params, inputs, store_root)
         finally:
             stage.teardown()
@@ -113,14 +115,16 @@ def pooled_worker_class(base: type) -> type:
     """A subclass of a pool worker that also reports where and how long it ran (same result as a task)."""
 
     class Pooled(base):  # type: ignore[valid-type, misc]
-        def run_node(self, key: str, params: dict[str, Any], inputs: dict[str, Any], store_root: str) -> dict[str, Any]:
+        def run_node(
+            self, key: str, params: dict[str, Any], inputs: dict[str, Any], store_root: str, stop_token: str = ""
+        ) -> dict[str, Any]:
             started, cpu_started = time.time(), cpu_clock()
-            with stage_errors():
+            with stage_errors(), interrupt.watching(store_root, stop_token):
                 artifact = self.execute(key, params, inputs, store_root)
             return task_result(artifact, started, cpu_started)
 
         def run_batch(
-            self, tasks: list[tuple[str, dict[str, Any], dict[str, Any]]], store_root: str
+            self, tasks: list[tuple[str, dict[str, Any], dict[str, Any]]], store_root: str, stop_token: str = ""
         ) -> list[dict[str, Any]]:
             """Several nodes in one ``execute_batch`` call; one outcome per node, in order.
 
@@ -130,7 +134,7 @@ def pooled_worker_class(base: type) -> type:
             started, cpu_started = time.time(), cpu_clock()
             outcomes: list[dict[str, Any]] = []
             try:
-                with stage_errors():
+                with stage_errors(), interrupt.watching(store_root, stop_token):
                     outcomes = [{"artifact": a} for a in self.execute_batch(tasks, store_root)]
             except StageFailed as exc:
                 # Its GPU was taken back: every unit runs again later, none of them one by one now.
@@ -138,7 +142,7 @@ def pooled_worker_class(base: type) -> type:
                 outcomes = [{"error": exc} for _ in tasks] if exc.preempted else []
                 for key, params, inputs in singles:
                     try:
-                        with stage_errors():
+                        with stage_errors(), interrupt.watching(store_root, stop_token):
                             outcomes.append({"artifact": self.execute(key, params, inputs, store_root)})
                     except StageFailed as exc:
                         outcomes.append({"error": exc})

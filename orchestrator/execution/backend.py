@@ -23,6 +23,7 @@ class TaskCall:
     store_root: str
     resources: dict[str, Any]  # num_cpus / num_gpus / memory
     zone: str | None
+    stop_token: str = ""  # names the marker by which the driver may ask the call to stop
 
 
 @dataclass(frozen=True)

@@ -42,10 +42,12 @@ def _preempted(error: BaseException) -> bool:
 
 @dataclass
 class Flight:
-    """One call in flight: the nodes it carries (a batch carries several) and the actor, if pooled."""
+    """One call in flight: the nodes it carries (a batch carries several), the actor, if pooled, and
+    the token that names its stop marker (``stages.pipelines.interrupt``)."""
 
     nodes: list[str]
     actor: Any | None
+    stop_token: str
 
 
 class Dispatcher:
@@ -141,10 +143,11 @@ class Dispatcher:
         runtime = self.runtimes(node.stage)
         inputs = self._inputs_of(node)
         actor = None
+        token = interrupt.new_token()
         if runtime.pool is not None:
             actor = self.pools.actor_for(node.stage, zone)
             handle = self.backend.call_actor(
-                actor, "run_node", node.name, node.key, node.params, inputs, self.store_root
+                actor, "run_node", node.name, node.key, node.params, inputs, self.store_root, token
             )
             self.pools.acquire(actor)
         else:
@@ -158,9 +161,10 @@ class Dispatcher:
                 self.store_root,
                 runtime.resources,
                 zone,
+                token,
             )
             handle = self.backend.run_task(call)
-        self._in_flight(handle, [node.id], actor)
+        self._in_flight(handle, [node.id], actor, token)
 
     def _send_batches(self) -> None:
         """Give each free actor of a batching stage up to ``batch_size`` of the nodes ready now.
@@ -196,12 +200,13 @@ class Dispatcher:
             tasks.append((node.key, node.params, self._inputs_of(node)))
         first = self.dag.nodes[batch[0]]
         name = first.name + (f" +{len(batch) - 1}" if len(batch) > 1 else "")
-        handle = self.backend.call_actor(actor, "run_batch", name, tasks, self.store_root)
+        token = interrupt.new_token()
+        handle = self.backend.call_actor(actor, "run_batch", name, tasks, self.store_root, token)
         self.pools.acquire(actor)
-        self._in_flight(handle, list(batch), actor)
+        self._in_flight(handle, list(batch), actor, token)
 
-    def _in_flight(self, handle: Any, nids: list[str], actor: Any | None) -> None:
-        self.in_flight[handle] = Flight(nids, actor)
+    def _in_flight(self, handle: Any, nids: list[str], actor: Any | None, token: str) -> None:
+        self.in_flight[handle] = Flight(nids, actor, token)
         for nid in nids:
             self.flight_of[nid] = handle
 
@@ -252,9 +257,9 @@ class Dispatcher:
         for nid in flight.nodes:
             self.flight_of.pop(nid, None)
             self.telemetry.queued(self.dag.nodes[nid].stage, -1)
-            if nid in self.stopping:
+            if nid in self.stopping:  # the worker clears its marker; this covers a worker that died
                 self.stopping.discard(nid)
-                interrupt.clear(self.store_root, self.dag.nodes[nid].key)
+                interrupt.clear(self.store_root, flight.stop_token)
         if flight.actor is not None:
             self.pools.release(flight.actor)
         return flight
@@ -277,7 +282,7 @@ class Dispatcher:
         for nid in self.admission.to_stop():
             if nid in self.flight_of and nid not in self.stopping:
                 self.stopping.add(nid)
-                interrupt.request_stop(self.store_root, self.dag.nodes[nid].key)
+                interrupt.request_stop(self.store_root, self.in_flight[self.flight_of[nid]].stop_token)
 
     def _taken_back(self, nid: str) -> None:
         """Stopped because its slot was taken back: not a failure; asked for again at once."""

@@ -37,7 +37,7 @@ class RayBackend:
         if call.zone:
             options["label_selector"] = {"zone": call.zone}
         return self.remote_task.options(**options).remote(
-            call.target, call.options, call.key, call.params, call.inputs, call.store_root
+            call.target, call.options, call.key, call.params, call.inputs, call.store_root, call.stop_token
         )
 
     def start_actor(self, spec: ActorSpec) -> Any:

@@ -54,7 +54,14 @@ class InProcessBackend:
         if call.zone in self.lost:
             return Call(error=NodeLost(f"zone {call.zone} is gone"))
         return self._call(
-            run_stage_task, call.target, call.options, call.key, call.params, call.inputs, call.store_root
+            run_stage_task,
+            call.target,
+            call.options,
+            call.key,
+            call.params,
+            call.inputs,
+            call.store_root,
+            call.stop_token,
         )
 
     def start_actor(self, spec: ActorSpec) -> Actor:
