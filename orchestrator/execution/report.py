@@ -29,6 +29,7 @@ class TaskRecord:
     start: float | None = None  # seconds since the run started
     finish: float | None = None
     attempts: int = 0
+    preempted: int = 0  # calls stopped because the service took the slot back (each ran again)
     error: str | None = None
     cpu_seconds: float | None = None
     # Seconds since the run started when the node was handed to Ray with its grant, and when its

@@ -161,6 +161,7 @@ class RunState:
         """Its call was stopped because its slot was taken back: the attempt does not count, and it
         is asked for again at once (nothing failed, nothing it finished is lost: it wrote nothing)."""
         self.records[nid].attempts -= 1
+        self.records[nid].preempted += 1
         self.retry_at[nid] = at
 
     def mark_system_failure(self, nid: str) -> int:

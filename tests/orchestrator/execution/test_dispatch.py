@@ -172,6 +172,7 @@ def test_a_node_whose_slot_is_taken_back_stops_runs_again_and_the_run_succeeds(j
     assert [o for n, o in admission.outcomes if n == victim] == ["preempted", "done"]  # not failed: run again
     assert "failed" not in {o for _, o in admission.outcomes}
     assert report.ok and report.records[victim].status == "done" and report.records[victim].attempts == 1
+    assert report.records[victim].preempted == 1  # the manifest says it was taken back once
     assert report.artifacts[victim].file().exists()  # its artifact, made by the second call
     assert sum(1 for t in backend.tasks if t.key == dag.nodes[victim].key) == 2
     assert not list((store / ".interrupt").glob("*"))  # the stop marker is gone once the call stopped
