@@ -38,6 +38,15 @@ SCRIPT = """第1集 {title}
 林晚：明天一早，我们去云冈。
 """
 
+EXTRA_SCENE = """
+1-{n} 日 内 石窟
+人物：林晚、陈砚
+△石窟里的光。
+林晚：第{n}窟到了，{line}
+陈砚：佛像的眼睛在看我们。
+△林晚举起手电，照向石壁。
+"""
+
 
 @dataclass
 class LocalCluster:
@@ -70,10 +79,19 @@ class LocalCluster:
         return json.loads(self.kaipai("status", job_id, "--address", self.address).stdout)
 
 
-def cluster_profile(dest: Path, store: Path, cluster: dict[str, Any] | None = None, **fair_share: Any) -> Path:
-    """``configs/local-cluster.yaml`` with its own store (and any cluster or fair-share overrides)."""
+def cluster_profile(
+    dest: Path,
+    store: Path,
+    cluster: dict[str, Any] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    **fair_share: Any,
+) -> Path:
+    """``configs/local-cluster.yaml`` with its own store (and any cluster, stage-option (stage ->
+    options) or fair-share overrides)."""
     profile = yaml.safe_load((REPO / "configs" / "local-cluster.yaml").read_text(encoding="utf-8"))
     profile["cluster"].update(cluster or {})
+    for stage, values in (options or {}).items():
+        profile["stages"][stage].setdefault("options", {}).update(values)
     profile["store"] = profile["cluster"]["store"] = str(store)
     profile["cluster"]["fair_share"].update(fair_share)
     dest.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
@@ -82,11 +100,16 @@ def cluster_profile(dest: Path, store: Path, cluster: dict[str, Any] | None = No
 
 @contextlib.contextmanager
 def local_cluster(
-    root: Path, token: str | None = None, cluster: dict[str, Any] | None = None, **fair_share: Any
+    root: Path,
+    token: str | None = None,
+    cluster: dict[str, Any] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
+    **fair_share: Any,
 ) -> Iterator[LocalCluster]:
     """``cluster.sh up``, then ``kaipai cluster up``; ``cluster.sh down`` afterwards, whatever happened.
 
-    ``cluster``: settings of the profile's ``cluster`` section to override; ``fair_share``: of its fair share.
+    ``cluster``: settings of the profile's ``cluster`` section to override; ``options``: stage
+    options (stage -> options); ``fair_share``: settings of its fair share.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
     env.update(RAY_USAGE_STATS_ENABLED="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
@@ -111,7 +134,7 @@ def local_cluster(
             address=values["KAIPAI_ADDRESS"],
             client=values["KAIPAI_RAY_CLIENT"],
             metrics_ports=[int(p) for p in values["KAIPAI_METRICS_PORTS"].strip('"').split()],
-            config=cluster_profile(root / "local-cluster.yaml", root / "store", cluster, **fair_share),
+            config=cluster_profile(root / "local-cluster.yaml", root / "store", cluster, options, **fair_share),
         )
         local.kaipai("cluster", "up", "--address", local.address, "--config", str(local.config))
         yield local
@@ -142,11 +165,12 @@ def _group_alive(pgid: int, wait: float) -> bool:
         time.sleep(1)
 
 
-def studio_job(root: Path, name: str, studio: str, priority: int, line: str) -> Path:
-    """A one-episode, five-shot job folder (about 22 tasks)."""
+def studio_job(root: Path, name: str, studio: str, priority: int, line: str, scenes: int = 1) -> Path:
+    """A one-episode job folder: five shots (about 22 tasks), and four more per extra scene."""
     folder = root / name
     folder.mkdir(parents=True)
-    (folder / "script.txt").write_text(SCRIPT.format(title=name, line=line), encoding="utf-8")
+    extra = "".join(EXTRA_SCENE.format(n=n, line=line) for n in range(3, scenes + 2))
+    (folder / "script.txt").write_text(SCRIPT.format(title=name, line=line) + extra, encoding="utf-8")
     spec = {
         "studio": studio,
         "title": name,
