@@ -212,24 +212,25 @@ def print_replay(seeds: list[int] | None = None) -> None:
         f"\nreplay policy: {OPERATOR_PROFILE} cluster.fair_share (jump {policy.jump_per_priority:g} per priority"
         f" level, at most {policy.max_jump:g}; aging {policy.aging_seconds:g} s; horizon {policy.horizon_seconds:g} s)"
     )
-    what_if = dataclasses.replace(policy, preempt=True)
+    what_if = dataclasses.replace(policy, preempt=not policy.preempt)  # the other setting, side by side
     for seed in seeds or [scenario.spec.seed]:
         scenario.spec.seed = seed
         for at_once, rules in ((False, policy), (True, policy), (False, what_if), (True, what_if)):
             result = replay(scenario, rules, at_once=at_once)
             arrivals = "all jobs at t=0" if at_once else "the scenario's arrivals"
             pool = f"{result['gpus']} GPUs as one pool"
+            setting = f"{OPERATOR_PROFILE} has preempt {'on' if policy.preempt else 'off'}"
+            runs = "what runs" if rules is policy else f"NOT WHAT RUNS ({setting})"
             if rules.preempt:
                 after, within = rules.preempt_after_seconds, rules.preempt_within_seconds
-                print(f"\nNOT WHAT RUNS by default: the same policy with fair_share.preempt on (off in every shipped"
-                      f" profile; taking GPUs back after {after:g} s waited, grants younger than {within:g} s,"
-                      " each at most once)")  # fmt: skip
+                print(f"\n{runs}: fair_share.preempt on (taking GPUs back after {after:g} s waited,"
+                      f" grants younger than {within:g} s, each at most once)")  # fmt: skip
                 lost, used = result["lost_gpu_seconds"], result["gpu_seconds"]
                 share = 100 * lost / max(used, 1e-9)
                 print(f"  {result['preemptions']} preemptions, {lost:.0f} GPU-s of work thrown away"
                       f" ({share:.2f}% of {used:.0f}); makespan {result['makespan']:.0f} s")  # fmt: skip
             else:
-                print(f"\nwhat runs (preempt off, as every shipped profile): makespan {result['makespan']:.0f} s")
+                print(f"\n{runs}: fair_share.preempt off; makespan {result['makespan']:.0f} s")
             print(f"fair share replayed on datong-standard, seed {seed} ({arrivals}); {pool}")
             spans = f"{result['contended_seconds']:.0f} s; all six for {result['all_waiting_seconds']:.0f} s"
             print(f"  2+ studios waiting for {spans}")

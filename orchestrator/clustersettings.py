@@ -34,7 +34,7 @@ class FairShareSettings(_M):
     preempt: bool = Field(
         False,
         description="Take GPUs back from a studio over its weighted share for one below it (fairshare rule 5):"
-        " the call is stopped between two denoising steps and runs again later. Off in every shipped profile.",
+        " the call is stopped between two denoising steps and runs again later. On in datong and local-cluster.",
     )
     preempt_after_seconds: float = Field(5.0, ge=0, le=86400, description="Wait before a request takes a GPU back.")
     preempt_within_seconds: float = Field(

@@ -31,7 +31,7 @@ why a ratio is off; neither replaces it, because neither is the whole truth:
    for a few seconds in all compares a few GPU-seconds, and SFQ bounds a backlogged flow's lag by
    one of its longest tasks (plus a share of the others') per backlogged interval.
 
-With ``Policy.preempt`` (fairshare rule 5, ``fair_share.preempt``, off in every shipped profile)
+With ``Policy.preempt`` (fairshare rule 5, ``fair_share.preempt``, on in ``configs/datong.yaml``)
 the replay takes GPUs back as the policy says, as the live service does with it on: the victim's work so far
 is lost (``lost_gpu_seconds``), its finish void, and it runs again from the start when granted.
 """

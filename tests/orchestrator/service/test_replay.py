@@ -102,15 +102,17 @@ def test_the_replay_and_the_live_service_run_one_fair_share_policy(service):
     assert type(sim.fair.policy) is type(service.fair.policy) is fairshare.Policy
 
 
-def test_with_preemption_on_the_days_arrivals_every_studio_gets_its_weight_within_ten_percent(scenario):
+def test_with_the_operators_rules_the_days_arrivals_give_every_studio_its_weight_within_ten_percent(scenario):
+    """What runs (configs/datong.yaml, preemption on) meets the target; without taking GPUs back the
+    drain of long shots granted while nobody else waited misses it."""
     import dataclasses
 
     from orchestrator.service.replay import operator_policy
 
     shipped = replay(scenario)
-    assert not shipped["preempt"] and shipped["preemptions"] == 0  # what runs: no profile turns it on
-    result = replay(scenario, dataclasses.replace(operator_policy(), preempt=True))
-    ratios = {row["studio"]: round(row["ratio"], 3) for row in result["studios"]}
-    assert result["within_tolerance"], ratios
-    assert 0 < result["lost_gpu_seconds"] < 0.02 * result["gpu_seconds"]  # under 2% of the work thrown away
-    assert result["makespan"] <= shipped["makespan"] * 1.01
+    ratios = {row["studio"]: round(row["ratio"], 3) for row in shipped["studios"]}
+    assert shipped["preempt"] and shipped["within_tolerance"], ratios
+    assert 0 < shipped["lost_gpu_seconds"] < 0.02 * shipped["gpu_seconds"]  # under 2% of the work thrown away
+    off = replay(scenario, dataclasses.replace(operator_policy(), preempt=False))
+    assert off["preemptions"] == 0 and not off["within_tolerance"]
+    assert shipped["makespan"] <= off["makespan"] * 1.01
