@@ -177,6 +177,7 @@ def summarise(side: str, result: dict[str, Any], loads: int, cpu_weight: float) 
         "window": window,
         "p50": statistics.median(completion),
         "p95": percentile(completion, 0.95),
+        "taken_back": sum(t.get("preempted", 0) for m in result["manifests"].values() for t in m["tasks"].values()),
     }
     for account in ACCOUNTS:
         row[account] = {s: round(used.get(s, zero)[account], 1) for s in weights}
@@ -191,6 +192,7 @@ def print_side_by_side(rows: list[dict[str, Any]]) -> None:
     print(f"{'wall time (first submit to last end)':38}" + "".join(f"{w:>22}" for w in walls))
     print(f"{'model loads (keyframe pool actors)':38}" + "".join(f"{r['model_loads']:>22}" for r in rows))
     print(f"{'contended window':38}" + "".join(f"{r['window']:>20.1f} s" for r in rows))
+    print(f"{'calls taken back (fair share rule 5)':38}" + "".join(f"{r['taken_back']:>22}" for r in rows))
     for account, label in ACCOUNT_LABELS.items():
         for studio, weight in STUDIOS:
             name = f"{label} {studio} (weight {weight:g})"
