@@ -5,9 +5,9 @@ then asks the call to stop by writing a marker file next to the store (``marker`
 the driver gave that one call (``new_token``); the worker that runs the call watches its marker
 (``watching``), and every diffusers pipeline checks it after each denoising step through
 ``callback_on_step_end``: it sets the pipeline's ``_interrupt`` (diffusers ends its loop at the
-next step) and the call raises
-:class:`Preempted` instead of returning half-denoised pictures. Nothing is written to the store, so
-the node runs again from the start when it is granted again. Checking is a ``stat`` per step.
+next step) and the call raises :class:`Preempted` instead of returning half-denoised pictures.
+Nothing is written to the store, so the node runs again from the start when it is granted again.
+Checking is a ``stat`` per step.
 """
 
 from __future__ import annotations
