@@ -51,7 +51,7 @@ class ClusterState:
     # (slots: 5% fewer instructions per simulated task). Simulation adds its own.
     # fmt: off
     __slots__ = (
-        "alive", "backlog", "booked_speed", "booked_totals", "booked_work", "busy_heap", "busy_until",
+        "alive", "backlog", "booked_speed", "booked_totals", "booked_work", "busy_at", "busy_heap", "busy_until",
         "cpu_backlog", "cpu_free", "cpu_queue", "est_speed", "fetching", "first_free_at", "free", "free_count",
         "free_in_group", "gpu_count", "gpu_kind", "gpu_model", "gpu_queue", "gpu_speed", "gpu_zone",
         "group_capacity", "group_count", "group_of", "group_speed", "link_at", "links", "load_local", "max_speed",
@@ -155,7 +155,10 @@ class ClusterState:
             self.free_in_group[x] += 1
         self.group_capacity = [self.group_speed[x] * self.free_in_group[x] for x in range(len(self.group_speed))]
         self.group_count = list(self.free_in_group)  # GPUs per group
-        self.busy_heap: list[list[tuple[float, int]]] = [[] for _ in self.group_speed]  # (estimated finish, gpu)
+        # Per group, the estimated finishes booked (a heap of plain floats: no tuples to compare) and
+        # per finish the GPUs booked for it; a GPU booked again since is a stale entry.
+        self.busy_heap: list[list[float]] = [[] for _ in self.group_speed]
+        self.busy_at: list[dict[float, list[int]]] = [{} for _ in self.group_speed]
         self.busy_until = [0.0] * len(self.gpu_speed)
         # What busy GPUs are booked for: per GPU its estimated speed and task work, and over all of
         # them (sum of speeds, sum of speed x estimated finish, sum of work): gpu_work_left in O(1).
@@ -229,12 +232,17 @@ class ClusterState:
         now = self.now
         if self.free_in_group[x]:
             return now
-        heap, busy_until = self.busy_heap[x], self.busy_until
+        heap, busy_until, busy_at = self.busy_heap[x], self.busy_until, self.busy_at[x]
         while heap:
-            until, g = heap[0]
-            if busy_until[g] == until and until >= now:
-                return until
+            until = heap[0]
+            if until >= now:
+                booked = busy_at[until]
+                while booked:
+                    if busy_until[booked[-1]] == until:
+                        return until
+                    booked.pop()  # booked again since: stale
             heapq.heappop(heap)
+            del busy_at[until]
         return now
 
     def zone_first_free(self, zi: int) -> float:
