@@ -133,14 +133,24 @@ class Simulation(ClusterState):
             bucket.append((ev, a, b))
 
     def start_transfer(self, src: int, dst: int, nbytes: float, ev: int, task: int, gpu: int) -> None:
-        link = self.link_at[src * self.nz + dst]
-        link.advance(self.now)
+        a = src * self.nz + dst
+        link, now = self.link_at[a], self.now
+        heap = link.heap
+        if heap:  # link.advance(now), inline
+            link.v += (now - link.last) * link.bandwidth / len(heap)
+        link.last = now
         tid = len(self.transfer_target)
         self.transfer_target.append((ev, task, gpu))
-        heapq.heappush(link.heap, (link.v + nbytes, tid))
+        heapq.heappush(heap, (link.v + nbytes, tid))
         self.cross_bytes += nbytes
-        link.version += 1
-        self.push(link.next_time(), LINK, src * self.nz + dst, link.version)
+        link.version = version = link.version + 1
+        at = now + (heap[0][0] - link.v) * len(heap) / link.bandwidth  # link.next_time(), inline
+        bucket = self.events_at.get(at)  # push(at, LINK, a, version), inline
+        if bucket is None:
+            self.events_at[at] = [(LINK, a, version)]
+            heapq.heappush(self.event_times, at)
+        else:
+            bucket.append((LINK, a, version))
 
     def take_gpu(self, g: int) -> None:
         """Mark idle GPU g busy (callers pop it from its free heap)."""
@@ -184,11 +194,29 @@ class Simulation(ClusterState):
         self.ran_on[t] = g
         self.start_time[t] = now
         old = self.gpu_model[g]
-        run = self.w.work[t] / self.est_speed[g]
+        work, speed = self.w.work[t], self.est_speed[g]
+        run = work / speed
         real = self.actual[t] / self.true_speed[g]
         if old == m:
             self.warm_start[t] = True
-            self.mark_busy(g, now + run)
+            until = now + run  # mark_busy(g, until), inline: once per warm start
+            if self.booked_speed[g]:
+                self.unbook(g)
+            self.booked_speed[g] = speed
+            self.booked_work[g] = work
+            totals = self.booked_totals
+            totals[0] += speed
+            totals[1] += speed * until
+            totals[2] += work
+            self.busy_until[g] = until
+            x = self.group_of[g]
+            booked = self.busy_at[x].get(until)
+            if booked is None:
+                self.busy_at[x][until] = [g]
+                heapq.heappush(self.busy_heap[x], until)
+            else:
+                booked.append(g)
+            self.first_free_at[zi] = -1.0
             at = now + real  # push(at, DONE, t, g), inline: once per warm start
             bucket = self.events_at.get(at)
             if bucket is None:
@@ -247,11 +275,12 @@ class Simulation(ClusterState):
 
     def place(self, t: int) -> None:
         """Task t is ready: the placer's zone, then its inputs shipped in (one transfer per source zone)."""
-        w = self.w
-        zi = self.placer.choose_zone(t)
+        w, placer = self.w, self.placer
+        zi = placer.choose_zone(t)
         self.zone_of[t] = zi
         self.per_zone[zi] += 1
-        if w.model[t] >= 0:
+        gpu_task = w.model[t] >= 0
+        if gpu_task:
             self.backlog[zi] += w.work[t]
         else:
             self.cpu_backlog[zi] += w.work[t]
@@ -259,8 +288,14 @@ class Simulation(ClusterState):
         for p in ps:
             if zone_of[p] != zi and out_bytes[p] > 0:
                 break
-        else:  # every input is here already
-            self.enqueue(t)
+        else:  # every input is here already: enqueue(t), inline
+            if gpu_task:
+                placer.enqueue_gpu(t, zi)
+            elif self.cpu_free[zi]:
+                self.cpu_free[zi] -= 1
+                self.start_cpu(t, zi)
+            else:
+                heapq.heappush(self.cpu_queue[zi], placer.queue_key(t))
             return
         by_src: dict[int, float] = {}
         for p in ps:
@@ -336,14 +371,24 @@ class Simulation(ClusterState):
         link = self.link_at[a]
         if version != link.version:
             return
-        link.advance(self.now)
+        now, heap = self.now, link.heap
+        if heap:  # link.advance(now), inline
+            link.v += (now - link.last) * link.bandwidth / len(heap)
+        link.last = now
         done_at = link.v * (1 + 1e-12) + 1.0  # within a byte: float time steps cannot split hairs
-        while link.heap and link.heap[0][0] <= done_at:
-            _, tid = heapq.heappop(link.heap)
-            self.push(self.now + link.latency, *self.transfer_target[tid])
-        if link.heap:
-            link.version += 1
-            self.push(link.next_time(), LINK, a, link.version)
+        events_at, targets = self.events_at, self.transfer_target
+        while heap and heap[0][0] <= done_at:
+            _, tid = heapq.heappop(heap)
+            at = now + link.latency  # push(at, *targets[tid]), inline
+            bucket = events_at.get(at)
+            if bucket is None:
+                events_at[at] = [targets[tid]]
+                heapq.heappush(self.event_times, at)
+            else:
+                bucket.append(targets[tid])
+        if heap:
+            link.version = version = link.version + 1
+            self.push(now + (heap[0][0] - link.v) * len(heap) / link.bandwidth, LINK, a, version)
 
     def on_inputs(self, t: int, g: int) -> None:
         self.pending[t] -= 1

@@ -116,7 +116,8 @@ class KaipaiPlacer(Placer):
         sources = s.inputs_by_zone(ps)
         wt = w.work[t]
         nz, link_at, alive, speed_sum, free_count = s.nz, s.link_at, s.alive, s.speed_sum, s.free_count
-        max_speed, risk = s.max_speed, self.risk
+        max_speed, risk, free = s.max_speed, self.risk, s.free
+        zone_groups, free_in_group = s.zone_groups, s.free_in_group
         mask = w.allowed[t] if w.allowed else -1
         # A long task goes to a zone whose fastest kind finishes it within the horizon, when one can.
         long = m >= 0 and wt >= LONG_TASK_S
@@ -138,8 +139,23 @@ class KaipaiPlacer(Placer):
             if m < 0:
                 wait = s.cpu_backlog[zi] / s.n_cpus[zi]
                 est = (ready if ready > wait else wait) + wt
-            elif free_count[zi]:
-                est = ready + s.best_free_seconds(zi, m, wt)
+            elif free_count[zi]:  # ready + s.best_free_seconds(zi, m, wt), inline
+                fastest = 0.0
+                for x in zone_groups[zi]:
+                    if free_in_group[x]:
+                        fastest = s.group_speed[x]
+                        break
+                own = free[zi][m]
+                if own:
+                    speed = -own[0][0]
+                    if speed >= fastest:
+                        est = ready + wt / speed
+                    else:
+                        est = ready + min(wt / speed, s.fetch_estimate(zi, m) + wt / fastest)
+                elif s.staged[zi][m] or s.weight_source[zi][m] < 0:
+                    est = ready + (s.load_local[zi][m] + wt / fastest)
+                else:
+                    est = ready + (s.fetch_estimate(zi, m) + wt / fastest)
             else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
                 wait = s.zone_first_free(zi) - s.now + s.queued_work[zi] / speed_sum[zi]
                 load = 0.0 if s.warm[zi][m] else s.fetch_estimate(zi, m)
@@ -209,8 +225,10 @@ class KaipaiPlacer(Placer):
             return -1
         if i != m and i != s.none and s.queued_model_work[zi][i] and self.warm_soon(zi, m):
             return -1
-        risk = self.risk
-        limit = (1 + HORIZON_SLACK) * max(self.horizon(), risk * wt / self.top_speed)
+        risk, now, at = self.risk, s.now, self.horizon_at
+        # horizon(), inline: its cached value counted down, or computed again
+        horizon = self.horizon_cached - (now - at) if now < at + HORIZON_EVERY_S and at >= 0 else self.horizon()
+        limit = (1 + HORIZON_SLACK) * max(horizon, risk * wt / self.top_speed)
         if risk * wt / speed <= limit:
             return i
         j = max(range(len(free)), key=lambda k: -free[k][0][0] if free[k] else 0.0)
@@ -277,8 +295,15 @@ class KaipaiPlacer(Placer):
                 heads.sort()  # keys end with the task id, so they never tie
             for key, m in heads:
                 i = pick_gpu(zi, key[-1])
-                if i >= 0:
-                    s.run_on_gpu(*self.start_queued(zi, m, i, zi))
+                if i >= 0:  # start_queued(zi, m, i, zi), inline
+                    t = heapq.heappop(queues[m])[-1]
+                    wt = s.w.work[t]
+                    queued[zi] -= 1
+                    s.queued_work[zi] -= wt
+                    s.queued_model_work[zi][m] -= wt
+                    g = heapq.heappop(free[i])[1]
+                    s.take_gpu(g)
+                    s.run_on_gpu(t, g)
                     break
             else:
                 return
@@ -298,7 +323,14 @@ class KaipaiPlacer(Placer):
                 continue
             if warm[m] and not free[m]:
                 if cold_busy is None:
-                    cold_busy = self.cold_busy(zi, free, model_work)
+                    # Whether zone zi's fastest idle GPU (lowest heap index among equals) holds a model
+                    # with work queued: pick_gpu's warm_soon test as written, the same for every head
+                    # without an idle warm GPU.
+                    cold_i, cold_speed = -1, 0.0
+                    for i, heap in enumerate(free):
+                        if heap and -heap[0][0] > cold_speed:
+                            cold_i, cold_speed = i, -heap[0][0]
+                    cold_busy = 0 <= cold_i != s.none and bool(model_work[cold_i])
                 if not cold_busy:
                     heads.append((q[0], m))
                     continue
@@ -309,23 +341,18 @@ class KaipaiPlacer(Placer):
             heads.append((q[0], m))
         return heads
 
-    def cold_busy(self, zi: int, free: list[list[tuple]], model_work: list[float]) -> bool:
-        """Whether zone zi's fastest idle GPU (lowest heap index among equals) holds a model with work
-        queued: pick_gpu's warm_soon test as written, the same for every head without an idle warm GPU."""
-        cold_i, cold_speed = -1, 0.0
-        for i, heap in enumerate(free):
-            if heap and -heap[0][0] > cold_speed:
-                cold_i, cold_speed = i, -heap[0][0]
-        return 0 <= cold_i != self.sim.none and bool(model_work[cold_i])
-
     # ---- 3. stealing
 
     def gpu_freed(self, g: int) -> None:
         s = self.sim
         zi = s.gpu_zone[g]
         s.release_gpu(g)
-        self.steal(zi)  # a backed-up zone's more urgent work first
-        if s.queued[zi] and s.free_count[zi]:  # else dispatch has nothing to match
+        queued = s.queued
+        for other in range(s.nz):
+            if other != zi and queued[other]:  # else steal has nothing to take
+                self.steal(zi)  # a backed-up zone's more urgent work first
+                break
+        if queued[zi] and s.free_count[zi]:  # else dispatch has nothing to match
             self.dispatch(zi)
 
     def steal(self, zi: int) -> None:
