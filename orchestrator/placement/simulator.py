@@ -162,7 +162,11 @@ class Simulation(ClusterState):
     def release_gpu(self, g: int) -> None:
         """GPU g is idle again, under the model it holds."""
         zi = self.gpu_zone[g]
-        heapq.heappush(self.free[zi][self.gpu_model[g]], (-self.est_speed[g], g))
+        speed = self.est_speed[g]
+        if speed is not self.entry_speed[g]:  # learned since: a new entry
+            self.entry_speed[g] = speed
+            self.free_entry[g] = (-speed, g)
+        heapq.heappush(self.free[zi][self.gpu_model[g]], self.free_entry[g])
         self.free_count[zi] += 1
         self.free_in_group[self.group_of[g]] += 1
         self.first_free_at[zi] = -1.0

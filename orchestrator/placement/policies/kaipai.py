@@ -111,10 +111,32 @@ class KaipaiPlacer(Placer):
         if m >= 0 and w.work[t] >= LONG_TASK_S:
             self.long_tasks.add(t)
         ep_home = self.home.get(ep, -1) if ep >= 0 else -1
-        if ep_home >= 0 and ps and self.stays_home(t, ep_home):
-            return ep_home
-        sources = s.inputs_by_zone(ps)
         wt = w.work[t]
+        zone_of = s.zone_of
+        if ep_home >= 0 and ps and s.alive[ep_home]:  # stays_home(t, ep_home), inline
+            episode = w.episode
+            for p in ps:
+                if zone_of[p] != ep_home and episode[p] >= 0:
+                    break
+            else:
+                if m < 0:
+                    if s.cpu_free[ep_home] > 0:
+                        return ep_home
+                elif not w.allowed or (w.allowed[t] >> ep_home) & 1:
+                    own = s.free[ep_home][m]
+                    if own and wt / -own[0][0] - wt / self.top_speed <= LOCALITY_SLACK_S:
+                        return ep_home
+        # s.inputs_by_zone(ps), inline for the common case, inputs in one zone: one_zone, one_bytes
+        one_zone, one_bytes, sources = -1, 0.0, []
+        if ps:
+            out_bytes = w.out_bytes
+            one_zone, one_bytes = zone_of[ps[0]], out_bytes[ps[0]]
+            for p in ps:
+                if zone_of[p] != one_zone:
+                    one_zone, sources = -1, s.inputs_by_zone(ps)
+                    break
+                if out_bytes[p] > one_bytes:
+                    one_bytes = out_bytes[p]
         nz, link_at, alive, speed_sum, free_count = s.nz, s.link_at, s.alive, s.speed_sum, s.free_count
         max_speed, risk, free = s.max_speed, self.risk, s.free
         zone_groups, free_in_group = s.zone_groups, s.free_in_group
@@ -130,12 +152,19 @@ class KaipaiPlacer(Placer):
             if slow and not best_slow:
                 continue
             ready = 0.0
-            for pz, nbytes in sources:
-                if pz != zi:
-                    link = link_at[pz * nz + zi]
-                    x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
+            if one_zone >= 0:
+                if one_zone != zi:
+                    link = link_at[one_zone * nz + zi]
+                    x = link.latency + one_bytes * (len(link.heap) + 1) / link.bandwidth
                     if x > ready:
                         ready = x
+            else:
+                for pz, nbytes in sources:
+                    if pz != zi:
+                        link = link_at[pz * nz + zi]
+                        x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
+                        if x > ready:
+                            ready = x
             if m < 0:
                 wait = s.cpu_backlog[zi] / s.n_cpus[zi]
                 est = (ready if ready > wait else wait) + wt
@@ -218,8 +247,21 @@ class KaipaiPlacer(Placer):
         s = self.sim
         w = s.w
         m, wt = w.model[t], w.work[t]
-        i = s.best_free_gpu(zi, m, wt)[0]
         free = s.free[zi]
+        # i = s.best_free_gpu(zi, m, wt)[0], inline
+        cold_i, cold_speed = -1, 0.0
+        for k, heap in enumerate(free):
+            if heap and k != m and -heap[0][0] > cold_speed:
+                cold_i, cold_speed = k, -heap[0][0]
+        own = free[m]
+        if not own:
+            i = m if cold_i < 0 else cold_i
+        else:
+            own_speed = -own[0][0]
+            if own_speed >= cold_speed or cold_i < 0:
+                i = m
+            else:
+                i = m if 0.0 <= wt / own_speed <= s.fetch_estimate(zi, m) + wt / cold_speed else cold_i
         speed = -free[i][0][0]
         if speed < s.max_speed[zi] and self.faster_soon(zi, t, speed):  # no kind is faster than the fastest
             return -1
