@@ -404,8 +404,13 @@ class Simulation(ClusterState):
             self.place(t)
         elif g >= 0:  # inputs of a task a GPU took from another zone's queue
             self.run_on_gpu(t, g)
+        elif self.w.model[t] >= 0:  # enqueue(t), inline
+            self.placer.enqueue_gpu(t, zi)
+        elif self.cpu_free[zi]:
+            self.cpu_free[zi] -= 1
+            self.start_cpu(t, zi)
         else:
-            self.enqueue(t)
+            heapq.heappush(self.cpu_queue[zi], self.placer.queue_key(t))
 
     def on_zone_weights(self, zi: int, m: int) -> None:
         self.staged[zi][m] = True

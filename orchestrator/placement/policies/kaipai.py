@@ -270,7 +270,8 @@ class KaipaiPlacer(Placer):
         risk, now, at = self.risk, s.now, self.horizon_at
         # horizon(), inline: its cached value counted down, or computed again
         horizon = self.horizon_cached - (now - at) if now < at + HORIZON_EVERY_S and at >= 0 else self.horizon()
-        limit = (1 + HORIZON_SLACK) * max(horizon, risk * wt / self.top_speed)
+        own_run = risk * wt / self.top_speed
+        limit = (1 + HORIZON_SLACK) * (own_run if own_run > horizon else horizon)  # max(horizon, own_run)
         if risk * wt / speed <= limit:
             return i
         j = max(range(len(free)), key=lambda k: -free[k][0][0] if free[k] else 0.0)
@@ -306,7 +307,9 @@ class KaipaiPlacer(Placer):
                 queued_work[zi] -= wt
                 model_work[m] -= wt
                 g = heapq.heappop(s.free[zi][i])[1]
-                s.take_gpu(g)
+                s.free_count[zi] -= 1  # s.take_gpu(g), inline (g is of zone zi)
+                s.free_in_group[s.group_of[g]] -= 1
+                s.first_free_at[zi] = -1.0
                 s.run_on_gpu(t, g)
                 return
         heapq.heappush(s.gpu_queue[zi][m], self.queue_key(t))
@@ -344,7 +347,9 @@ class KaipaiPlacer(Placer):
                     s.queued_work[zi] -= wt
                     s.queued_model_work[zi][m] -= wt
                     g = heapq.heappop(free[i])[1]
-                    s.take_gpu(g)
+                    free_count[zi] -= 1  # s.take_gpu(g), inline (g is of zone zi)
+                    s.free_in_group[s.group_of[g]] -= 1
+                    s.first_free_at[zi] = -1.0
                     s.run_on_gpu(t, g)
                     break
             else:
@@ -406,8 +411,10 @@ class KaipaiPlacer(Placer):
         for other in range(s.nz):
             if other == zi or not queued[other]:
                 continue
-            if own_head is None and queued[zi]:
-                own_head = min(h[0] for h in s.gpu_queue[zi] if h)
+            if own_head is None and queued[zi]:  # min(h[0] for h in s.gpu_queue[zi] if h), without a generator
+                for h in s.gpu_queue[zi]:
+                    if h and (own_head is None or h[0] < own_head):
+                        own_head = h[0]
             # There, a task starts once the work queued in that zone has drained to its GPUs (asked
             # once a head outranks this zone's own: stealing from there leaves that zone's GPUs as they are).
             first = None
