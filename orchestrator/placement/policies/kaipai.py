@@ -362,7 +362,6 @@ class KaipaiPlacer(Placer):
         dispatch's refusals are these, and a refusal has no side effect, so skipping them is exact."""
         s = self.sim
         warm, model_work = s.warm[zi], s.queued_model_work[zi]
-        staged, source, load_local = s.staged[zi], s.weight_source[zi], s.load_local[zi]
         heads = []
         cold_busy = None  # whether the fastest idle GPU holds a model with work queued; found once, if asked
         for m, q in enumerate(queues):
@@ -382,7 +381,11 @@ class KaipaiPlacer(Placer):
                     heads.append((q[0], m))
                     continue
                 # warm_soon(zi, m), fetch_estimate's common case (weights on the zone's disk) inline
-                fetch = load_local[m] if staged[m] or source[m] < 0 else s.fetch_estimate(zi, m)
+                # (the zone's rows looked up only here: most rounds never get this far)
+                if s.staged[zi][m] or s.weight_source[zi][m] < 0:
+                    fetch = s.load_local[zi][m]
+                else:
+                    fetch = s.fetch_estimate(zi, m)
                 if model_work[m] / (warm[m] * s.max_speed[zi]) < fetch:
                     continue
             heads.append((q[0], m))
