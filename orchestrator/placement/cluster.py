@@ -51,13 +51,13 @@ class ClusterState:
     # (slots: 5% fewer instructions per simulated task). Simulation adds its own.
     # fmt: off
     __slots__ = (
-        "alive", "backlog", "booked_speed", "booked_totals", "booked_work", "busy_heap", "busy_until",
-        "cpu_backlog", "cpu_free", "cpu_queue", "est_speed", "fetching", "first_free_at", "free", "free_count",
-        "free_in_group", "gpu_count", "gpu_kind", "gpu_model", "gpu_queue", "gpu_speed", "gpu_zone",
-        "group_capacity", "group_count", "group_of", "group_speed", "link_at", "links", "load_local", "max_speed",
-        "model_bytes", "n_cpus", "none", "now", "nz", "per_zone", "queued", "queued_model_work", "queued_work",
-        "running_on", "speed_sum", "staged", "topology", "true_speed", "w", "warm", "weight_source", "zone_groups",
-        "zone_of", "zones",
+        "alive", "backlog", "booked_speed", "booked_totals", "booked_work", "busy_at", "busy_heap", "busy_until",
+        "cpu_backlog", "cpu_free", "cpu_queue", "entry_speed", "est_speed", "fetching", "first_free_at", "free",
+        "free_count", "free_entry", "free_in_group", "gpu_count", "gpu_kind", "gpu_model", "gpu_queue", "gpu_speed",
+        "gpu_zone", "group_capacity", "group_count", "group_of", "group_speed", "link_at", "links", "load_local",
+        "max_speed", "model_bytes", "n_cpus", "none", "now", "nz", "per_zone", "queued", "queued_model_work",
+        "queued_work", "running_on", "speed_sum", "staged", "topology", "true_speed", "w", "warm", "weight_source",
+        "zone_groups", "zone_of", "zones",
     )
     # fmt: on
 
@@ -118,18 +118,25 @@ class ClusterState:
         self.gpu_model: list[int] = []
         # free[z][m]: heap of (-speed, gpu) idle GPUs holding model m (index n_models = none loaded)
         self.free: list[list[list[tuple[float, int]]]] = [[[] for _ in range(n_models + 1)] for _ in range(self.nz)]
+        # Each GPU's free-heap entry, kept while its estimated speed is the same float object
+        # (entry_speed): no tuple to build per release, and GPUs of one speed share the -speed object,
+        # so comparing their entries' first fields is an identity test.
+        self.free_entry: list[tuple[float, int]] = []
         for zi, z in enumerate(self.zones):
             for kind_name, count in z.gpus.items():
                 s = speed_of.get(kind_name, 0.5)
+                neg = -s
                 for _ in range(count):
                     g = len(self.gpu_speed)
                     self.gpu_speed.append(s)
                     self.gpu_zone.append(zi)
                     self.gpu_kind.append(kind_name)
                     self.gpu_model.append(n_models)
-                    self.free[zi][n_models].append((-s, g))
+                    self.free_entry.append((neg, g))
+                    self.free[zi][n_models].append(self.free_entry[g])
             heapq.heapify(self.free[zi][n_models])
         self.est_speed = list(self.gpu_speed)
+        self.entry_speed = list(self.gpu_speed)
         self.true_speed = list(self.gpu_speed)
         self.running_on: list[int] = [-1] * len(self.gpu_speed)  # task per busy GPU
         self.free_count = [sum(z.gpus.values()) for z in self.zones]
@@ -155,7 +162,10 @@ class ClusterState:
             self.free_in_group[x] += 1
         self.group_capacity = [self.group_speed[x] * self.free_in_group[x] for x in range(len(self.group_speed))]
         self.group_count = list(self.free_in_group)  # GPUs per group
-        self.busy_heap: list[list[tuple[float, int]]] = [[] for _ in self.group_speed]  # (estimated finish, gpu)
+        # Per group, the estimated finishes booked (a heap of plain floats: no tuples to compare) and
+        # per finish the GPUs booked for it; a GPU booked again since is a stale entry.
+        self.busy_heap: list[list[float]] = [[] for _ in self.group_speed]
+        self.busy_at: list[dict[float, list[int]]] = [{} for _ in self.group_speed]
         self.busy_until = [0.0] * len(self.gpu_speed)
         # What busy GPUs are booked for: per GPU its estimated speed and task work, and over all of
         # them (sum of speeds, sum of speed x estimated finish, sum of work): gpu_work_left in O(1).
@@ -229,12 +239,17 @@ class ClusterState:
         now = self.now
         if self.free_in_group[x]:
             return now
-        heap, busy_until = self.busy_heap[x], self.busy_until
+        heap, busy_until, busy_at = self.busy_heap[x], self.busy_until, self.busy_at[x]
         while heap:
-            until, g = heap[0]
-            if busy_until[g] == until and until >= now:
-                return until
+            until = heap[0]
+            if until >= now:
+                booked = busy_at[until]
+                while booked:
+                    if busy_until[booked[-1]] == until:
+                        return until
+                    booked.pop()  # booked again since: stale
             heapq.heappop(heap)
+            del busy_at[until]
         return now
 
     def zone_first_free(self, zi: int) -> float:

@@ -16,7 +16,6 @@ No ray or torch imports here.
 from __future__ import annotations
 
 import heapq
-import itertools
 import random
 from dataclasses import dataclass, field, replace
 
@@ -79,8 +78,8 @@ class Simulation(ClusterState):
     # The event loop's own attributes (ClusterState says why slots)
     # fmt: off
     __slots__ = (
-        "actual", "busy_compute", "cpu_running", "cross_bytes", "disturbances", "events", "finish_time",
-        "job_done", "job_left", "pending", "placer", "ran_on", "remaining", "replaced", "seq", "start_time",
+        "actual", "busy_compute", "cpu_running", "cross_bytes", "disturbances", "event_times", "events_at",
+        "finish_time", "job_done", "job_left", "pending", "placer", "ran_on", "remaining", "replaced", "start_time",
         "transfer_target", "warm_start", "weight_bytes",
     )
     # fmt: on
@@ -109,8 +108,11 @@ class Simulation(ClusterState):
         self.finish_time = [0.0] * n
         self.job_left = list(w.job_tasks)
         self.job_done = [0.0] * len(w.job_tasks)
-        self.events: list[tuple] = []
-        self.seq = itertools.count(1)
+        # Pending events: a heap of plain float times (no tuples to compare), and per time its events
+        # (kind, a, b) in the order pushed, so events at one time run in push order, as a heap of
+        # (time, push count, ...) tuples ran them.
+        self.event_times: list[float] = []
+        self.events_at: dict[float, list[tuple[int, int, int]]] = {}
         self.transfer_target: list[tuple[int, int, int]] = []  # (event kind, task, gpu)
         self.cross_bytes = 0.0
         self.weight_bytes = 0.0
@@ -122,17 +124,33 @@ class Simulation(ClusterState):
     # ---- mechanics
 
     def push(self, t: float, ev: int, a: int, b: int = 0) -> None:
-        heapq.heappush(self.events, (t, next(self.seq), ev, a, b))
+        """Event ev(a, b) at time t, after every event pushed for t before it."""
+        bucket = self.events_at.get(t)
+        if bucket is None:
+            self.events_at[t] = [(ev, a, b)]
+            heapq.heappush(self.event_times, t)
+        else:
+            bucket.append((ev, a, b))
 
     def start_transfer(self, src: int, dst: int, nbytes: float, ev: int, task: int, gpu: int) -> None:
-        link = self.link_at[src * self.nz + dst]
-        link.advance(self.now)
+        a = src * self.nz + dst
+        link, now = self.link_at[a], self.now
+        heap = link.heap
+        if heap:  # link.advance(now), inline
+            link.v += (now - link.last) * link.bandwidth / len(heap)
+        link.last = now
         tid = len(self.transfer_target)
         self.transfer_target.append((ev, task, gpu))
-        heapq.heappush(link.heap, (link.v + nbytes, tid))
+        heapq.heappush(heap, (link.v + nbytes, tid))
         self.cross_bytes += nbytes
-        link.version += 1
-        heapq.heappush(self.events, (link.next_time(), next(self.seq), LINK, src * self.nz + dst, link.version))
+        link.version = version = link.version + 1
+        at = now + (heap[0][0] - link.v) * len(heap) / link.bandwidth  # link.next_time(), inline
+        bucket = self.events_at.get(at)  # push(at, LINK, a, version), inline
+        if bucket is None:
+            self.events_at[at] = [(LINK, a, version)]
+            heapq.heappush(self.event_times, at)
+        else:
+            bucket.append((LINK, a, version))
 
     def take_gpu(self, g: int) -> None:
         """Mark idle GPU g busy (callers pop it from its free heap)."""
@@ -144,7 +162,11 @@ class Simulation(ClusterState):
     def release_gpu(self, g: int) -> None:
         """GPU g is idle again, under the model it holds."""
         zi = self.gpu_zone[g]
-        heapq.heappush(self.free[zi][self.gpu_model[g]], (-self.est_speed[g], g))
+        speed = self.est_speed[g]
+        if speed is not self.entry_speed[g]:  # learned since: a new entry
+            self.entry_speed[g] = speed
+            self.free_entry[g] = (-speed, g)
+        heapq.heappush(self.free[zi][self.gpu_model[g]], self.free_entry[g])
         self.free_count[zi] += 1
         self.free_in_group[self.group_of[g]] += 1
         self.first_free_at[zi] = -1.0
@@ -160,7 +182,13 @@ class Simulation(ClusterState):
         totals[1] += speed * until
         totals[2] += work
         self.busy_until[g] = until
-        heapq.heappush(self.busy_heap[self.group_of[g]], (until, g))
+        x = self.group_of[g]
+        booked = self.busy_at[x].get(until)
+        if booked is None:
+            self.busy_at[x][until] = [g]
+            heapq.heappush(self.busy_heap[x], until)
+        else:
+            booked.append(g)
         self.first_free_at[self.gpu_zone[g]] = -1.0
 
     def run_on_gpu(self, t: int, g: int) -> None:
@@ -170,12 +198,36 @@ class Simulation(ClusterState):
         self.ran_on[t] = g
         self.start_time[t] = now
         old = self.gpu_model[g]
-        run = self.w.work[t] / self.est_speed[g]
+        work, speed = self.w.work[t], self.est_speed[g]
+        run = work / speed
         real = self.actual[t] / self.true_speed[g]
         if old == m:
             self.warm_start[t] = True
-            self.mark_busy(g, now + run)
-            heapq.heappush(self.events, (now + real, next(self.seq), DONE, t, g))
+            until = now + run  # mark_busy(g, until), inline: once per warm start
+            if self.booked_speed[g]:
+                self.unbook(g)
+            self.booked_speed[g] = speed
+            self.booked_work[g] = work
+            totals = self.booked_totals
+            totals[0] += speed
+            totals[1] += speed * until
+            totals[2] += work
+            self.busy_until[g] = until
+            x = self.group_of[g]
+            booked = self.busy_at[x].get(until)
+            if booked is None:
+                self.busy_at[x][until] = [g]
+                heapq.heappush(self.busy_heap[x], until)
+            else:
+                booked.append(g)
+            self.first_free_at[zi] = -1.0
+            at = now + real  # push(at, DONE, t, g), inline: once per warm start
+            bucket = self.events_at.get(at)
+            if bucket is None:
+                self.events_at[at] = [(DONE, t, g)]
+                heapq.heappush(self.event_times, at)
+            else:
+                bucket.append((DONE, t, g))
             return
         if old != self.none:
             self.warm[zi][old] -= 1
@@ -185,7 +237,7 @@ class Simulation(ClusterState):
         if self.staged[zi][m] or src < 0:
             load = self.load_local[zi][m]
             self.mark_busy(g, now + load + run)
-            heapq.heappush(self.events, (now + load + real, next(self.seq), DONE, t, g))
+            self.push(now + load + real, DONE, t, g)
         elif self.placer.fetch_once_per_zone:
             # One copy per zone: the first GPU to need the model starts it, the others wait for it
             # and then read it from the zone's disk like staged weights.
@@ -205,7 +257,13 @@ class Simulation(ClusterState):
     def start_cpu(self, t: int, zi: int) -> None:
         self.start_time[t] = self.now
         self.cpu_running[zi].add(t)
-        heapq.heappush(self.events, (self.now + self.actual[t], next(self.seq), DONE, t, -1 - zi))
+        at = self.now + self.actual[t]  # push(at, DONE, t, -1 - zi), inline: once per CPU task
+        bucket = self.events_at.get(at)
+        if bucket is None:
+            self.events_at[at] = [(DONE, t, -1 - zi)]
+            heapq.heappush(self.event_times, at)
+        else:
+            bucket.append((DONE, t, -1 - zi))
 
     def enqueue(self, t: int) -> None:
         """Task t's inputs are in its zone: a free core, or the placer's GPU decision."""
@@ -221,11 +279,12 @@ class Simulation(ClusterState):
 
     def place(self, t: int) -> None:
         """Task t is ready: the placer's zone, then its inputs shipped in (one transfer per source zone)."""
-        w = self.w
-        zi = self.placer.choose_zone(t)
+        w, placer = self.w, self.placer
+        zi = placer.choose_zone(t)
         self.zone_of[t] = zi
         self.per_zone[zi] += 1
-        if w.model[t] >= 0:
+        gpu_task = w.model[t] >= 0
+        if gpu_task:
             self.backlog[zi] += w.work[t]
         else:
             self.cpu_backlog[zi] += w.work[t]
@@ -233,8 +292,14 @@ class Simulation(ClusterState):
         for p in ps:
             if zone_of[p] != zi and out_bytes[p] > 0:
                 break
-        else:  # every input is here already
-            self.enqueue(t)
+        else:  # every input is here already: enqueue(t), inline
+            if gpu_task:
+                placer.enqueue_gpu(t, zi)
+            elif self.cpu_free[zi]:
+                self.cpu_free[zi] -= 1
+                self.start_cpu(t, zi)
+            else:
+                heapq.heappush(self.cpu_queue[zi], placer.queue_key(t))
             return
         by_src: dict[int, float] = {}
         for p in ps:
@@ -310,15 +375,24 @@ class Simulation(ClusterState):
         link = self.link_at[a]
         if version != link.version:
             return
-        link.advance(self.now)
+        now, heap = self.now, link.heap
+        if heap:  # link.advance(now), inline
+            link.v += (now - link.last) * link.bandwidth / len(heap)
+        link.last = now
         done_at = link.v * (1 + 1e-12) + 1.0  # within a byte: float time steps cannot split hairs
-        while link.heap and link.heap[0][0] <= done_at:
-            _, tid = heapq.heappop(link.heap)
-            kind_ev, task, gpu = self.transfer_target[tid]
-            heapq.heappush(self.events, (self.now + link.latency, next(self.seq), kind_ev, task, gpu))
-        if link.heap:
-            link.version += 1
-            heapq.heappush(self.events, (link.next_time(), next(self.seq), LINK, a, link.version))
+        events_at, targets = self.events_at, self.transfer_target
+        while heap and heap[0][0] <= done_at:
+            _, tid = heapq.heappop(heap)
+            at = now + link.latency  # push(at, *targets[tid]), inline
+            bucket = events_at.get(at)
+            if bucket is None:
+                events_at[at] = [targets[tid]]
+                heapq.heappush(self.event_times, at)
+            else:
+                bucket.append(targets[tid])
+        if heap:
+            link.version = version = link.version + 1
+            self.push(now + (heap[0][0] - link.v) * len(heap) / link.bandwidth, LINK, a, version)
 
     def on_inputs(self, t: int, g: int) -> None:
         self.pending[t] -= 1
@@ -330,8 +404,13 @@ class Simulation(ClusterState):
             self.place(t)
         elif g >= 0:  # inputs of a task a GPU took from another zone's queue
             self.run_on_gpu(t, g)
+        elif self.w.model[t] >= 0:  # enqueue(t), inline
+            self.placer.enqueue_gpu(t, zi)
+        elif self.cpu_free[zi]:
+            self.cpu_free[zi] -= 1
+            self.start_cpu(t, zi)
         else:
-            self.enqueue(t)
+            heapq.heappush(self.cpu_queue[zi], self.placer.queue_key(t))
 
     def on_zone_weights(self, zi: int, m: int) -> None:
         self.staged[zi][m] = True
@@ -382,26 +461,42 @@ class Simulation(ClusterState):
         d = self.disturbances
         if d.lose_zone is not None:
             self.push(d.lose_at, LOSE, self.topology.zone_names().index(d.lose_zone))
-        events, on_done, on_link, on_inputs = self.events, self.on_done, self.on_link, self.on_inputs
-        pop = heapq.heappop
-        while events:
-            now, _, ev, a, b = pop(events)
+        times, events_at = self.event_times, self.events_at
+        on_done, on_link, on_inputs = self.on_done, self.on_link, self.on_inputs
+        pop, push = heapq.heappop, heapq.heappush
+        while times:
+            now = pop(times)
             self.now = now
-            if ev == DONE:
-                on_done(a, b)
-            elif ev == LINK:
-                on_link(a, b)
-            elif ev == INPUTS:
-                on_inputs(a, b)
-            elif ev == ARRIVE:
-                for root in w.job_roots[a]:
-                    self.place(root)
-            elif ev == ZONE_WEIGHTS:
-                self.on_zone_weights(a, b)
-            elif ev == WEIGHTS:
-                self.on_weights(a, b)
-            else:
-                self.on_lose(a)
+            bucket = events_at.pop(now)  # an event pushed for now while these run: a new bucket, run next
+            for event in bucket:
+                ev, a, b = event
+                if ev == DONE:
+                    on_done(a, b)
+                elif ev == LINK:
+                    on_link(a, b)
+                elif ev == INPUTS:
+                    on_inputs(a, b)
+                elif ev == ARRIVE:
+                    for root in w.job_roots[a]:
+                        self.place(root)
+                elif ev == ZONE_WEIGHTS:
+                    self.on_zone_weights(a, b)
+                elif ev == WEIGHTS:
+                    self.on_weights(a, b)
+                else:
+                    self.on_lose(a)
+                if times and times[0] < now:
+                    # An event pushed for earlier than now (a link's next time can round to a hair
+                    # before now): it runs next, as it did in a heap of (time, push count) tuples,
+                    # and the rest of this time's events after it.
+                    rest = bucket[next(k for k, e in enumerate(bucket) if e is event) + 1 :]
+                    later = events_at.get(now)  # pushed for now meanwhile: after the rest
+                    if later is None:
+                        events_at[now] = rest
+                        push(times, now)
+                    else:
+                        later[:0] = rest
+                    break
         if any(self.job_left):  # a policy left work queued with no event to start it: a bug, never a result
             raise RuntimeError(f"{self.placer.name}: {sum(1 for x in self.job_left if x)} jobs never finished")
 

@@ -111,12 +111,35 @@ class KaipaiPlacer(Placer):
         if m >= 0 and w.work[t] >= LONG_TASK_S:
             self.long_tasks.add(t)
         ep_home = self.home.get(ep, -1) if ep >= 0 else -1
-        if ep_home >= 0 and ps and self.stays_home(t, ep_home):
-            return ep_home
-        sources = s.inputs_by_zone(ps)
         wt = w.work[t]
+        zone_of = s.zone_of
+        if ep_home >= 0 and ps and s.alive[ep_home]:  # stays_home(t, ep_home), inline
+            episode = w.episode
+            for p in ps:
+                if zone_of[p] != ep_home and episode[p] >= 0:
+                    break
+            else:
+                if m < 0:
+                    if s.cpu_free[ep_home] > 0:
+                        return ep_home
+                elif not w.allowed or (w.allowed[t] >> ep_home) & 1:
+                    own = s.free[ep_home][m]
+                    if own and wt / -own[0][0] - wt / self.top_speed <= LOCALITY_SLACK_S:
+                        return ep_home
+        # s.inputs_by_zone(ps), inline for the common case, inputs in one zone: one_zone, one_bytes
+        one_zone, one_bytes, sources = -1, 0.0, []
+        if ps:
+            out_bytes = w.out_bytes
+            one_zone, one_bytes = zone_of[ps[0]], out_bytes[ps[0]]
+            for p in ps:
+                if zone_of[p] != one_zone:
+                    one_zone, sources = -1, s.inputs_by_zone(ps)
+                    break
+                if out_bytes[p] > one_bytes:
+                    one_bytes = out_bytes[p]
         nz, link_at, alive, speed_sum, free_count = s.nz, s.link_at, s.alive, s.speed_sum, s.free_count
-        max_speed, risk = s.max_speed, self.risk
+        max_speed, risk, free = s.max_speed, self.risk, s.free
+        zone_groups, free_in_group = s.zone_groups, s.free_in_group
         mask = w.allowed[t] if w.allowed else -1
         # A long task goes to a zone whose fastest kind finishes it within the horizon, when one can.
         long = m >= 0 and wt >= LONG_TASK_S
@@ -129,17 +152,39 @@ class KaipaiPlacer(Placer):
             if slow and not best_slow:
                 continue
             ready = 0.0
-            for pz, nbytes in sources:
-                if pz != zi:
-                    link = link_at[pz * nz + zi]
-                    x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
+            if one_zone >= 0:
+                if one_zone != zi:
+                    link = link_at[one_zone * nz + zi]
+                    x = link.latency + one_bytes * (len(link.heap) + 1) / link.bandwidth
                     if x > ready:
                         ready = x
+            else:
+                for pz, nbytes in sources:
+                    if pz != zi:
+                        link = link_at[pz * nz + zi]
+                        x = link.latency + nbytes * (len(link.heap) + 1) / link.bandwidth
+                        if x > ready:
+                            ready = x
             if m < 0:
                 wait = s.cpu_backlog[zi] / s.n_cpus[zi]
                 est = (ready if ready > wait else wait) + wt
-            elif free_count[zi]:
-                est = ready + s.best_free_seconds(zi, m, wt)
+            elif free_count[zi]:  # ready + s.best_free_seconds(zi, m, wt), inline
+                fastest = 0.0
+                for x in zone_groups[zi]:
+                    if free_in_group[x]:
+                        fastest = s.group_speed[x]
+                        break
+                own = free[zi][m]
+                if own:
+                    speed = -own[0][0]
+                    if speed >= fastest:
+                        est = ready + wt / speed
+                    else:
+                        est = ready + min(wt / speed, s.fetch_estimate(zi, m) + wt / fastest)
+                elif s.staged[zi][m] or s.weight_source[zi][m] < 0:
+                    est = ready + (s.load_local[zi][m] + wt / fastest)
+                else:
+                    est = ready + (s.fetch_estimate(zi, m) + wt / fastest)
             else:  # the zone's first GPU to free up, after the work queued ahead, at its best speed
                 wait = s.zone_first_free(zi) - s.now + s.queued_work[zi] / speed_sum[zi]
                 load = 0.0 if s.warm[zi][m] else s.fetch_estimate(zi, m)
@@ -202,15 +247,31 @@ class KaipaiPlacer(Placer):
         s = self.sim
         w = s.w
         m, wt = w.model[t], w.work[t]
-        i = s.best_free_gpu(zi, m, wt)[0]
         free = s.free[zi]
+        # i = s.best_free_gpu(zi, m, wt)[0], inline
+        cold_i, cold_speed = -1, 0.0
+        for k, heap in enumerate(free):
+            if heap and k != m and -heap[0][0] > cold_speed:
+                cold_i, cold_speed = k, -heap[0][0]
+        own = free[m]
+        if not own:
+            i = m if cold_i < 0 else cold_i
+        else:
+            own_speed = -own[0][0]
+            if own_speed >= cold_speed or cold_i < 0:
+                i = m
+            else:
+                i = m if 0.0 <= wt / own_speed <= s.fetch_estimate(zi, m) + wt / cold_speed else cold_i
         speed = -free[i][0][0]
         if speed < s.max_speed[zi] and self.faster_soon(zi, t, speed):  # no kind is faster than the fastest
             return -1
         if i != m and i != s.none and s.queued_model_work[zi][i] and self.warm_soon(zi, m):
             return -1
-        risk = self.risk
-        limit = (1 + HORIZON_SLACK) * max(self.horizon(), risk * wt / self.top_speed)
+        risk, now, at = self.risk, s.now, self.horizon_at
+        # horizon(), inline: its cached value counted down, or computed again
+        horizon = self.horizon_cached - (now - at) if now < at + HORIZON_EVERY_S and at >= 0 else self.horizon()
+        own_run = risk * wt / self.top_speed
+        limit = (1 + HORIZON_SLACK) * (own_run if own_run > horizon else horizon)  # max(horizon, own_run)
         if risk * wt / speed <= limit:
             return i
         j = max(range(len(free)), key=lambda k: -free[k][0][0] if free[k] else 0.0)
@@ -246,7 +307,9 @@ class KaipaiPlacer(Placer):
                 queued_work[zi] -= wt
                 model_work[m] -= wt
                 g = heapq.heappop(s.free[zi][i])[1]
-                s.take_gpu(g)
+                s.free_count[zi] -= 1  # s.take_gpu(g), inline (g is of zone zi)
+                s.free_in_group[s.group_of[g]] -= 1
+                s.first_free_at[zi] = -1.0
                 s.run_on_gpu(t, g)
                 return
         heapq.heappush(s.gpu_queue[zi][m], self.queue_key(t))
@@ -277,8 +340,17 @@ class KaipaiPlacer(Placer):
                 heads.sort()  # keys end with the task id, so they never tie
             for key, m in heads:
                 i = pick_gpu(zi, key[-1])
-                if i >= 0:
-                    s.run_on_gpu(*self.start_queued(zi, m, i, zi))
+                if i >= 0:  # start_queued(zi, m, i, zi), inline
+                    t = heapq.heappop(queues[m])[-1]
+                    wt = s.w.work[t]
+                    queued[zi] -= 1
+                    s.queued_work[zi] -= wt
+                    s.queued_model_work[zi][m] -= wt
+                    g = heapq.heappop(free[i])[1]
+                    free_count[zi] -= 1  # s.take_gpu(g), inline (g is of zone zi)
+                    s.free_in_group[s.group_of[g]] -= 1
+                    s.first_free_at[zi] = -1.0
+                    s.run_on_gpu(t, g)
                     break
             else:
                 return
@@ -290,7 +362,6 @@ class KaipaiPlacer(Placer):
         dispatch's refusals are these, and a refusal has no side effect, so skipping them is exact."""
         s = self.sim
         warm, model_work = s.warm[zi], s.queued_model_work[zi]
-        staged, source, load_local = s.staged[zi], s.weight_source[zi], s.load_local[zi]
         heads = []
         cold_busy = None  # whether the fastest idle GPU holds a model with work queued; found once, if asked
         for m, q in enumerate(queues):
@@ -298,25 +369,27 @@ class KaipaiPlacer(Placer):
                 continue
             if warm[m] and not free[m]:
                 if cold_busy is None:
-                    cold_busy = self.cold_busy(zi, free, model_work)
+                    # Whether zone zi's fastest idle GPU (lowest heap index among equals) holds a model
+                    # with work queued: pick_gpu's warm_soon test as written, the same for every head
+                    # without an idle warm GPU.
+                    cold_i, cold_speed = -1, 0.0
+                    for i, heap in enumerate(free):
+                        if heap and -heap[0][0] > cold_speed:
+                            cold_i, cold_speed = i, -heap[0][0]
+                    cold_busy = 0 <= cold_i != s.none and bool(model_work[cold_i])
                 if not cold_busy:
                     heads.append((q[0], m))
                     continue
                 # warm_soon(zi, m), fetch_estimate's common case (weights on the zone's disk) inline
-                fetch = load_local[m] if staged[m] or source[m] < 0 else s.fetch_estimate(zi, m)
+                # (the zone's rows looked up only here: most rounds never get this far)
+                if s.staged[zi][m] or s.weight_source[zi][m] < 0:
+                    fetch = s.load_local[zi][m]
+                else:
+                    fetch = s.fetch_estimate(zi, m)
                 if model_work[m] / (warm[m] * s.max_speed[zi]) < fetch:
                     continue
             heads.append((q[0], m))
         return heads
-
-    def cold_busy(self, zi: int, free: list[list[tuple]], model_work: list[float]) -> bool:
-        """Whether zone zi's fastest idle GPU (lowest heap index among equals) holds a model with work
-        queued: pick_gpu's warm_soon test as written, the same for every head without an idle warm GPU."""
-        cold_i, cold_speed = -1, 0.0
-        for i, heap in enumerate(free):
-            if heap and -heap[0][0] > cold_speed:
-                cold_i, cold_speed = i, -heap[0][0]
-        return 0 <= cold_i != self.sim.none and bool(model_work[cold_i])
 
     # ---- 3. stealing
 
@@ -324,8 +397,12 @@ class KaipaiPlacer(Placer):
         s = self.sim
         zi = s.gpu_zone[g]
         s.release_gpu(g)
-        self.steal(zi)  # a backed-up zone's more urgent work first
-        if s.queued[zi] and s.free_count[zi]:  # else dispatch has nothing to match
+        queued = s.queued
+        for other in range(s.nz):
+            if other != zi and queued[other]:  # else steal has nothing to take
+                self.steal(zi)  # a backed-up zone's more urgent work first
+                break
+        if queued[zi] and s.free_count[zi]:  # else dispatch has nothing to match
             self.dispatch(zi)
 
     def steal(self, zi: int) -> None:
@@ -337,8 +414,10 @@ class KaipaiPlacer(Placer):
         for other in range(s.nz):
             if other == zi or not queued[other]:
                 continue
-            if own_head is None and queued[zi]:
-                own_head = min(h[0] for h in s.gpu_queue[zi] if h)
+            if own_head is None and queued[zi]:  # min(h[0] for h in s.gpu_queue[zi] if h), without a generator
+                for h in s.gpu_queue[zi]:
+                    if h and (own_head is None or h[0] < own_head):
+                        own_head = h[0]
             # There, a task starts once the work queued in that zone has drained to its GPUs (asked
             # once a head outranks this zone's own: stealing from there leaves that zone's GPUs as they are).
             first = None

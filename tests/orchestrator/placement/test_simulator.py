@@ -39,6 +39,38 @@ def test_simulation_is_deterministic(small):
     assert simulate(scenario, "kaipai").to_json() == simulate(scenario, "kaipai").to_json()
 
 
+def test_events_run_in_time_then_push_order_even_one_pushed_for_before_now(small):
+    # The event heap holds plain float times, with each time's events in push order: the order a heap
+    # of (time, push count) tuples gave. An event pushed for a hair before now (a link's next time can
+    # round so) runs before the rest of now's events, and they after it, in their order.
+    from orchestrator.placement.cluster import WEIGHTS
+    from orchestrator.placement.policies import make_placer
+    from orchestrator.placement.simulator import Simulation
+
+    ran = []
+    follow_ups = {1: [(5.0, 4), (4.0, 5), (5.0, 6)], 2: [(5.0 - 1e-9, 7)], 7: [(5.0, 8), (5.0 - 1e-9, 9)]}
+
+    class Recorded(Simulation):
+        __slots__ = ()
+
+        def on_weights(self, t, g):
+            if t < 0:  # one of this test's events (a real one names a task)
+                ran.append((self.now, -t))
+                for at, mark in follow_ups.get(-t, []):
+                    self.push(at, WEIGHTS, -mark)
+            else:
+                super().on_weights(t, g)
+
+    scenario = load_scenario(small)
+    sim = Recorded(scenario.topology, generate(scenario), make_placer("kaipai"))
+    for at, mark in ((5.0, 1), (5.0, 2), (5.0, 3), (1.0, 10)):
+        sim.push(at, WEIGHTS, -mark)
+    sim.run()
+    assert ran == [(1.0, 10), (5.0, 1), (4.0, 5), (5.0, 2), (5.0 - 1e-9, 7), (5.0 - 1e-9, 9)] + [
+        (5.0, mark) for mark in (3, 4, 6, 8)
+    ]
+
+
 def test_scenario_errors_name_the_line(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(SMALL.replace("  jobs: 4", "  jobz: 4"))
