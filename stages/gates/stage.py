@@ -14,6 +14,7 @@ how they decode, ``stages.media.packets``) and use that measurement only when it
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,10 @@ class QualityGates(Stage):
         preset = PLATFORM_PRESETS.get(job.platform, PLATFORM_PRESETS["none"])
         layout = text_layout(job)
         video, what = episode.file(), f"gates {params['episode']['id']}"
-        streams = probe_streams(video)
-        analysis, samples, measured = delivered_sound(video, inputs.get("sound"), what)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gates-probe") as side:
+            probed = side.submit(probe_streams, video)  # while the sound is fingerprinted (or decoded)
+            analysis, samples, measured = delivered_sound(video, inputs.get("sound"), what)
+            streams = probed.result()
         texts = episode.meta.get("text", [])
         results = [
             checks.streams_and_duration(streams, float(episode.meta["planned"]), job.fps),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,8 +108,11 @@ class EpisodeSound(Stage):
             work = Path(work_dir)
             sound = episode_sound(stereo, lengths, music, job, work, f"sound {ep}", parts)
             self._encode(sound["file"], out / "sound.m4a", f"sound {ep}")
-        analysis, speech = measure(out / "sound.m4a", f"sound {ep}")
-        np.save(out / "speech.npy", speech.astype(np.float32))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sound-fingerprint") as side:
+            fingerprint = side.submit(audio_fingerprint, out / "sound.m4a", f"sound {ep}")  # while it decodes
+            analysis, speech = measure(out / "sound.m4a", f"sound {ep}")
+            np.save(out / "speech.npy", speech.astype(np.float32))
+            fingerprint = fingerprint.result()
         return {
             "file": "sound.m4a",
             "speech": "speech.npy",
@@ -121,7 +125,7 @@ class EpisodeSound(Stage):
             "loudness_output_lufs": sound["output_lufs"],
             "peaks_oversampled": sound["peaks_oversampled"],
             "analysis": analysis.to_json(),
-            "fingerprint": audio_fingerprint(out / "sound.m4a", f"sound {ep}"),
+            "fingerprint": fingerprint,
             "episode": ep,
         }
 
