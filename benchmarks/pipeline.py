@@ -166,7 +166,10 @@ def bench_one(job: Path, aspect: str, profile, tmp_path: Path) -> None:
     rerun = sorted(t["id"] for t in done)
     print("re-run:", ", ".join(rerun))
     origin = done[0]["start"] if done else 0.0
-    spans = (f"{t['id']} {t['start'] - origin:.1f}-{t['finish'] - origin:.1f} s" for t in done)
+    spans = (
+        f"{t['id']} {t['start'] - origin:.2f}-{t['finish'] - origin:.2f} s ({t['cpu_seconds'] or 0:.2f} CPU-s)"
+        for t in done
+    )
     print("edit timeline:", ", ".join(spans))
     print(f"render cost: {cold_cpu / encode_cpu:.1f}× one encode  ({cold_cpu:.1f} CPU-s vs {encode_cpu:.1f} CPU-s)")
     print(f"one-line edit: {len(rerun)} tasks, {edit_wall:.1f} s ({edit_wall / timings['cold']:.0%} of cold)")

@@ -46,6 +46,8 @@ from stages.params import (
     MuxParams,
     ShotPicture,
     ShotTiming,
+    SoundParams,
+    SoundShot,
     Speaker,
     StageParams,
     SubtitlesParams,
@@ -293,6 +295,9 @@ class _Planner:
         if not shots:
             return  # an episode with no shots makes no video
         voices = [voice for _, _, shot_voices in shots for voice in shot_voices]
+        # Before the subtitles: on a machine with fewer cores than ready tasks, Ray starts them in
+        # the order they are sent, and the sound is on the edit's longest path, the subtitles not.
+        sound = self.add_sound(episode, header, scenes, voices, music)
         timing = [ShotTiming(id=s.id, duration=s.duration, lines=s.lines) for s in episode.shots]
         subtitles = self.build.add(
             "subtitles",
@@ -308,7 +313,7 @@ class _Planner:
             episode.id,
             episode.id,
             AssemblyParams(job=self.job, episode=header, music=music),
-            {"shots": [mux for _, mux, _ in shots], "subtitles": [subtitles], "cover": [cover]},
+            {"shots": [mux for _, mux, _ in shots], "subtitles": [subtitles], "cover": [cover], **sound},
             list_inputs=("shots",),
         )
         if "gates" in self.build.profile.stages:  # quality gates on the finished file (stages/gates)
@@ -317,7 +322,7 @@ class _Planner:
                 episode.id,
                 episode.id,
                 GatesParams(job=self.job, episode=header),
-                {"episode": [assembly], "subtitles": [subtitles]},
+                {"episode": [assembly], "subtitles": [subtitles], **sound},
             )
         if self.releases is not None:
             master = [
@@ -325,6 +330,27 @@ class _Planner:
                 for shot, (_, mux, voices) in zip(episode.shots, shots, strict=True)
             ]
             self.releases.plan_episode(EpisodeNodes(episode, header, master, cover, assembly), music)
+
+    def add_sound(
+        self,
+        episode: Episode,
+        header: EpisodeHeader,
+        scenes: dict[str, Scene],
+        voices: list[str],
+        music: MusicParams | None,
+    ) -> dict[str, list[str]]:
+        """The episode's sound from its voices alone (``stages.sound``), beside the muxes, when the
+        profile has the stage: ``{"sound": [its node]}`` for the assembly and the gates, else ``{}``
+        (the assembly then makes the sound from the muxes' own)."""
+        if "sound" not in self.build.profile.stages:
+            return {}
+        shots = [
+            SoundShot(id=s.id, duration=s.duration, lines=len(s.lines), scene=scenes[s.scene]) for s in episode.shots
+        ]
+        params = SoundParams(
+            job=self.job, episode=header, music=music, shots=shots, ambience=mux_ambience(self.build.profile)
+        )
+        return {"sound": [self.build.add("sound", episode.id, episode.id, params, {"voices": voices}, ("voices",))]}
 
     def add_shot(
         self, episode: Episode, header: EpisodeHeader, scenes: dict[str, Scene], shot: Shot

@@ -11,8 +11,11 @@ else: pictures see a character's look (:class:`CharacterLook`), voices its voice
     voice       line        VoiceParams: job, line, character (speaker|None)   -
     subtitles   episode     SubtitlesParams: job, episode, shots (timing)      voices: [voice] (line order)
     mux         shot        MuxParams: job, shot (a whole Shot), scene         motion, voices: [voice]
-    assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe
-    gates       episode     GatesParams: job, episode                          episode: assembly, subtitles
+    sound       episode     SoundParams: job, episode, music, shots (lines,    voices: [voice] (line order)
+                            scene), ambience
+    assembly    episode     AssemblyParams: job, episode, music (or None)      shots: [mux], subtitles, cover: keyframe,
+                                                                               sound
+    gates       episode     GatesParams: job, episode                          episode: assembly, subtitles, sound
 
     A release in another language (``orchestrator/releases.py``) adds, per language:
     translate   line        TranslateParams: line text, source, target, scene   -
@@ -238,6 +241,25 @@ class AssemblyParams(StageParams):
     music: MusicParams | None
 
 
+class SoundShot(StrictModel):
+    """A shot as the episode's sound sees it: its planned length, how many lines (voices, in order)
+    it has, and its scene (the ambience bed; the shot's id seeds it)."""
+
+    id: str
+    duration: float
+    lines: int
+    scene: Scene | None = None
+
+
+class SoundParams(StageParams):
+    """The episode's finished sound, made from the voices alone (``stages.sound``)."""
+
+    episode: EpisodeHeader
+    music: MusicParams | None
+    shots: list[SoundShot]
+    ambience: bool = True  # the muxes' option: their shots have the bed
+
+
 class GatesParams(StageParams):
     episode: EpisodeHeader
 
@@ -314,6 +336,7 @@ PARAMS: dict[str, type[StrictModel]] = {
     "subtitles": SubtitlesParams,
     "mux": MuxParams,
     "assembly": AssemblyParams,
+    "sound": SoundParams,
     "gates": GatesParams,
     "translate": TranslateParams,
     "localise": LocaliseParams,
@@ -332,6 +355,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "subtitles": ("episode.ass", "episode.srt"),
     "mux": ("shot.mp4", "shot.wav"),
     "assembly": ("episode.mp4", "episode.srt", "cover.jpg"),
+    "sound": ("sound.m4a", "speech.npy"),
     "gates": ("gates.json",),
     "translate": ("translation.json",),
     "localise": ("episode.ass", "episode.srt"),

@@ -26,6 +26,7 @@ BACKENDS: dict[tuple[str, str], str] = {
     ("subtitles", "ass"): "stages.subtitles.ass:AssSubtitles",
     ("mux", "ffmpeg"): "stages.mux.shot_mux:ShotMux",
     ("assembly", "ffmpeg"): "stages.assembly.episode:EpisodeAssembly",
+    ("sound", "ffmpeg"): "stages.sound.episode:EpisodeSound",
     ("gates", "ffmpeg"): "stages.gates.stage:QualityGates",
     ("translate", "transformers"): "stages.translate.marian:MarianTranslate",
     ("translate", "none"): "stages.translate.local:NoTranslate",

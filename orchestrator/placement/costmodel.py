@@ -72,6 +72,7 @@ CPU_SECONDS: dict[str, tuple[float, float]] = {
     "voice": (0.3, 0.0),
     "subtitles": (0.1, 0.0),
     "mux": (0.0, 0.15),
+    "sound": (1.0, 0.0),  # an episode's sound: loudness, one AAC encode, its measurement
     "assembly": (1.0, 0.0),
 }
 
@@ -90,6 +91,7 @@ ARTIFACT_BYTES: dict[str, tuple[float, float]] = {
     "voice": (0.25e6, 0.0),
     "subtitles": (20e3, 0.0),
     "mux": (0.0, 12e6),
+    "sound": (2e6, 0.0),  # a 1-2 minute AAC track and its 16 kHz speech samples
     "assembly": (40e6, 0.0),  # a 1-2 minute H.264 episode for delivery
 }
 

@@ -17,6 +17,7 @@ reuse the pictures.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import tempfile
 import wave
@@ -57,8 +58,8 @@ def read_stereo(path: Path) -> np.ndarray:
     return data if channels == 2 else np.repeat(data[:, :1], 2, axis=1)
 
 
-def joined_audio(shots: list[Artifact]) -> np.ndarray:
-    """The shots' sounds end to end, each checked against the sample count its meta promises."""
+def shot_sounds(shots: list[Artifact]) -> list[np.ndarray]:
+    """The shots' sounds, each checked against the sample count its meta promises."""
     parts = []
     for shot in shots:
         audio = read_stereo(shot.file(shot.meta.get("audio", "shot.wav")))
@@ -66,7 +67,50 @@ def joined_audio(shots: list[Artifact]) -> np.ndarray:
         if len(audio) != expected:
             raise ValueError(f"{shot.meta.get('shot')}: {len(audio)} audio samples, {expected} expected")
         parts.append(audio)
+    return parts
+
+
+def joined_audio(shots: list[Artifact]) -> np.ndarray:
+    """The shots' sounds end to end, each checked against the sample count its meta promises."""
+    parts = shot_sounds(shots)
     return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.float32)
+
+
+def shot_pcm_sha256(shot: Artifact) -> str:
+    """The sha256 of a mux's sound as 16-bit PCM (its WAV's frames)."""
+    with wave.open(str(shot.file(shot.meta.get("audio", "shot.wav"))), "rb") as w:
+        return hashlib.sha256(w.readframes(w.getnframes())).hexdigest()
+
+
+def episode_sound(
+    sounds: list[np.ndarray],
+    lengths: list[int],
+    music: MusicParams | None,
+    job: JobContext,
+    work: Path,
+    what: str,
+    parts: Parts,
+) -> dict[str, Any]:
+    """Steps 2-4 up to the encode: the shots' sounds joined, the music under them, the loudness; a
+    PCM file of exactly ``sum(lengths)`` samples. Returns it (``file``), the loudness figures and how
+    many shots' true peaks had to be oversampled (``peaks_oversampled``)."""
+    samples = sum(lengths)
+    audio = np.concatenate(sounds) if sounds else np.zeros((0, 2), dtype=np.float32)
+    if music is not None:
+        joined, mixed = work / "joined.wav", work / "mixed.wav"
+        write_wav(joined, audio, SAMPLE_RATE)
+        bed = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
+        run_ffmpeg(ffmpeg.output(bed, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"{what} music")
+        audio = read_stereo(mixed)
+    audio = exact_length(audio, samples).astype(np.float32)
+    peaks, oversampled = episode_peaks(audio, lengths, parts)
+    try:
+        loud, figures = normalise(audio, SAMPLE_RATE, loudness_target(job), peaks)
+    except SilentAudio as exc:
+        raise MediaError(f"{what}: {exc}") from None
+    final = work / "final.wav"
+    write_wav(final, loud, SAMPLE_RATE)
+    return {"file": final, **figures, "peaks_oversampled": oversampled}
 
 
 def exact_length(audio: np.ndarray, samples: int) -> np.ndarray:
@@ -126,14 +170,20 @@ class EpisodeAssembly(Stage):
         frames = sum(int(s.meta["frames"]) for s in shots)
         samples = sum(int(s.meta["samples"]) for s in shots)
         video_path = out / "episode.mp4"
+        made = inputs.get("sound")  # the episode's sound, encoded beside the pictures (stages.sound)
         with tempfile.TemporaryDirectory(prefix="kaipai-assembly-") as work_dir:
             work = Path(work_dir)
-            sound = self._sound(shots, music, samples, job, work, episode["id"])
+            if isinstance(made, Artifact):
+                sound = made_sound(made, shots, episode["id"])
+            else:
+                sound = self._sound(shots, music, samples, job, work, episode["id"])
             track = SubtitleTrack(subtitles.file("episode.srt"), str(params.get("language") or job.language))
             spoken = (
                 str(params["language"]) if params.get("dub") else job.language
             )  # a subtitled release: the original voices
-            self._join(shots, sound["file"], video_path, work, episode["id"], track, spoken)
+            self._join(
+                shots, sound["file"], video_path, work, episode["id"], track, spoken, sound.get("encoded", False)
+            )
         number, title = int(episode.get("number", 1)), episode.get("title", "")
         covers = self._covers(cover, job, number, title, out)
         shutil.copyfile(subtitles.file("episode.srt"), out / "episode.srt")
@@ -154,6 +204,7 @@ class EpisodeAssembly(Stage):
             "loudness_input_lufs": sound["input_lufs"],
             "loudness_output_lufs": sound["output_lufs"],
             "peaks_oversampled": sound["peaks_oversampled"],  # shots whose true peaks were not kept
+            "sound": made.key if isinstance(made, Artifact) else None,  # the sound stage's, copied
             **episode_text_and_speech(shots),
         }
 
@@ -181,24 +232,10 @@ class EpisodeAssembly(Stage):
     def _sound(
         self, shots: list[Artifact], music: MusicParams | None, samples: int, job: JobContext, work: Path, what: str
     ) -> dict[str, Any]:
-        """Steps 2-4 up to the encode: joined samples, music, loudness; a PCM file of exactly ``samples``."""
-        audio = joined_audio(shots)
-        if music is not None:
-            joined, mixed = work / "joined.wav", work / "mixed.wav"
-            write_wav(joined, audio, SAMPLE_RATE)
-            bed = music_bed(music, ffmpeg.input(str(joined)).audio, samples / SAMPLE_RATE)
-            run_ffmpeg(ffmpeg.output(bed, str(mixed), acodec="pcm_s16le", ar=SAMPLE_RATE), f"assembly {what} music")
-            audio = read_stereo(mixed)
-        audio = exact_length(audio, samples).astype(np.float32)
+        """Steps 2-4 up to the encode (:func:`episode_sound`) from the muxes' sounds."""
+        lengths = [int(s.meta["samples"]) for s in shots]
         parts = Parts(self.store_root, self.name)
-        peaks, oversampled = episode_peaks(audio, [int(s.meta["samples"]) for s in shots], parts)
-        try:
-            loud, figures = normalise(audio, SAMPLE_RATE, loudness_target(job), peaks)
-        except SilentAudio as exc:
-            raise MediaError(f"assembly {what}: {exc}") from None
-        final = work / "final.wav"
-        write_wav(final, loud, SAMPLE_RATE)
-        return {"file": final, **figures, "peaks_oversampled": oversampled}
+        return episode_sound(shot_sounds(shots), lengths, music, job, work, f"assembly {what}", parts)
 
     def _join(
         self,
@@ -209,9 +246,11 @@ class EpisodeAssembly(Stage):
         what: str,
         track: SubtitleTrack,
         spoken: str,
+        encoded: bool = False,
     ) -> None:
-        """Step 1 and the one audio encode: pictures copied, sound to AAC, the subtitles as a soft
-        track (mov_text, tagged with their language), the AIGC label in the metadata."""
+        """Step 1 and the one audio encode: pictures copied, sound to AAC (copied when ``encoded``
+        already), the subtitles as a soft track (mov_text, tagged with their language), the AIGC
+        label in the metadata."""
         listing = work / "shots.txt"
         listing.write_text(concat_list([s.file() for s in shots]), encoding="utf-8")
         label = aigc_metadata([s.path.name for s in shots])
@@ -220,11 +259,38 @@ class EpisodeAssembly(Stage):
         args += track.input_args()
         args += ["-map", "0:v:0", "-map", "1:a:0", *track.map_args(2), "-c:v", "copy"]
         args += ["-metadata:s:a:0", f"language={track_language(spoken)}"]  # the language the voices speak
-        args += ["-c:a", "aac", "-aac_coder", self.options.aac_coder, "-b:a", self.options.audio_bitrate]
-        args += ["-ar", str(SAMPLE_RATE)]
+        if encoded:
+            args += ["-c:a", "copy"]
+        else:
+            args += ["-c:a", "aac", "-aac_coder", self.options.aac_coder, "-b:a", self.options.audio_bitrate]
+            args += ["-ar", str(SAMPLE_RATE)]
         args += ["-metadata", f"AIGC={label}", "-metadata", "comment=AI生成 (AI-generated)"]
         args += ["-movflags", "+faststart+use_metadata_tags", "-y", str(path)]
         run_tool(args, f"assembly {what}")
+
+
+def made_sound(sound: Artifact, shots: list[Artifact], what: str) -> dict[str, Any]:
+    """The sound stage's encoded sound, once it is proven to be made of exactly these shots' sounds:
+    as many, in order, each the same sample count and the same 16-bit PCM (sha256) as its mux's."""
+    made = sound.meta.get("shots") or []
+    if len(made) != len(shots):
+        raise ValueError(f"assembly {what}: the sound has {len(made)} shots, the picture {len(shots)}")
+    for shot, part in zip(shots, made, strict=True):
+        name = shot.meta.get("shot")
+        if part.get("id") != name or int(part["samples"]) != int(shot.meta["samples"]):
+            raise ValueError(
+                f"assembly {what}: the sound's shot {part.get('id')} ({part.get('samples')} samples) "
+                f"is not the picture's {name} ({shot.meta['samples']})"
+            )
+        if part.get("pcm_sha256") != shot_pcm_sha256(shot):
+            raise ValueError(f"assembly {what}: the sound of shot {name} is not its mux's")
+    return {
+        "file": sound.file(),
+        "encoded": True,
+        "input_lufs": sound.meta["loudness_input_lufs"],
+        "output_lufs": sound.meta["loudness_output_lufs"],
+        "peaks_oversampled": sound.meta["peaks_oversampled"],
+    }
 
 
 @dataclass(frozen=True)

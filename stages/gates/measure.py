@@ -9,11 +9,13 @@ mux ran ``blackdetect`` on them as it encoded (``stages.media.black``).
 
 from __future__ import annotations
 
+import math
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ffmpeg
 import numpy as np
@@ -40,6 +42,24 @@ class Analysis:
     integrated_lufs: float
     true_peak_dbtp: float
     silence: list[tuple[float, float]]
+
+    def to_json(self) -> dict[str, Any]:
+        """As a meta holds it: no infinities (a silent file's loudness, a silence running to the end)."""
+        finite = lambda x: x if math.isfinite(x) else None  # noqa: E731
+        return {
+            "integrated_lufs": finite(self.integrated_lufs),
+            "true_peak_dbtp": finite(self.true_peak_dbtp),
+            "silence": [[a, finite(b)] for a, b in self.silence],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Analysis:
+        lufs, peak = data.get("integrated_lufs"), data.get("true_peak_dbtp")
+        return cls(
+            float("-inf") if lufs is None else float(lufs),
+            float("inf") if peak is None else float(peak),
+            [(float(a), float("inf") if b is None else float(b)) for a, b in data.get("silence", [])],
+        )
 
 
 BED_PERCENTILE = 10  # the window's quietest tenth: the ambience bed between words

@@ -77,8 +77,13 @@ def gated_loudness(power: np.ndarray, rate: int) -> float:
         return float("-inf")
     j = np.arange(count)
     lower, upper = (block * (j * step) * rate).astype(int), (block * (j * step + 1) * rate).astype(int)
-    total = np.concatenate(([0.0], np.cumsum(power)))
-    z = (total[np.minimum(upper, len(power))] - total[np.minimum(lower, len(power))]) / (block * rate)
+    lower, upper = np.minimum(lower, len(power)), np.minimum(upper, len(power))
+    # The sums between consecutive block edges (one pass over the samples, not a running sum of them
+    # all), then each block's as the sum of those it spans.
+    edges = np.unique(np.concatenate(([0, len(power)], lower, upper)))
+    pieces = np.add.reduceat(power, edges[:-1]) if len(power) else np.zeros(0)
+    total = np.concatenate(([0.0], np.cumsum(pieces)))
+    z = (total[np.searchsorted(edges, upper)] - total[np.searchsorted(edges, lower)]) / (block * rate)
     with np.errstate(divide="ignore"):
         level = -0.691 + 10 * np.log10(z)
     above = level >= -70.0
@@ -113,8 +118,23 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
     if needed.min() >= 1.0:
         return needed
     half = max(1, round(LOOKAHEAD_SECONDS * rate))
-    held = minimum_filter1d(needed, size=2 * half + 1, mode="nearest")
-    return np.minimum(uniform_filter1d(held, size=2 * half + 1, mode="nearest"), needed)
+    gain = needed.copy()
+    # Both filters reach ``half`` either side: away from the peaks over the ceiling the gain is 1,
+    # so only the stretches within ``2 * half`` of them (and as much again, for context) are filtered.
+    for a, b in _stretches(np.flatnonzero(needed < 1.0), 4 * half + 2, len(needed)):
+        held = minimum_filter1d(needed[a:b], size=2 * half + 1, mode="nearest")
+        gain[a:b] = np.minimum(uniform_filter1d(held, size=2 * half + 1, mode="nearest"), needed[a:b])
+    return gain
+
+
+def _stretches(indices: np.ndarray, margin: int, length: int) -> list[tuple[int, int]]:
+    """The sorted ``indices`` widened by ``margin`` either side, overlapping ones merged, within ``length``."""
+    if indices.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(indices) > 2 * margin)
+    starts = np.concatenate(([indices[0]], indices[breaks + 1]))
+    ends = np.concatenate((indices[breaks], [indices[-1]]))
+    return [(max(0, int(a) - margin), min(length, int(b) + margin + 1)) for a, b in zip(starts, ends, strict=True)]
 
 
 def normalise(

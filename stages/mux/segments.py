@@ -58,6 +58,7 @@ MIN_PIECE_SECONDS = 0.5  # a line's segment is cut where a cue starts, into piec
 RENDER_WORKERS = 2  # chunks encode side by side (x264 keeps one core busy on a still)
 UNIT_SECONDS = 1.0  # a held picture is encoded in chunks this long, one of them once (an IDR frame each)
 MIN_RUN_SECONDS = 0.5  # a picture held for less joins the chunk before it (each chunk costs an encoder start)
+MAX_HELD_RUNS = 8  # a chunk of up to this many pictures draws each once; one of more is drawn frame by frame
 
 
 @dataclass(frozen=True)
@@ -202,11 +203,9 @@ def chunk_bounds(segment: Segment, fps: int) -> list[tuple[int, int]]:
     """Step 3: the segment's chunks (frames from its first): cut where its picture changes, a run
     held for ``2 x UNIT_SECONDS`` or more cut into units (the last one longer by the remainder), a
     run shorter than ``MIN_RUN_SECONDS`` joined to the chunk before it."""
-    count, unit, least = segment.frames, max(1, round(UNIT_SECONDS * fps)), math.ceil(MIN_RUN_SECONDS * fps)
-    changes = {first for first, _ in segment.crops} | {f for first, end, _, _ in segment.events for f in (first, end)}
-    cuts = sorted({0, count} | {f for f in changes if 0 < f < count})
+    unit, least = max(1, round(UNIT_SECONDS * fps)), math.ceil(MIN_RUN_SECONDS * fps)
     chunks: list[tuple[int, int]] = []
-    for a, b in itertools.pairwise(cuts):
+    for a, b in held_runs(segment):
         if b - a < least and chunks:
             chunks[-1] = (chunks[-1][0], b)
         elif b - a >= 2 * unit:
@@ -229,6 +228,21 @@ def cropped(video: Any, crops: tuple[tuple[int, float], ...], width: int, height
     return video.filter("crop", w=w, h=h, x=x, y=y, exact=1).filter("scale", w=width, h=height, flags="bicubic")
 
 
+def held_runs(segment: Segment) -> list[tuple[int, int]]:
+    """The runs of frames (from the segment's first) over which its picture does not change: cut
+    where the framing steps or a text appears or goes. Each is ``segment.part(a, b).held``."""
+    changes = {first for first, _ in segment.crops} | {f for first, end, _, _ in segment.events for f in (first, end)}
+    cuts = sorted({0, segment.frames} | {f for f in changes if 0 < f < segment.frames})
+    return list(itertools.pairwise(cuts))
+
+
+def _held(still: Any, segment: Segment, ass: Path, shot: StillShot) -> Any:
+    """A held segment's one picture (the text shown at its time 0) drawn once, then repeated."""
+    first = still.filter("setpts", "PTS-STARTPTS")
+    drawn = cropped(first, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))
+    return drawn.filter("loop", loop=segment.frames - 1, size=1).filter("setpts", f"N/{shot.fps}/TB")
+
+
 def render(shot: StillShot, segment: Segment, path: Path, what: str, work: Path) -> list[list[float]]:
     """Step 4: draw and encode one chunk from its description; the black runs blackdetect saw in it."""
     ass = work / f"segment-{segment.start}.ass"
@@ -239,10 +253,17 @@ def render(shot: StillShot, segment: Segment, path: Path, what: str, work: Path)
         .video.filter("trim", end_frame=1)  # a still clip: its first frame is every frame
         .filter("scale", w=shot.width, h=shot.height)
     )
+    runs = held_runs(segment)
     if segment.held:  # one picture: drawn once, then held
-        first = still.filter("setpts", "PTS-STARTPTS")  # the text drawn is the one shown at time 0
-        drawn = cropped(first, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))
-        video = drawn.filter("loop", loop=segment.frames - 1, size=1).filter("setpts", f"N/{fps}/TB")
+        video = _held(still, segment, ass, shot)
+    elif len(runs) <= MAX_HELD_RUNS:  # a few pictures: each drawn once and held, then joined
+        copies, pictures = still.filter_multi_output("split", len(runs)), []
+        for i, (a, b) in enumerate(runs):
+            run = segment.part(a, b)
+            run_ass = work / f"segment-{segment.start}-{i}.ass"
+            run_ass.write_text(shot.ass_text(run), encoding="utf-8")
+            pictures.append(_held(copies.stream(i), run, run_ass, shot))
+        video = ffmpeg.concat(*pictures, v=1, a=0).filter("setpts", f"N/{fps}/TB")
     else:
         picture = still.filter("loop", loop=segment.frames - 1, size=1).filter("setpts", f"N/{fps}/TB")
         video = cropped(picture, segment.crops, shot.width, shot.height).filter("ass", filename=str(ass))

@@ -162,11 +162,18 @@ def test_script_edit_through_the_real_storyboard_rerenders_no_picture(tmp_path, 
     after = plan()
 
     changed = {n for n in before.nodes if before.nodes[n].key != after.nodes[n].key}
-    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "assembly", "gates"}
+    assert {before.nodes[n].stage for n in changed} == {"voice", "mux", "subtitles", "sound", "assembly", "gates"}
     assert sum(before.nodes[n].stage == "voice" for n in changed) == 1
     assert sum(before.nodes[n].stage == "mux" for n in changed) == 1
     gates = before.nodes[next(n for n in changed if before.nodes[n].stage == "gates")]
-    assert gates.inputs == {"episode": [f"assembly:{gates.unit}"], "subtitles": [f"subtitles:{gates.unit}"]}
+    assert gates.inputs == {
+        "episode": [f"assembly:{gates.unit}"],
+        "subtitles": [f"subtitles:{gates.unit}"],
+        "sound": [f"sound:{gates.unit}"],  # its measurement, used only for the packets it measured
+    }
+    sound = before.nodes[f"sound:{gates.unit}"]
+    assert set(sound.deps) <= {n for n, node in before.nodes.items() if node.stage == "voice"}  # beside the muxes
+    assert before.nodes[f"assembly:{gates.unit}"].inputs["sound"] == [sound.id]
 
 
 # ---------------------------------------------------------------- the example job: what an edit re-makes
@@ -226,7 +233,7 @@ def test_a_new_voice_re_makes_only_her_lines_their_mux_the_subtitles_and_assembl
     expected = (
         {f"voice:{line}" for _, _, line in hers}
         | {f"mux:{shot}" for _, shot, _ in hers}
-        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "assembly", "gates")}
+        | {f"{stage}:{ep}" for ep, _, _ in hers for stage in ("subtitles", "sound", "assembly", "gates")}
     )
     assert _changed(before, after) == expected
 

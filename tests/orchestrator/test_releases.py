@@ -159,6 +159,7 @@ def test_editing_one_line_re_encodes_only_the_shots_that_read_it(tmp_path, conte
         "voice:ep01-l005",
         "mux:ep01-s02-sh002",
         "subtitles:ep01",
+        "sound:ep01",
         "assembly:ep01",
         "gates:ep01",
         "stem:ep01",  # the master's gain may change with its mix

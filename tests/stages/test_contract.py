@@ -34,6 +34,8 @@ from stages.params import (
     MuxParams,
     ShotPicture,
     ShotTiming,
+    SoundParams,
+    SoundShot,
     Speaker,
     StemParams,
     StoryboardParams,
@@ -153,6 +155,15 @@ def typed_params(stage: str, sample: Any) -> dict[str, Any]:
         ),
         "mux": lambda: MuxParams(job=job, shot=shot, scene=Scene.model_validate(sample.SCENE)),
         "assembly": lambda: AssemblyParams(job=job, episode=episode, music=None),
+        "sound": lambda: SoundParams(
+            job=job,
+            episode=episode,
+            music=None,
+            shots=[
+                SoundShot(id=s["id"], duration=s["duration"], lines=len(s["lines"]), scene=sample.SCENE)
+                for s in sample.SHOTS
+            ],
+        ),
         "gates": lambda: GatesParams(job=job, episode=episode),
         "translate": lambda: TranslateParams(id=line.id, text=line.text, source="zh", target="en"),
         "localise": lambda: LocaliseParams(job=job, episode=episode, shots=timing, language="en"),
@@ -177,6 +188,7 @@ def upstream(request) -> dict[str, Any]:
         "subtitles": lambda: {"voices": get("voices")},
         "mux": lambda: {"motion": get("motions")[0], "voices": get("voices")},
         "assembly": lambda: {"shots": get("muxes"), "subtitles": get("subtitles"), "cover": get("keyframes")[0]},
+        "sound": lambda: {"voices": get("voices")},
         "gates": lambda: {"episode": get("assembled"), "subtitles": get("subtitles")},
         "translate": lambda: {},
         "localise": lambda: {"voices": get("voices"), "translations": translations(request, get("voices"))},

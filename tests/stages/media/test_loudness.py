@@ -5,11 +5,13 @@ import numpy as np
 import pytest
 
 from stages.media.loudness import (
+    LOOKAHEAD_SECONDS,
     LoudnessTarget,
     SilentAudio,
     gated_loudness,
     integrated_loudness,
     k_weighted_power,
+    limiter_gain,
     normalise,
     true_peak_db,
 )
@@ -80,3 +82,20 @@ def test_gating_the_power_once_filtered_is_pyloudnorms_measure(seconds):
         integrated_loudness(audio, RATE), abs=1e-6
     )
     assert gated_loudness(np.zeros(RATE // 10), RATE) == float("-inf")  # shorter than a block
+
+
+def test_the_limiter_filters_only_near_its_peaks_and_gives_the_whole_programme_s_gain():
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    rng = np.random.default_rng(3)
+    peaks = np.abs(rng.standard_normal(480_000)).astype(np.float32) * 0.2
+    peaks[[1000, 1100, 250_000, 479_990]] = 2.0  # near the start, close together, alone, at the very end
+    half = round(LOOKAHEAD_SECONDS * 48_000)
+    needed = np.minimum(1.0, 0.8 / np.maximum(peaks, 1e-12))
+    whole = np.minimum(
+        uniform_filter1d(minimum_filter1d(needed, size=2 * half + 1, mode="nearest"), 2 * half + 1, mode="nearest"),
+        needed,
+    )
+    gain = limiter_gain(peaks, 0.8, 48_000)
+    assert np.allclose(gain, whole, rtol=0, atol=1e-6)
+    assert (gain * peaks <= 0.8 + 1e-6).all()

@@ -8,8 +8,18 @@ import pytest
 
 from stages.models import Character
 from stages.motion.kenburns import KenBurnsMotion
+from stages.mux import segments
 from stages.mux.framing import Framing
-from stages.mux.segments import Segment, chunk_bounds, describe, piece_bounds, segment_bounds
+from stages.mux.segments import (
+    Segment,
+    StillShot,
+    chunk_bounds,
+    describe,
+    held_runs,
+    piece_bounds,
+    render,
+    segment_bounds,
+)
 from stages.mux.shot_mux import ShotMux
 from stages.params import Speaker
 from stages.parts import PARTS_SUFFIX
@@ -157,3 +167,26 @@ def test_a_joined_shot_decodes_whole_at_its_frame_count(edit):
     )
     assert done.stderr == b""
     assert len(_frames(after.file(), 0, after.meta["frames"] + 5)) == after.meta["frames"]
+
+
+def test_a_chunk_of_several_pictures_draws_each_once_and_shows_the_frames_drawn_one_by_one(
+    sample, stage_run, keyframes, tmp_path, monkeypatch
+):
+    shot = {**sample.SHOTS[0], "camera": "static"}
+    motion = stage_run(KenBurnsMotion(), {"job": sample.JOB, "shot": shot}, {"keyframe": keyframes[0]}, tmp_path / "m")
+    overlay = _cues((0, 1000, "cue"))
+    overlay.styles["Label"] = overlay.styles["Default"].copy()
+    overlay.styles["Label"].fontsize = 12
+    overlay.styles["Label"].alignment = pysubs2.Alignment.TOP_CENTER  # apart from the cue, as the mux places them
+    still = StillShot(motion, 180, 320, 12, 23, "veryfast", overlay)
+    mixed = Segment(34, 52, ((0, 0.0), (14, 40.0)), ((0, 12, "Default", "cue"), (0, 18, "Label", "label")))
+    assert held_runs(mixed) == [(0, 12), (12, 14), (14, 18)] and not mixed.held
+    render(still, mixed, tmp_path / "runs.mp4", "test", tmp_path)
+    monkeypatch.setattr(segments, "MAX_HELD_RUNS", 0)  # the old way: every frame drawn
+    render(still, mixed, tmp_path / "frames.mp4", "test", tmp_path)
+    runs, frames = _frames(tmp_path / "runs.mp4", 0, 30), _frames(tmp_path / "frames.mp4", 0, 30)
+    assert len(runs) == len(frames) == 18
+    assert np.array_equal(runs, frames)
+    assert not np.array_equal(runs[11], runs[12]) and not np.array_equal(
+        runs[13], runs[14]
+    )  # the cue goes, the crop steps

@@ -1,0 +1,1 @@
+"""An episode's finished sound, made beside its pictures: voices, ambience, music, loudness, one AAC encode."""
