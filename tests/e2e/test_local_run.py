@@ -74,7 +74,8 @@ def test_local_profile_end_to_end(ray_session, tmp_path):
     assert "你终于来了" in srt and "那一夜" in srt
     assert (out / episode["cover"]).stat().st_size > 1000
     stages = {t["stage"] for t in manifest["tasks"].values()}
-    assert stages == {"storyboard", "character", "keyframe", "motion", "voice", "subtitles", "mux", "assembly", "gates"}
+    made = ("storyboard", "character", "keyframe", "motion", "voice", "subtitles", "mux", "sound", "assembly")
+    assert stages == {*made, "gates"}
     failed = [g for g in episode["gates"] if not g["passed"]]
     assert failed == [] and len(episode["gates"]) >= 9
     assert (out / "report.html").is_file()
@@ -86,5 +87,5 @@ def test_local_profile_end_to_end(ray_session, tmp_path):
     edited = run(job, out)
     rerun = sorted(t["stage"] for t in edited["tasks"].values() if t["status"] == "done")
     # The storyboard itself is remade (the script changed); of the episode's work, exactly these.
-    assert rerun == ["assembly", "gates", "mux", "storyboard", "subtitles", "voice"]
+    assert rerun == ["assembly", "gates", "mux", "sound", "storyboard", "subtitles", "voice"]
     assert "不管多远" in (out / episode["subtitles"]).read_text(encoding="utf-8")
