@@ -70,12 +70,6 @@ def shot_sounds(shots: list[Artifact]) -> list[np.ndarray]:
     return parts
 
 
-def joined_audio(shots: list[Artifact]) -> np.ndarray:
-    """The shots' sounds end to end, each checked against the sample count its meta promises."""
-    parts = shot_sounds(shots)
-    return np.concatenate(parts) if parts else np.zeros((0, 2), dtype=np.float32)
-
-
 def shot_pcm_sha256(shot: Artifact) -> str:
     """The sha256 of a mux's sound as 16-bit PCM (its WAV's frames)."""
     with wave.open(str(shot.file(shot.meta.get("audio", "shot.wav"))), "rb") as w:
