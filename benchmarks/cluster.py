@@ -160,7 +160,9 @@ def pool_actors(cluster: LocalCluster, prefix: str) -> int:
     return sum(1 for a in actors if (a.get("name") or "").startswith(prefix))
 
 
-def summarise(side: str, result: dict[str, Any], loads: int, cpu_weight: float) -> dict[str, Any]:
+def summarise(
+    side: str, result: dict[str, Any], loads: int, cpu_weight: float, ledger: dict[str, Any] | None = None
+) -> dict[str, Any]:
     used, window = seconds_while_contended(result, cpu_weight)
     weights = dict(STUDIOS)
     zero = dict.fromkeys(ACCOUNTS, 0.0)
@@ -178,6 +180,7 @@ def summarise(side: str, result: dict[str, Any], loads: int, cpu_weight: float) 
         "p50": statistics.median(completion),
         "p95": percentile(completion, 0.95),
         "taken_back": sum(t.get("preempted", 0) for m in result["manifests"].values() for t in m["tasks"].values()),
+        "ledger": ledger,
     }
     for account in ACCOUNTS:
         row[account] = {s: round(used.get(s, zero)[account], 1) for s in weights}
@@ -201,6 +204,25 @@ def print_side_by_side(rows: list[dict[str, Any]]) -> None:
         print(f"{'Jain, weight-normalised ' + label:38}" + "".join(f"{r['jain_' + account]:>22.3f}" for r in rows))
     print(f"{'job completion p50 (finished jobs)':38}" + "".join(f"{r['p50']:>20.1f} s" for r in rows))
     print(f"{'job completion p95 (finished jobs)':38}" + "".join(f"{r['p95']:>20.1f} s" for r in rows))
+    for row in rows:
+        if row.get("ledger"):
+            print_ledger(row["side"], row["ledger"])
+
+
+def print_ledger(side: str, ledger: dict[str, Any]) -> None:
+    """The service's own account (``ShareLedger``, the replay's measure): while two or more studios
+    had GPU work queued and wanted more GPUs than they could hold together, each one's GPU-seconds
+    held against its weighted max-min share (owed none beyond its demand)."""
+    jain_text = f"{ledger['jain']:.3f}" if ledger["jain"] is not None else "-"
+    print(f"{side}: GPU-s held against owed while studios contended for GPUs ({ledger['contended_seconds']:.1f} s),"
+          f" the service's ledger; Jain over held/owed {jain_text}")  # fmt: skip
+    for studio, weight in STUDIOS:
+        row = ledger["studios"].get(studio)
+        if row is None:
+            print(f"  {studio} (weight {weight:g}): never contended")
+            continue
+        print(f"  {studio} (weight {weight:g}): held {row['got']:.1f} owed {row['owed']:.1f} GPU-s"
+              f" = {_ratio(row['ratio'])}, contended {row['contended_seconds']:.1f} s")  # fmt: skip
 
 
 def print_replay(seeds: list[int] | None = None) -> None:
@@ -264,6 +286,7 @@ def main() -> None:
         help="Denoising steps per keyframe at 256 px instead of the profile's (2 at 64 px): GPU work that"
         " takes seconds, so the studios contend for GPUs and not only for CPUs (0: as the profile says).",
     )
+    parser.add_argument("--save", type=str, default="", help="Write every figure and manifest to this JSON file.")
     args = parser.parse_args()
     options = {"keyframe": {"steps": args.keyframe_steps, "max_side": 256}} if args.keyframe_steps else None
     if not args.replay_only:
@@ -275,11 +298,16 @@ def main() -> None:
                 independent_loads = pool_actors(cluster, "keyframe-")
                 service = run_side(cluster, jobs, "service", root, args.side_timeout)
                 service_loads = pool_actors(cluster, "kaipai-pool:keyframe")
+                status = cluster.kaipai("cluster", "status", "--address", cluster.address, "--json").stdout
+                ledger = json.loads(status)["contended"]
             cpu_weight = cpu_seconds_weight(cluster.config)
             rows = [
                 summarise("independent drivers", independent, independent_loads, cpu_weight),
-                summarise("kaipai service", service, service_loads, cpu_weight),
+                summarise("kaipai service", service, service_loads, cpu_weight, ledger),
             ]
+            if args.save:
+                Path(args.save).write_text(json.dumps({"rows": rows, "independent": independent, "service": service},
+                                                      ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
             print(f"(device-seconds: a CPU-second counts {cpu_weight:g} of a GPU-second, as the service charges)")
             if options:
                 print(f"(keyframes: {args.keyframe_steps} denoising steps at 256 px)")

@@ -50,6 +50,10 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from orchestrator.service.ledger import ShareLedger, water_fill
+
+__all__ = ["FairShare", "Policy", "Request", "water_fill"]
+
 MIN_CHARGE = 1e-3  # every grant costs something, so virtual time always moves (no starvation)
 
 
@@ -111,12 +115,14 @@ class FairShare:
         self.capacity: dict[str, int] = {}  # kind -> slots there are (set by the owner; used with ``preempt``)
         self.held: dict[tuple[str, str], int] = {}  # (studio, kind) -> running grants
         self.queued_of: dict[tuple[str, str], int] = {}  # (studio, kind) -> queued requests
+        self.ledger = ShareLedger(self)  # GPU-seconds got against owed while contended (the target's figure)
         self._seq = 0
 
     # ---------------------------------------------------------------- the queue
 
     def submit(self, request: Request) -> None:
         """Queue one request (a node whose inputs exist)."""
+        self.ledger.advance(self.clock())
         if not self.waiting.get(request.studio):
             self._catch_up(request.studio)
         self._seq += 1
@@ -126,6 +132,7 @@ class FairShare:
 
     def withdraw(self, job: str) -> list[Request]:
         """Drop a job's queued requests (cancelled, or its driver went away); returns them."""
+        self.ledger.advance(self.clock())
         dropped: list[Request] = []
         for studio, items in self.waiting.items():
             dropped += [w.request for w in items if w.request.job == job]
@@ -136,6 +143,7 @@ class FairShare:
 
     def withdraw_node(self, job: str, node: str) -> bool:
         """Drop one queued request (a node taken back that finished anyway before it could stop)."""
+        self.ledger.advance(self.clock())
         items = self.waiting.get(next((s for s, ws in self.waiting.items() if any(
             w.request.job == job and w.request.node == node for w in ws)), ""), [])  # fmt: skip
         for w in items:
@@ -151,6 +159,7 @@ class FairShare:
         With ``preempt``, studios below their share (rule 5's measure) are served before the others,
         so a grant never takes a studio past its share while another waits below its own: the grant
         and the preemption rule then agree on who is owed a slot."""
+        self.ledger.advance(self.clock())
         best: tuple[int, float, int, str] | None = None
         chosen: _Waiting | None = None
         shares: dict[str, tuple[dict[str, float], set[str]]] = {}
@@ -172,6 +181,7 @@ class FairShare:
 
     def settle(self, job: str, node: str, seconds: float | None) -> Request | None:
         """The granted node finished (or was given back): replace its estimate by what it used."""
+        self.ledger.advance(self.clock())
         request = self.running.pop((job, node), None)
         if request is None:
             return None
@@ -191,6 +201,7 @@ class FairShare:
         if not self.policy.preempt:
             return None
         now = self.clock()
+        self.ledger.advance(now)
         self.capacity[kind] = capacity
         share, waiting = self.shares(kind)
         if len(waiting) < 2:
@@ -397,28 +408,3 @@ class _RunningMeter:
                 continue  # stopped, or already there
             self._leave(*entry)
             self._enter(key, phase, *entry[1:])
-
-
-def water_fill(
-    demand: dict[str, float], weight: dict[str, float], capacity: float, floor: dict[str, float] | None = None
-) -> dict[str, float]:
-    """Weighted max-min fair shares of ``capacity``: nobody gets more than its demand, nobody less than
-    its floor (what it holds and cannot be asked to give back), the rest by weight.
-
-    Each share is ``min(demand, max(floor, level x weight))`` for the one ``level`` at which they add
-    up to ``capacity`` (or everyone's demand, if that is less); the sum is piecewise linear in the
-    level, so it is solved exactly between the breakpoints."""
-    floor = {s: min(floor.get(s, 0.0), demand[s]) for s in demand} if floor else dict.fromkeys(demand, 0.0)
-
-    def shares(level: float) -> dict[str, float]:
-        return {s: min(demand[s], max(floor[s], level * weight[s])) for s in demand}
-
-    points = sorted({0.0} | {floor[s] / weight[s] for s in demand} | {demand[s] / weight[s] for s in demand})
-    low = 0.0
-    for high in points:
-        if sum(shares(high).values()) >= capacity:
-            a, b = sum(shares(low).values()), sum(shares(high).values())
-            level = high if b == a else low + (capacity - a) / (b - a) * (high - low)
-            return shares(max(level, 0.0))
-        low = high
-    return shares(points[-1])  # capacity exceeds every demand: each gets all it wants

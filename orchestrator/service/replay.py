@@ -41,7 +41,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from orchestrator.service.fairshare import FairShare, Policy, Request, water_fill
+from orchestrator.service.fairshare import FairShare, Policy, Request
 from stages.errors import InputError
 
 TOLERANCE = 0.10  # the issue's target: each share within ±10% of its weight while contended
@@ -96,7 +96,7 @@ def replay(scenario: Any, policy: Policy | None = None, *, at_once: bool = False
         "gpus": gpus,
         "makespan": sim.now,
         "fair_share": sim.fair,
-        "contended_seconds": sim.contended_time,
+        "contended_seconds": sim.fair.ledger.contended_seconds,
         "all_waiting_seconds": sim.all_time,
         "all_waiting": _all_waiting_shares(sim, names, weights),
         "studios": rows,
@@ -119,9 +119,10 @@ def simulate(workload: Any, studio: list[str], gpus: int, policy: Policy) -> Rep
 def studio_row(sim: Replay, name: str, weight: float) -> dict[str, Any]:
     """One studio's figures: GPU-seconds got while contended against the share owed (``ratio``, the
     target's figure), and the diagnostics of the module's docstring."""
-    got, owed, floored = sim.contended.get(name, 0.0), sim.entitled.get(name, 0.0), sim.floored.get(name, 0.0)
+    ledger = sim.fair.ledger
+    got, owed, floored = ledger.got.get(name, 0.0), ledger.owed.get(name, 0.0), ledger.floored.get(name, 0.0)
     return {"studio": name, "weight": weight, "contended_gpu_seconds": got, "entitled_gpu_seconds": owed,
-            "ratio": got / owed if owed else None, "contended_seconds": sim.studio_time.get(name, 0.0),
+            "ratio": got / owed if owed else None, "contended_seconds": ledger.seconds.get(name, 0.0),
             "owed_after_drain_gpu_seconds": floored, "ratio_after_drain": got / floored if floored else None,
             "lag_gpu_seconds": got - floored, "longest_task": sim.longest.get(name, 0.0),
             "gpu_seconds": sim.used.get(name, 0.0)}  # fmt: skip
@@ -144,23 +145,18 @@ class Replay:
 
     def __init__(self, w: Any, studio: list[str], fair: FairShare, gpus: int) -> None:
         self.w, self.studio, self.fair, self.free, self.gpus = w, studio, fair, gpus, gpus
-        fair.capacity["gpu"] = gpus  # the one pool the shares of rule 5 divide
-        self.entitled: dict[str, float] = {}  # studio -> GPU-seconds fair share gave it while contended
+        fair.capacity["gpu"] = gpus  # the one pool the shares of rule 5 (and the ledger's) divide
+        fair.ledger.floors = lambda: self.floor  # got against owed, with the drain diagnostic beside it
         self.all_used: dict[str, float] = {}  # studio -> GPU-seconds while every studio had work waiting
         self.all_time = 0.0
-        self.floored: dict[str, float] = {}  # ... the same with uncontested grants as floors
         self.uncontested: set[int] = set()  # running tasks granted while no other studio had a queue
         self.floor: dict[str, int] = {}  # studio -> GPUs those tasks hold
         self.longest: dict[str, float] = {}  # studio -> its longest task granted while contended
-        self.contended_now: set[str] = set()  # the studios contended since the last event
-        self.studio_time: dict[str, float] = {}  # studio -> seconds it was contended
         self.now = 0.0
         self.events: list[tuple[float, int, int, int]] = []  # (time, order, kind, task or job)
         self.left = [len(p) for p in w.preds]
         self.running: dict[str, int] = {}  # studio -> GPUs busy
         self.used: dict[str, float] = {}
-        self.contended: dict[str, float] = {}
-        self.contended_time = 0.0
         self.finishing: dict[int, int] = {}  # running GPU task -> the order of its finish event
         self.started: dict[int, float] = {}  # running GPU task -> when it started
         self.lost = 0.0  # GPU-seconds of work thrown away by preemption
@@ -211,7 +207,7 @@ class Replay:
 
     def _begin(self, request: Request) -> None:
         t = int(request.node)
-        if request.studio in self.contended_now:
+        if request.studio in self.fair.ledger.contended_now:
             self.longest[request.studio] = max(self.longest.get(request.studio, 0.0), request.cost)
         if not self._others_queued(request.studio):  # the only work-conserving choice:
             self.uncontested.add(t)  # its GPU is its studio's until the task ends
@@ -251,9 +247,8 @@ class Replay:
                 self._ready(s)
 
     def _account(self, t: float) -> None:
-        """GPU-seconds per studio since the last event, and, while two or more studios have work
-        waiting, what each of them got against what weighted fair share entitles it to: the GPUs not
-        held by studios without a queue, divided among the waiting ones by weight."""
+        """GPU-seconds per studio since the last event, and while every studio had work waiting (the
+        share got against owed while contended is the fair share's own ledger, ``ShareLedger``)."""
         dt = t - self.now
         if dt > 0:
             for name, busy in self.running.items():
@@ -263,30 +258,4 @@ class Replay:
                 self.all_time += dt
                 for name, busy in self.running.items():
                     self.all_used[name] = self.all_used.get(name, 0.0) + busy * dt
-            if len(waiting) >= 2:
-                self._account_contended(waiting, dt)
-            else:
-                self.contended_now = set()
         self.now = t
-
-    def _account_contended(self, waiting: set[str], dt: float) -> None:
-        """What each waiting studio got against its weighted max-min fair share, while the waiting
-        studios want more GPUs than they may use together (GPUs held by studios without a queue are
-        theirs; a studio whose demand, running plus queued, is below its weight's share is owed only
-        its demand, and the rest goes to the others by weight: water-filling); beside it, the same with
-        GPUs held by tasks granted while no other studio had a queue as floors (module docstring)."""
-        others = sum(n for s, n in self.running.items() if s not in waiting)
-        pool = self.gpus - others
-        demand = {s: self.running.get(s, 0) + len(self.fair.waiting[s]) for s in waiting}
-        if sum(demand.values()) <= pool:
-            self.contended_now = set()
-            return  # every waiting studio could hold all it wants: waiting only for a GPU to free
-        self.contended_time += dt
-        weight = {s: self.fair.policy.weight(s) for s in waiting}
-        floored = water_fill(demand, weight, pool, {s: self.floor.get(s, 0) for s in waiting})
-        for name, owed in water_fill(demand, weight, pool).items():
-            self.entitled[name] = self.entitled.get(name, 0.0) + owed * dt
-            self.floored[name] = self.floored.get(name, 0.0) + floored[name] * dt
-            self.contended[name] = self.contended.get(name, 0.0) + self.running.get(name, 0) * dt
-            self.studio_time[name] = self.studio_time.get(name, 0.0) + dt
-        self.contended_now = set(waiting)

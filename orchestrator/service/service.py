@@ -229,10 +229,17 @@ class KaipaiService:
             "placement": self._placement_view(),
             "charged": dict(self.fair.charged),
             "weights": weights,
+            "contended": self._contended_view(),
             "max_running_jobs": self.queue.limit,
             "preemptions": self.preemptions,
             "jobs": [{**r.to_json(), "admitted": self.queue.is_admitted(r.id)} for r in self.registry.jobs.values()],
         }
+
+    def _contended_view(self) -> dict[str, Any]:
+        """GPU-seconds each studio held against its fair share while studios contended (since this
+        service started), up to now."""
+        self.fair.ledger.advance(self.fair.clock())
+        return self.fair.ledger.view()
 
     def job(self, job_id: str) -> dict[str, Any] | None:
         """``kaipai status ID``: the record, its queue position and an ETA from its remaining estimate."""
@@ -289,9 +296,8 @@ class KaipaiService:
         """Admit what the job queue has room for, then hand out every free slot, one fair-share pick at a time."""
         for job_id in self.queue.fill(self._admission_candidates(), self._admission_rank):
             self._mark_admitted(job_id)
-        if self.fair.policy.preempt:
-            gpus = self.slots.capacity.items()
-            self.fair.capacity["gpu"] = sum(n for (z, k), n in gpus if k == "gpu" and z not in self.slots.lost)
+        gpus = self.slots.capacity.items()  # what rule 5 and the share ledger divide
+        self.fair.capacity["gpu"] = sum(n for (z, k), n in gpus if k == "gpu" and z not in self.slots.lost)
         while True:
             request = self.fair.grant(lambda r: self.queue.is_admitted(r.job) and self.slots.fits(self._planned(r)))
             if request is None:

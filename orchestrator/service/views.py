@@ -28,6 +28,7 @@ def status_lines(view: dict[str, Any]) -> list[str]:
         used, weight = share.get(studio, (0.0, 0.0))
         jobs = f"{counts['QUEUED']:>6} {counts['RUNNING']:>8} {counts['done']:>5}"
         lines.append(f"  {studio:<24} {jobs}  {used:6.1%} {weight:6.1%}")
+    lines += contended_lines(view.get("contended"))
     lines.append("running per zone (grants in use / slots)")
     for key, slots in sorted(view["slots"].items()):
         zone, kind = key.split("/")
@@ -38,4 +39,17 @@ def status_lines(view: dict[str, Any]) -> list[str]:
         lines.append(f"  {pool['stage']:<10} {model:<28} {pool['zone'] or 'any':<20} {pool['actors']} actor(s)")
     if not view["pools"]:
         lines.append("  (none)")
+    return lines
+
+
+def contended_lines(contended: dict[str, Any] | None) -> list[str]:
+    """GPU-seconds held against the fair share owed while studios contended (``ShareLedger``)."""
+    if not contended or not contended["studios"]:
+        return ["GPUs while studios contended: not yet (fewer than two studios have waited for one)"]
+    jain = contended["jain"]
+    lines = [f"GPUs while studios contended ({contended['contended_seconds']:.0f} s): held / owed"
+             + (f", Jain {jain:.3f}" if jain is not None else "")]  # fmt: skip
+    for studio, row in contended["studios"].items():
+        ratio = f"{row['ratio']:.2f}" if row["ratio"] is not None else "-"
+        lines.append(f"  {studio:<24} {row['got']:>9.1f} / {row['owed']:<9.1f} GPU-s  {ratio}")
     return lines

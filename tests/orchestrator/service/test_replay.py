@@ -40,14 +40,6 @@ def test_on_a_saturated_day_every_studio_gets_its_weight_within_ten_percent(scen
     assert result["within_tolerance"], ratios
 
 
-def test_water_filling_owes_nobody_more_than_its_demand():
-    from orchestrator.service.replay import water_fill
-
-    shares = water_fill({"a": 10, "b": 1, "c": 100}, {"a": 1, "b": 1, "c": 2}, 31)
-    assert shares["b"] == 1  # it wants one GPU: the other 30 go to a and c by weight
-    assert shares["a"] == pytest.approx(10) and shares["c"] == pytest.approx(20)
-
-
 def workload(jobs: list[tuple[float, list[float]]]):
     """Jobs of independent GPU tasks: (arrival, each task's seconds)."""
     from orchestrator.placement.workload import Workload
@@ -79,16 +71,6 @@ def test_gpus_granted_while_nobody_else_waited_are_a_floor_after_drain():
     assert b["entitled_gpu_seconds"] == pytest.approx(2 * 99 + 2, abs=1)  # two GPUs owed over t = 1..101
     assert b["ratio"] < 0.05 and a["ratio"] > 1.9  # the drain read as unfairness
     assert b["owed_after_drain_gpu_seconds"] < 5 and a["ratio_after_drain"] == pytest.approx(1.0, abs=0.02)
-
-
-def test_water_filling_keeps_what_a_studio_holds_and_cannot_give_back():
-    from orchestrator.service.replay import water_fill
-
-    shares = water_fill({"a": 10, "b": 10}, {"a": 1, "b": 1}, 10, {"a": 8})
-    assert shares == pytest.approx({"a": 8, "b": 2})  # a keeps its 8; b gets what is left
-    shares = water_fill({"a": 10, "b": 10, "c": 10}, {"a": 1, "b": 1, "c": 2}, 12, {"a": 1})
-    assert shares == pytest.approx({"a": 3, "b": 3, "c": 6})  # a floor below the share changes nothing
-    assert sum(water_fill({"a": 3, "b": 50}, {"a": 1, "b": 1}, 20, {"b": 12}).values()) == pytest.approx(20)
 
 
 def test_the_replay_and_the_live_service_run_one_fair_share_policy(service):

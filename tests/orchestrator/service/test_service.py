@@ -101,6 +101,26 @@ def test_cluster_status_shows_jobs_slots_and_shares(service):
     assert "lingqiu-guangling" in text and "100.0%" in text
 
 
+def test_cluster_status_shows_gpus_held_against_owed_while_studios_contend(service):
+    from orchestrator.service.views import status_lines
+
+    clock = [100.0]
+    service.fair.clock = lambda: clock[0]
+    service.register("ja", "a", "t", 5)
+    service.register("jb", "b", "t", 5)
+    service.exchange("ja", [offer(f"a{i}", zone=z) for i, z in enumerate(ZONES * 2)])  # a takes all three GPUs
+    service.exchange("jb", [offer(f"b{i}", zone=z) for i, z in enumerate(ZONES)])
+    clock[0] = 110.0
+    service.exchange("ja", finished=[{"node": "a0", "seconds": 10.0}])  # its GPU goes to b (below its share)
+    contended = service.status()["contended"]
+    assert contended["contended_seconds"] == 10.0
+    assert contended["studios"]["a"]["got"] == 30.0 and contended["studios"]["a"]["owed"] == 20.0
+    assert contended["studios"]["b"]["got"] == 0.0 and contended["studios"]["b"]["owed"] == 10.0
+    assert [lease["studio"] for lease in service.leases.values()].count("b") == 1
+    text = "\n".join(status_lines(service.status()))
+    assert "GPUs while studios contended (10 s): held / owed" in text and "30.0 / 20.0" in text
+
+
 def test_the_service_places_jobs_and_grants_in_the_zone_of_its_own_plan(service, job):
     from orchestrator.dag import plan_dag
     from orchestrator.placement.topology import Topology, Zone
