@@ -68,10 +68,11 @@ class ClusterSettings(_M):
         " priority (unset: every job runs at once and only the slots are shared).",
     )
     spill_kinds: list[str] = Field(
-        default_factory=lambda: ["cpu"],
+        default_factory=lambda: ["cpu", "gpu"],
         max_length=4,
         description="Kinds of work that run in another zone with a free slot when their planned zone has none"
-        " (the plan is an estimate; a CPU slot free now beats one later; GPU work stays where its weights are).",
+        " (the plan is an estimate; a slot free now beats one later). GPU work goes only where a live pool of"
+        " its settings holds its model (no load), so the fair share divides every warm GPU, not one zone's.",
     )
     placement_policy: str = Field(
         "kaipai",

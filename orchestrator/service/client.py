@@ -82,6 +82,9 @@ class ServiceAdmission:
         self.finished: list[dict[str, Any]] = []
         self.seconds: dict[str, float] = {}  # stage -> moving average of measured seconds
         self.stage_of: dict[str, str] = {}
+        # Stage -> the settings digest of its shared pool (``SharedPools.digest``; None: no pool), so the
+        # service may grant a GPU node in another zone where the same pool is warm.
+        self.pool_of: Callable[[str], str | None] | None = None
         self.offers: dict[str, dict[str, Any]] = {}  # node -> its offer, until released
         self.last_exchange = float("-inf")
         self.cancelled = False
@@ -102,6 +105,9 @@ class ServiceAdmission:
                 "zone": request.zone,
                 "cost": self.estimate(request.stage) * max(request.gpus, 1.0),
             }
+            pool = self.pool_of(request.stage) if self.pool_of is not None else None
+            if pool is not None:
+                offer["pool"] = pool
             self.offered[request.node] = self.offers[request.node] = offer
             self.outbox.append(offer)
             self.stage_of[request.node] = request.stage
@@ -279,6 +285,12 @@ class SharedPools(ActorLoads):
             "max_size": size,
             "max_concurrency": pool.max_concurrency if pool is not None else 1,
         }
+
+    def digest(self, stage: str) -> str | None:
+        """The settings digest of the stage's shared pool (the same in every zone); None: no pool."""
+        from orchestrator.service.pools import pool_digest
+
+        return pool_digest(self.spec(stage, None)) if self.runtimes(stage).pool is not None else None
 
     def stage_done(self, stage: str) -> None:
         """The actors stay warm for the other jobs; the service stops them when idle."""

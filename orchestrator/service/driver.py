@@ -57,11 +57,13 @@ def drive(job_path: str | Path, job_id: str, *, config: str | None, policy: str,
     profile = load_profile(config)
     placer = ServicePlacer(service, job_id)
     admission = ServiceAdmission(service, job_id, desc["epoch"], on_new_epoch=placer.place_again)
-    seams = {
-        "admission": admission,
-        "pool_provider": lambda backend, runtimes: SharedPools(service, runtimes),
-        "placer": placer,
-    }
+
+    def shared_pools(backend: Any, runtimes: Any) -> SharedPools:
+        pools = SharedPools(service, runtimes)
+        admission.pool_of = pools.digest  # offers name their pool, so warm pools elsewhere can take them
+        return pools
+
+    seams = {"admission": admission, "pool_provider": shared_pools, "placer": placer}
     try:
         # 2. run it
         result = run_job(

@@ -23,11 +23,15 @@ from orchestrator.service.settings import NAMESPACE, PoolLimits
 from stages.store import canonical_json
 
 
+def pool_digest(spec: dict[str, Any]) -> str:
+    """What makes two pools the same in any zone: stage, backend, options and resources."""
+    settings = {k: spec.get(k) for k in ("stage", "backend", "options", "resources")}
+    return hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:8]
+
+
 def pool_name(spec: dict[str, Any], index: int) -> str:
     """``kaipai-pool keyframe-diffusers lingqiu-guangling 3f2a1c 0``-like, ASCII, unique per settings."""
-    settings = {k: spec.get(k) for k in ("stage", "backend", "options", "resources")}
-    digest = hashlib.sha256(canonical_json(settings).encode()).hexdigest()[:8]
-    return f"kaipai-pool:{spec['stage']}-{spec['backend']}:{spec.get('zone') or 'any'}:{digest}:{index}"
+    return f"kaipai-pool:{spec['stage']}-{spec['backend']}:{spec.get('zone') or 'any'}:{pool_digest(spec)}:{index}"
 
 
 class PoolRegistry:
@@ -77,6 +81,14 @@ class PoolRegistry:
             del self.actors[key]
             self._forget(key)
         return stopped
+
+    def warm_zones(self, digest: str) -> set[str]:
+        """The zones where a live pool of these settings (``pool_digest``) holds its model in memory."""
+        return {
+            self.specs[key]["zone"]
+            for key, names in self.actors.items()
+            if names and key.endswith(f":{digest}") and self.specs[key].get("zone")
+        }
 
     def view(self) -> list[dict[str, Any]]:
         return [

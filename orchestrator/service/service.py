@@ -52,6 +52,7 @@ class KaipaiService:
         self.preemptions = 0  # grants taken back since this service started (fair share, rule 5)
         self.leases: dict[tuple[str, str], dict[str, Any]] = {}  # (job, node) -> zone, kind, stage, since
         self.stage_of: dict[tuple[str, str], str] = {}
+        self.pool_of: dict[tuple[str, str], str] = {}  # (job, node) -> its pool's settings digest
         self.last_seen: dict[str, float] = {}
         self.usage: list[dict[str, Any]] = []
         self.metrics = ServiceMetrics()
@@ -289,6 +290,8 @@ class KaipaiService:
         if zone is not None and not self.slots.knows(zone, kind):
             zone = None  # a zone the config gives no slots of this kind: let the service choose
         self.stage_of[key] = offer.get("stage", "")
+        if isinstance(offer.get("pool"), str):
+            self.pool_of[key] = offer["pool"]
         cost = float(offer.get("cost", 1.0)) * self._kind_weight(kind)
         self.fair.submit(Request(record.id, record.studio, offer["node"], kind, zone, cost, record.priority))
 
@@ -309,7 +312,6 @@ class KaipaiService:
                 return
             taker, victim = pair
             lease = self.leases.pop((victim.job, victim.node))  # its slot is the taker's from now
-            self.stage_of.pop((victim.job, victim.node), None)
             if self.plan is not None:
                 self.plan.ended(victim.job, victim.node, finished=False)
             self.stops.setdefault(victim.job, []).append(victim.node)  # its driver stops the call
@@ -332,12 +334,12 @@ class KaipaiService:
 
     def _fits_slot_of(self, waiting: Request, running: Request) -> bool:
         """Whether a waiting request may take the slot a running grant holds: same kind, and the zone
-        the plan gives it (or any, if unplaced); admitted jobs only."""
+        the plan gives it or one it may spill to (any, if unplaced); admitted jobs only."""
         lease = self.leases.get((running.job, running.node))
-        if lease is None or not self.queue.is_admitted(waiting.job):
+        if lease is None or not self.queue.is_admitted(waiting.job) or lease["kind"] != waiting.kind:
             return False
-        zone = self._planned(waiting).zone
-        return lease["kind"] == waiting.kind and (zone is None or zone == lease["zone"])
+        zone = self._plan_zone(waiting)
+        return zone is None or lease["zone"] == zone or lease["zone"] in self._spill_zones(waiting)
 
     def _mark_admitted(self, job_id: str) -> None:
         """When the job first took its place among the running ones (kept when its driver or the service restarts)."""
@@ -360,6 +362,7 @@ class KaipaiService:
         charged = None if seconds is None else seconds * self._kind_weight(lease["kind"])
         self.fair.settle(job_id, node, charged)
         self.stage_of.pop((job_id, node), None)
+        self.pool_of.pop((job_id, node), None)
         if self.plan is not None:
             finished = outcome == "done" if outcome is not None else seconds is not None
             self.plan.ended(job_id, node, finished=finished)
@@ -372,15 +375,34 @@ class KaipaiService:
 
     def _planned(self, request: Request) -> Request:
         """The request as the current global plan places it (its zone may have moved since it was
-        offered); work of a ``spill_kinds`` kind whose zone is full goes to the zone with most free slots."""
-        zone = request.zone
+        offered); work of a ``spill_kinds`` kind whose zone is full goes to the zone it may spill to
+        (``_spill_zones``) with most free slots."""
+        zone = self._plan_zone(request)
+        if zone is not None and self.slots.free(zone, request.kind) <= 0:
+            free = {z: n for z in sorted(self._spill_zones(request)) if (n := self.slots.free(z, request.kind)) > 0}
+            if free:
+                zone = max(free, key=free.__getitem__)
+        return request if zone == request.zone else dataclasses.replace(request, zone=zone)
+
+    def _plan_zone(self, request: Request) -> str | None:
         if self.plan is not None:
             planned = self.plan.zone_of(request.job, request.node)
             if planned is not None and self.slots.knows(planned, request.kind):
-                zone = planned
-        if zone is not None and request.kind in self.settings.spill_kinds and self.slots.free(zone, request.kind) <= 0:
-            zone = max(self.slots.zones(), key=lambda z: self.slots.free(z, request.kind), default=zone)
-        return request if zone == request.zone else dataclasses.replace(request, zone=zone)
+                return planned
+        return request.zone
+
+    def _spill_zones(self, request: Request) -> set[str]:
+        """Where a request may run besides its planned zone: any zone for CPU work, and for GPU work
+        the zones where a live pool of its settings holds its model, so spilling never loads a model
+        (``spill_kinds``). Without it the fair share would divide each zone's GPUs among the studios
+        planned there, and a studio planned alone in a zone would hold that zone's GPUs whatever its weight."""
+        if request.kind not in self.settings.spill_kinds:
+            return set()
+        zones = {z for z in self.slots.zones() if z not in self.slots.lost}
+        if request.kind == "cpu":
+            return zones
+        pool = self.pool_of.get((request.job, request.node))
+        return zones & self.pools.warm_zones(pool) if pool is not None else set()
 
     def _unplan(self, job_id: str) -> None:
         if self.plan is not None:
@@ -399,6 +421,8 @@ class KaipaiService:
 
     def _drop(self, job_id: str) -> None:
         self.fair.withdraw(job_id)
+        for key in [k for k in self.pool_of if k[0] == job_id]:
+            del self.pool_of[key]
         self.grants.pop(job_id, None)
         self.stops.pop(job_id, None)
         for job, node in [k for k in self.leases if k[0] == job_id]:

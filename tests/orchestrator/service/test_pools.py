@@ -45,3 +45,18 @@ def test_a_restarted_service_shows_the_live_pools_before_any_job_asks_for_them(m
     assert [(p["zone"], p["actors"]) for p in restarted.view()] == [(ZONES[0], 1)]
     assert restarted.warm_gpus() == {(ZONES[0], "tiny:sd"): 1}
     assert len(list(tmp_path.glob("*.json"))) == 1  # the dead pool's settings are gone
+
+
+def test_warm_zones_are_those_with_a_live_pool_of_the_same_settings(monkeypatch):
+    from orchestrator.service.pools import pool_digest
+
+    registry = PoolRegistry(PoolLimits(), metrics=None)
+    monkeypatch.setattr(registry, "_start", lambda spec, name: None)
+    monkeypatch.setattr(registry, "_alive", lambda name: True)
+    spec = {"stage": "keyframe", "backend": "diffusers", "options": {"model": "tiny:sd"}, "zone": ZONES[0]}
+    other = {**spec, "options": {"model": "tiny:sd", "steps": 100}}  # other settings: another pool
+    registry.actor(spec, queued=1)
+    registry.actor({**other, "zone": ZONES[1]}, queued=1)
+    assert pool_digest({**spec, "zone": ZONES[2]}) == pool_digest(spec)  # the zone is not part of it
+    assert registry.warm_zones(pool_digest(spec)) == {ZONES[0]}
+    assert registry.warm_zones(pool_digest(other)) == {ZONES[1]}

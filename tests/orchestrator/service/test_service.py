@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from orchestrator.service.service import KaipaiService
 from tests.conftest import ZONES
 
@@ -119,6 +121,32 @@ def test_cluster_status_shows_gpus_held_against_owed_while_studios_contend(servi
     assert [lease["studio"] for lease in service.leases.values()].count("b") == 1
     text = "\n".join(status_lines(service.status()))
     assert "GPUs while studios contended (10 s): held / owed" in text and "30.0 / 20.0" in text
+
+
+def test_gpu_work_spills_only_to_a_zone_where_a_pool_of_its_settings_is_warm(service, monkeypatch):
+    monkeypatch.setattr(service.pools, "warm_zones", lambda digest: {ZONES[2]} if digest == "p1" else set())
+    service.register("j1", "a", "t", 5)
+    grants = service.exchange("j1", [{**offer(f"g{i}"), "pool": "p1"} for i in range(3)])["grants"]
+    assert grants == [("g0", ZONES[0]), ("g1", ZONES[2])]  # ZONES[1] has a free GPU but no warm pool
+    service.register("j2", "b", "t", 5)
+    assert service.exchange("j2", [{**offer("h0"), "pool": "p2"}])["grants"] == []  # p2 is warm nowhere
+
+
+def test_a_studio_planned_alone_in_a_zone_does_not_keep_its_gpu_from_the_others(service, monkeypatch):
+    monkeypatch.setattr(service.pools, "warm_zones", lambda digest: set(ZONES))
+    clock = [0.0]
+    service.fair.clock = lambda: clock[0]
+    service.register("ja", "a", "t", 5)  # weight 2, planned in ZONES[0] only
+    service.register("jb", "b", "t", 5)  # weight 1, planned in ZONES[1] only; nobody in ZONES[2]
+    service.exchange("ja", [{**offer(f"a{i}", zone=ZONES[0]), "pool": "p"} for i in range(100)])
+    service.exchange("jb", [{**offer(f"b{i}", zone=ZONES[1]), "pool": "p"} for i in range(100)])
+    for step in range(1, 61):  # each second the oldest grant ends; its GPU goes to whoever is owed it
+        clock[0] = float(step)
+        job, node = next(iter(service.leases))
+        service.exchange(job, finished=[{"node": node, "seconds": 1.0}])
+    contended = service.status()["contended"]["studios"]
+    assert contended["a"]["got"] / contended["b"]["got"] == pytest.approx(2.0, rel=0.15)  # by weight, 2:1
+    assert all(abs(row["ratio"] - 1) <= 0.1 for row in contended.values())  # not 1:1 with one GPU idle
 
 
 def test_the_service_places_jobs_and_grants_in_the_zone_of_its_own_plan(service, job):
