@@ -286,6 +286,7 @@ def main() -> None:
         help="Denoising steps per keyframe at 256 px instead of the profile's (2 at 64 px): GPU work that"
         " takes seconds, so the studios contend for GPUs and not only for CPUs (0: as the profile says).",
     )
+    parser.add_argument("--service-only", action="store_true", help="Leave the independent drivers out.")
     parser.add_argument("--save", type=str, default="", help="Write every figure and manifest to this JSON file.")
     args = parser.parse_args()
     options = {"keyframe": {"steps": args.keyframe_steps, "max_side": 256}} if args.keyframe_steps else None
@@ -293,21 +294,23 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="kpbench-") as tmp:
             root = Path(tmp)
             jobs = make_jobs(root / "jobs", args.jobs)
+            results: dict[str, Any] = {}
             with local_cluster(root, options=options) as cluster:
-                independent = run_side(cluster, jobs, "independent", root, args.side_timeout)
-                independent_loads = pool_actors(cluster, "keyframe-")
-                service = run_side(cluster, jobs, "service", root, args.side_timeout)
-                service_loads = pool_actors(cluster, "kaipai-pool:keyframe")
+                cpu_weight = cpu_seconds_weight(cluster.config)
+                rows = []
+                if not args.service_only:
+                    results["independent"] = run_side(cluster, jobs, "independent", root, args.side_timeout)
+                    loads = pool_actors(cluster, "keyframe-")
+                    rows.append(summarise("independent drivers", results["independent"], loads, cpu_weight))
+                results["service"] = run_side(cluster, jobs, "service", root, args.side_timeout)
+                loads = pool_actors(cluster, "kaipai-pool:keyframe")
                 status = cluster.kaipai("cluster", "status", "--address", cluster.address, "--json").stdout
-                ledger = json.loads(status)["contended"]
-            cpu_weight = cpu_seconds_weight(cluster.config)
-            rows = [
-                summarise("independent drivers", independent, independent_loads, cpu_weight),
-                summarise("kaipai service", service, service_loads, cpu_weight, ledger),
-            ]
+                rows.append(summarise("kaipai service", results["service"], loads, cpu_weight,
+                                      json.loads(status)["contended"]))  # fmt: skip
             if args.save:
-                Path(args.save).write_text(json.dumps({"rows": rows, "independent": independent, "service": service},
-                                                      ensure_ascii=False, indent=1), encoding="utf-8")  # fmt: skip
+                Path(args.save).write_text(
+                    json.dumps({"rows": rows, **results}, ensure_ascii=False, indent=1), encoding="utf-8"
+                )
             print(f"(device-seconds: a CPU-second counts {cpu_weight:g} of a GPU-second, as the service charges)")
             if options:
                 print(f"(keyframes: {args.keyframe_steps} denoising steps at 256 px)")
