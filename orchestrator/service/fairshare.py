@@ -6,16 +6,20 @@ service, in unit tests with a fake clock and in the datong-standard replay (``se
 The rule, one grant at a time (start-time fair queuing, the virtual-time form of deficit round
 robin; Kueue and YuniKorn share by the same idea per Kubernetes job, we share per shot):
 
-1. Each studio ``s`` has a weight ``w_s`` and a charge ``c_s`` (device-seconds it was granted).
-   Its virtual time is ``v_s = c_s / w_s``. A studio whose queue was empty starts, when it queues
-   again, at the smallest virtual time of the studios with a queue (of the busy ones if none has a
-   queue), so neither idleness nor an empty queue banks credit (work-conserving: an idle cluster
-   gives one studio everything, and it owes nothing for it later). Catching up only from full
+1. Each studio ``s`` has a weight ``w_s`` and, per kind of slot ``k`` (GPU, CPU), a charge
+   ``c_sk`` (device-seconds of that kind it was granted). Its virtual time for that kind is
+   ``v_sk = c_sk / w_s``: each kind's slots are divided by weight on their own, so a studio whose
+   jobs spend more CPU-seconds than the others does not get fewer GPU-seconds for it (one currency
+   across kinds gave the weight-1 studio of the local cluster 0.64-0.80 of its GPU share while its
+   device-seconds were on weight). A studio whose queue of a kind was empty starts, when it queues
+   again, at the smallest virtual time of that kind among the studios with a queue (of the busy ones
+   if none has a queue), so neither idleness nor an empty queue banks credit (work-conserving: an
+   idle cluster gives one studio everything, and it owes nothing for it later). Catching up only from full
    idleness let a studio that kept one long task running bank the service it did not ask for, then
    take every slot on its return until the others' lead was spent (SFQ's rule: a flow that becomes
    backlogged starts at the system's virtual time, whatever it still has in service).
 2. Among the studios with a request that fits a free slot, the one with the smallest
-   ``v_s - bonus(priority)`` wins; ``bonus`` grows with the job's priority and is capped at
+   ``v_sk - bonus(priority)`` (``k`` the request's kind) wins; ``bonus`` grows with the job's priority and is capped at
    ``max_jump`` virtual seconds. A high-priority job can therefore run ahead of its studio's fair
    share by at most ``max_jump``, never more, so no studio starves: every grant to others raises
    their virtual time, and once it passes a waiting studio's by ``max_jump`` that studio wins.
@@ -106,10 +110,11 @@ class FairShare:
     def __init__(self, policy: Policy, clock: Callable[[], float]) -> None:
         self.policy = policy
         self.clock = clock
-        self.charged: dict[str, float] = {}
+        self.charged: dict[str, float] = {}  # studio -> device-seconds charged, every kind (admission, status)
+        self.kind_charged: dict[tuple[str, str], float] = {}  # (studio, kind) -> the same, of one kind
         self.waiting: dict[str, list[_Waiting]] = {}  # studio -> its requests, in serving order
         self.running: dict[tuple[str, str], Request] = {}  # (job, node) -> granted request
-        self.meters: dict[str, _RunningMeter] = {}  # studio -> what its running grants have cost so far
+        self.meters: dict[tuple[str, str], _RunningMeter] = {}  # (studio, kind) -> what its running grants cost so far
         self.granted: dict[tuple[str, str], tuple[_Waiting, float]] = {}  # (job, node) -> its queue entry, when
         self.preempted: set[tuple[str, str]] = set()  # taken back once: never again
         self.capacity: dict[str, int] = {}  # kind -> slots there are (set by the owner; used with ``preempt``)
@@ -123,8 +128,8 @@ class FairShare:
     def submit(self, request: Request) -> None:
         """Queue one request (a node whose inputs exist)."""
         self.ledger.advance(self.clock())
-        if not self.waiting.get(request.studio):
-            self._catch_up(request.studio)
+        if not self.queued_of.get((request.studio, request.kind)):
+            self._catch_up(request.studio, request.kind)
         self._seq += 1
         item = _Waiting(request, self._seq, self.clock())
         item.order = self._order_key(item)
@@ -187,8 +192,8 @@ class FairShare:
             return None
         self.granted.pop((job, node), None)
         self._count(self.held, request, -1)
-        ran = self._meter(request.studio).stop((job, node), self.clock())
-        self._charge(request.studio, max(seconds if seconds is not None else ran, MIN_CHARGE))
+        ran = self._meter(request.studio, request.kind).stop((job, node), self.clock())
+        self._charge(request.studio, request.kind, max(seconds if seconds is not None else ran, MIN_CHARGE))
         return request
 
     def reclaim(
@@ -274,23 +279,27 @@ class FairShare:
         self.running[key] = request
         self.granted[key] = (chosen, self.clock())
         cost = max(request.cost, MIN_CHARGE)
-        self._meter(request.studio).start(key, self.clock(), cost, self.policy.horizon_seconds)
+        self._meter(request.studio, request.kind).start(key, self.clock(), cost, self.policy.horizon_seconds)
         return request
 
     def _score(self, studio: str, request: Request) -> float:
-        """The grant rule's order (rule 2): lower is served first."""
-        return self.virtual_time(studio) - self.policy.bonus(request.priority)
+        """The grant rule's order (rule 2): lower is served first, by the virtual time of the request's kind."""
+        return self.virtual_time(studio, request.kind) - self.policy.bonus(request.priority)
 
     # ---------------------------------------------------------------- views
 
-    def usage(self, studio: str) -> float:
-        """Device-seconds charged so far: settled grants plus what the running ones have cost yet."""
-        meter = self.meters.get(studio)
-        running = meter.cost(self.clock()) if meter is not None else 0.0
+    def usage(self, studio: str, kind: str | None = None) -> float:
+        """Device-seconds charged so far (of ``kind``; None: of every kind): settled grants plus what
+        the running ones have cost yet."""
+        now = self.clock()
+        if kind is not None:
+            meter = self.meters.get((studio, kind))
+            return self.kind_charged.get((studio, kind), 0.0) + (meter.cost(now) if meter is not None else 0.0)
+        running = sum(m.cost(now) for (s, _), m in self.meters.items() if s == studio)
         return self.charged.get(studio, 0.0) + running
 
-    def virtual_time(self, studio: str) -> float:
-        return self.usage(studio) / self.policy.weight(studio)
+    def virtual_time(self, studio: str, kind: str | None = None) -> float:
+        return self.usage(studio, kind) / self.policy.weight(studio)
 
     def queued(self, job: str | None = None) -> int:
         return sum(1 for items in self.waiting.values() for w in items if job is None or w.request.job == job)
@@ -304,7 +313,7 @@ class FairShare:
                 if w.request.job in seen:
                     continue
                 seen.add(w.request.job)
-                score = self.virtual_time(studio) - self.policy.bonus(w.request.priority)
+                score = self._score(studio, w.request)
                 heads.append(((score, w.seq), w.request.job))
         return [job for _, job in sorted(heads)]
 
@@ -318,24 +327,27 @@ class FairShare:
         ``priority + (now - since) / aging`` never changes once queued: it is ``since / aging - priority``."""
         return (w.since / max(self.policy.aging_seconds, 1e-9) - w.request.priority, w.seq)
 
-    def _catch_up(self, studio: str) -> None:
-        """A studio queuing again starts at the smallest virtual time of the studios with a queue, or
-        of the busy ones if none has a queue (no credit banked while it asked for nothing)."""
-        queued = {s for s, items in self.waiting.items() if items} - {studio}
-        busy = queued or {r.studio for r in self.running.values()} - {studio}
+    def _catch_up(self, studio: str, kind: str) -> None:
+        """A studio queuing work of ``kind`` again starts at the smallest virtual time of that kind
+        among the studios with such work queued, or running if none has it queued (no credit banked
+        while it asked for nothing)."""
+        queued = {s for (s, k), n in self.queued_of.items() if k == kind and n > 0} - {studio}
+        busy = queued or {r.studio for r in self.running.values() if r.kind == kind} - {studio}
         if not busy:
             return
-        floor = min(self.virtual_time(s) for s in busy)
-        if self.virtual_time(studio) < floor:
-            self._charge(studio, (floor - self.virtual_time(studio)) * self.policy.weight(studio))
+        floor = min(self.virtual_time(s, kind) for s in busy)
+        mine = self.virtual_time(studio, kind)
+        if mine < floor:
+            self._charge(studio, kind, (floor - mine) * self.policy.weight(studio))
 
-    def _charge(self, studio: str, amount: float) -> None:
+    def _charge(self, studio: str, kind: str, amount: float) -> None:
         self.charged[studio] = self.charged.get(studio, 0.0) + amount
+        self.kind_charged[(studio, kind)] = self.kind_charged.get((studio, kind), 0.0) + amount
 
-    def _meter(self, studio: str) -> _RunningMeter:
-        meter = self.meters.get(studio)
+    def _meter(self, studio: str, kind: str) -> _RunningMeter:
+        meter = self.meters.get((studio, kind))
         if meter is None:
-            meter = self.meters[studio] = _RunningMeter()
+            meter = self.meters[(studio, kind)] = _RunningMeter()
         return meter
 
 

@@ -330,3 +330,25 @@ def test_a_studio_alone_in_the_queue_takes_nothing_back():
     backlog(fair, "b", 2)
     clock.now += 30.0
     assert fair.reclaim(capacity=2) is None
+
+
+def test_each_kind_of_slot_is_divided_by_weight_on_its_own():
+    """A studio whose jobs spend CPU-seconds as well gets no fewer GPU-seconds for it."""
+    clock = Clock()
+    fair = FairShare(Policy(weights={"a": 1, "b": 1}), clock)
+    for studio in "ab":
+        backlog(fair, studio, 100)
+    cpu = [Request("a-cpu", "a", f"c{i}", "cpu", None, 5.0) for i in range(20)]
+    gpu_grants: list[str] = []
+    for i in range(40):  # one GPU slot and one CPU slot; a also keeps the CPU slot busy
+        if i < len(cpu):
+            fair.submit(cpu[i])
+        granted = fair.grant(lambda r: r.kind == "gpu")
+        cpu_grant = fair.grant(lambda r: r.kind == "cpu")
+        clock.now += 1.0
+        fair.settle(granted.job, granted.node, 1.0)
+        gpu_grants.append(granted.studio)
+        if cpu_grant is not None:
+            fair.settle(cpu_grant.job, cpu_grant.node, 5.0)
+    assert gpu_grants.count("a") == gpu_grants.count("b") == 20
+    assert fair.usage("a") > fair.usage("b")  # in all, a was charged its CPU-seconds too
