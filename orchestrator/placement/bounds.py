@@ -58,17 +58,19 @@ def _first_load_seconds(w: Workload, topology: Topology) -> list[float]:
 
 def _chains(w: Workload, best_speed: float, load: list[float]) -> float:
     """Earliest finish of every task with unlimited GPUs (ids are topological)."""
-    finish = [0.0] * len(w.kind)
-    arrival, job, model, work, preds = w.job_arrival, w.job, w.model, w.work, w.preds
-    for t in range(len(w.kind)):
-        start = arrival[job[t]]
-        m = model[t]
+    # One pass over the task lists side by side (no indexing by task id), finishes appended in id
+    # order: the 4M tasks of 1M shots took 1.8 s indexed.
+    finish: list[float] = []
+    append = finish.append
+    arrival = w.job_arrival
+    for j, m, x, ps in zip(w.job, w.model, w.work, w.preds, strict=True):
+        start = arrival[j]
         if m >= 0 and load[m] > start:
             start = load[m]
-        for p in preds[t]:
+        for p in ps:
             if finish[p] > start:
                 start = finish[p]
-        finish[t] = start + (work[t] / best_speed if m >= 0 else work[t])
+        append(start + (x / best_speed if m >= 0 else x))
     return max(finish)
 
 

@@ -167,22 +167,26 @@ class _Generator:
         self.episode_no += 1
         board = self.add(STORYBOARD, self.sb_model, self.sb_s, CostModel.artifact_bytes("storyboard", {}), j, e, ())
         lo_s, hi_s = self.spec.shot_seconds
+        # Per shot only what differs between shots; the kinds, models, job and episode of all the
+        # episode's shots go in with one extend each.
+        first = len(w.kind)
+        w.kind.extend(SHOT_KINDS * n_shots)
+        w.model.extend((self.img_model, motion_model, self.tts_model, -1) * n_shots)
+        w.job.extend((j,) * (4 * n_shots))
+        w.episode.extend((e,) * (4 * n_shots))
         muxes = []
         board_succs, character_succs = w.succs[board], w.succs[character]
-        img_model, tts_model, img_s, tts_s = self.img_model, self.tts_model, self.img_s, self.tts_s
-        for _ in range(n_shots):  # key, clip <- key, voice, mux <- clip + voice
+        work, out_bytes, preds, succs = w.work, w.out_bytes, w.preds, w.succs
+        img_s, tts_s, key_bytes, voice_bytes = self.img_s, self.tts_s, self.key_bytes, self.voice_bytes
+        board_character, board_only = (board, character), (board,)
+        for key in range(first, first + 4 * n_shots, 4):  # key, clip <- key, voice, mux <- clip + voice
             seconds = rng.uniform(lo_s, hi_s)
-            key = len(w.kind)
             clip, voice, mux = key + 1, key + 2, key + 3
-            w.kind.extend(SHOT_KINDS)
-            w.model.extend((img_model, motion_model, tts_model, -1))
             clip_bytes = self.clip_bytes_per_s * seconds
-            w.work.extend((img_s, motion_per_s * seconds, tts_s, CPU_MUX_PER_SECOND * seconds))
-            w.out_bytes.extend((self.key_bytes, clip_bytes, self.voice_bytes, clip_bytes))
-            w.job.extend((j, j, j, j))
-            w.episode.extend((e, e, e, e))
-            w.preds.extend(((board, character), (key,), (board,), (clip, voice)))
-            w.succs.extend(([clip], [mux], [mux], []))
+            work.extend((img_s, motion_per_s * seconds, tts_s, CPU_MUX_PER_SECOND * seconds))
+            out_bytes.extend((key_bytes, clip_bytes, voice_bytes, clip_bytes))
+            preds.extend((board_character, (key,), board_only, (clip, voice)))
+            succs.extend(([clip], [mux], [mux], []))
             board_succs.append(key)
             character_succs.append(key)
             board_succs.append(voice)

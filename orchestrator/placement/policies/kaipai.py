@@ -312,7 +312,7 @@ class KaipaiPlacer(Placer):
                 s.first_free_at[zi] = -1.0
                 s.run_on_gpu(t, g)
                 return
-        heapq.heappush(s.gpu_queue[zi][m], self.queue_key(t))
+        heapq.heappush(s.gpu_queue[zi][m], (-s.w.rank[t], t))  # self.queue_key(t), inline: once per queued task
         s.queued[zi] += 1
         if s.free_count[zi]:  # else dispatch has nothing to match
             self.dispatch(zi)
@@ -396,7 +396,15 @@ class KaipaiPlacer(Placer):
     def gpu_freed(self, g: int) -> None:
         s = self.sim
         zi = s.gpu_zone[g]
-        s.release_gpu(g)
+        # s.release_gpu(g), inline: once per GPU task
+        speed = s.est_speed[g]
+        if speed is not s.entry_speed[g]:  # learned since: a new entry
+            s.entry_speed[g] = speed
+            s.free_entry[g] = (-speed, g)
+        heapq.heappush(s.free[zi][s.gpu_model[g]], s.free_entry[g])
+        s.free_count[zi] += 1
+        s.free_in_group[s.group_of[g]] += 1
+        s.first_free_at[zi] = -1.0
         queued = s.queued
         for other in range(s.nz):
             if other != zi and queued[other]:  # else steal has nothing to take
